@@ -1,0 +1,159 @@
+// Package identity is the SES identity model: what an email address or
+// domain identity holds, its tokens, and the status state machine of each of
+// its checks (domain verification, Easy DKIM, custom MAIL FROM).
+//
+// It does no I/O: time is passed in, so the 72-hour windows are tested with a
+// fake clock.
+package identity
+
+import (
+	"time"
+
+	"github.com/sesame/sesame/internal/names"
+)
+
+// Key names one identity. The same domain in two accounts, or in two regions
+// of one account, is two independent identities, as in SES.
+type Key struct {
+	Account string
+	Region  string
+	Name    string // canonical, from names.Identity
+}
+
+// Identity is one verified-or-not sender identity.
+type Identity struct {
+	Key
+	Kind    names.Kind
+	Created time.Time
+
+	// Token is the domain verification token published as the TXT record
+	// _amazonses.<domain>; empty for email addresses.
+	Token string
+	// Verification is the TXT check of a domain, or the link check of an
+	// email address.
+	Verification Check
+
+	DKIM     DKIM
+	MailFrom MailFrom
+
+	Tags                     []Tag
+	ConfigurationSet         string
+	FeedbackForwardingStatus bool
+
+	// Next is when the verifier should look at this identity again; zero
+	// means never (nothing is being checked).
+	Next time.Time
+}
+
+// Tag is a v2 resource tag.
+type Tag struct {
+	Key   string
+	Value string
+}
+
+// DKIM is the Easy DKIM state of a domain.
+type DKIM struct {
+	// Enabled is whether mail is signed; SES defaults it to true.
+	Enabled bool
+	// Tokens are the three Easy DKIM tokens; the records to publish are
+	// <token>._domainkey.<domain> CNAME <token>.dkim.amazonses.com.
+	Tokens []string
+	Check  Check
+	// Origin is AWS_SES (Easy DKIM); BYODKIM (EXTERNAL) is not supported.
+	Origin            string
+	KeyLength         string // RSA_1024_BIT or RSA_2048_BIT
+	LastKeyGeneration time.Time
+}
+
+// Behavior is what SES does when the MAIL FROM MX record is missing.
+type Behavior string
+
+const (
+	UseDefaultValue Behavior = "UseDefaultValue"
+	RejectMessage   Behavior = "RejectMessage"
+)
+
+// V2 returns the sesv2 spelling (USE_DEFAULT_VALUE, REJECT_MESSAGE).
+func (b Behavior) V2() string {
+	if b == RejectMessage {
+		return "REJECT_MESSAGE"
+	}
+	return "USE_DEFAULT_VALUE"
+}
+
+// MailFrom is the custom MAIL FROM domain of an identity.
+type MailFrom struct {
+	Domain   string // empty: the default amazonses.com subdomain is used
+	Behavior Behavior
+	Check    Check
+}
+
+// IsDomain reports whether the identity is a domain.
+func (id *Identity) IsDomain() bool { return id.Kind == names.KindDomain }
+
+// VerifiedForSending reports whether the identity may send now. A domain may
+// send once either its TXT record or its DKIM records are verified (SES:
+// "A DKIM success also verifies the domain").
+func (id *Identity) VerifiedForSending() bool {
+	if id.Verification.Status == Success {
+		return true
+	}
+	return id.IsDomain() && id.DKIM.Check.Status == Success
+}
+
+// Status is the identity's overall verification status as v2 reports it:
+// Success when it may send; otherwise the most hopeful status among the
+// checks that were started.
+func (id *Identity) Status() Status {
+	if id.VerifiedForSending() {
+		return Success
+	}
+	best := id.Verification.Status
+	if id.IsDomain() && rank(id.DKIM.Check.Status) > rank(best) {
+		best = id.DKIM.Check.Status
+	}
+	if best == "" {
+		return NotStarted
+	}
+	return best
+}
+
+func rank(s Status) int {
+	switch s {
+	case Success:
+		return 5
+	case Pending:
+		return 4
+	case TemporaryFailure:
+		return 3
+	case Failed:
+		return 2
+	case NotStarted:
+		return 1
+	}
+	return 0
+}
+
+// Checks returns the checks of the identity that the verifier runs, by name.
+func (id *Identity) Checks() map[string]*Check {
+	m := map[string]*Check{"verification": &id.Verification}
+	if id.IsDomain() {
+		m["dkim"] = &id.DKIM.Check
+	}
+	if id.MailFrom.Domain != "" {
+		m["mail-from"] = &id.MailFrom.Check
+	}
+	return m
+}
+
+// Clone returns a deep copy, so a caller can change it without touching a
+// shared value.
+func (id *Identity) Clone() *Identity {
+	c := *id
+	c.DKIM.Tokens = append([]string(nil), id.DKIM.Tokens...)
+	c.Tags = append([]Tag(nil), id.Tags...)
+	c.Verification = id.Verification.clone()
+	c.DKIM.Check = id.DKIM.Check.clone()
+	c.MailFrom.Check = id.MailFrom.Check.clone()
+	return &c
+}

@@ -1,0 +1,250 @@
+// Package registry implements SES's identity operations once, for the v1
+// Query API, the v2 REST API and the console: parsing of names, the rules of
+// each operation, and errors that each protocol turns into its own codes.
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/sesame/sesame/internal/config"
+	"github.com/sesame/sesame/internal/identity"
+	"github.com/sesame/sesame/internal/names"
+	"github.com/sesame/sesame/internal/store"
+)
+
+// MaxIdentities is SES's limit of identities per account and region; it
+// cannot be raised in SES either.
+const MaxIdentities = 10000
+
+// MaxAttributeIdentities is the most identities one Get*Attributes call may
+// name.
+const MaxAttributeIdentities = 100
+
+// Mailer sends the verification email of an address identity (and a fresh
+// one each time verification is asked again).
+type Mailer interface {
+	SendVerification(ctx context.Context, id *identity.Identity) error
+}
+
+// Registry holds the identity operations.
+type Registry struct {
+	Store    store.Identities
+	DNS      config.DNS
+	Policies identity.Policies
+	Now      func() time.Time
+	Log      *slog.Logger
+	// Mailer sends verification emails; nil sends none.
+	Mailer Mailer
+	// Changed, if set, is told about every identity whose checks must run
+	// now, so the verifier need not wait for its next poll.
+	Changed func(identity.Key)
+}
+
+func (r *Registry) now() time.Time {
+	if r.Now != nil {
+		return r.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (r *Registry) log() *slog.Logger {
+	if r.Log != nil {
+		return r.Log
+	}
+	return slog.Default()
+}
+
+// Kind is the class of an operation error. Each protocol has its own code
+// for each kind.
+type Kind int
+
+const (
+	Invalid       Kind = iota + 1 // v1 InvalidParameterValue, v2 BadRequestException
+	NotFound                      // v2 NotFoundException
+	AlreadyExists                 // v1 AlreadyExists, v2 AlreadyExistsException
+	LimitExceeded                 // v1 LimitExceeded, v2 LimitExceededException
+)
+
+// Error is an operation error; Message says what is wrong and what to do.
+type Error struct {
+	Kind    Kind
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+func errorf(k Kind, format string, a ...any) *Error {
+	return &Error{Kind: k, Message: fmt.Sprintf(format, a...)}
+}
+
+// Scope is who asks: an account in a region.
+type Scope struct {
+	Account string
+	Region  string
+}
+
+func (s Scope) key(name string) identity.Key {
+	return identity.Key{Account: s.Account, Region: s.Region, Name: name}
+}
+
+// view returns id as a reader sees it now: a copy with the windows that ran
+// out applied, even before the verifier has come by.
+func (r *Registry) view(id *identity.Identity) *identity.Identity {
+	if id == nil {
+		return nil
+	}
+	c := id.Clone()
+	c.Expire(r.now(), r.Policies)
+	return c
+}
+
+// parseIdentity canonicalises an identity given to an operation.
+func parseIdentity(s string) (names.Kind, string, error) {
+	k, n, err := names.Identity(s)
+	if err != nil {
+		return 0, "", errorf(Invalid, "Identity %q is invalid. Must be a verified email address or domain: %s.", s, reason(err))
+	}
+	return k, n, nil
+}
+
+// reason is the detail of a names error, for messages.
+func reason(err error) string { return err.Error() }
+
+// Get returns one identity; unknown identities are NotFound.
+func (r *Registry) Get(ctx context.Context, sc Scope, name string) (*identity.Identity, error) {
+	_, n, err := parseIdentity(name)
+	if err != nil {
+		return nil, err
+	}
+	id, err := r.Store.GetIdentity(ctx, sc.key(n))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errorf(NotFound, "Email identity %s does not exist.", n)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.view(id), nil
+}
+
+// GetMany returns the known identities among the given names, keyed by the
+// name as given; unknown names are left out, as SES does. Malformed names
+// and more than 100 names are Invalid.
+func (r *Registry) GetMany(ctx context.Context, sc Scope, given []string) (map[string]*identity.Identity, error) {
+	if len(given) > MaxAttributeIdentities {
+		return nil, errorf(Invalid, "Too many identities: %d given, at most %d per request. Split the list into several requests.", len(given), MaxAttributeIdentities)
+	}
+	canon := make([]string, len(given))
+	for i, g := range given {
+		_, n, err := parseIdentity(g)
+		if err != nil {
+			return nil, err
+		}
+		canon[i] = n
+	}
+	found, err := r.Store.GetIdentities(ctx, sc.Account, sc.Region, canon)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*identity.Identity, len(found))
+	for i, g := range given {
+		if id := found[canon[i]]; id != nil {
+			out[g] = r.view(id)
+		}
+	}
+	return out, nil
+}
+
+// parentDomain returns the domain identity an address belongs to, if any.
+func (r *Registry) parentDomain(ctx context.Context, sc Scope, email string) (*identity.Identity, error) {
+	d, err := r.Store.GetIdentity(ctx, sc.key(names.DomainOf(email)))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.view(d), nil
+}
+
+// DKIMView is the DKIM state of an identity as GetIdentityDkimAttributes
+// reports it: an address reports its domain's tokens and status.
+type DKIMView struct {
+	Enabled bool
+	Status  identity.Status
+	Tokens  []string
+}
+
+// DKIMOf returns the DKIM view of id.
+func (r *Registry) DKIMOf(ctx context.Context, sc Scope, id *identity.Identity) (DKIMView, error) {
+	d := id
+	if !id.IsDomain() {
+		p, err := r.parentDomain(ctx, sc, id.Name)
+		if err != nil {
+			return DKIMView{}, err
+		}
+		d = p
+	}
+	if d == nil || len(d.DKIM.Tokens) == 0 {
+		return DKIMView{Status: identity.NotStarted}, nil
+	}
+	return DKIMView{Enabled: id.DKIM.Enabled, Status: d.DKIM.Check.Status, Tokens: d.DKIM.Tokens}, nil
+}
+
+// update runs fn on the identity in a transaction, then tells the verifier
+// and the mailer what changed.
+func (r *Registry) update(ctx context.Context, k identity.Key, fn func(cur *identity.Identity) (*identity.Identity, error)) (*identity.Identity, error) {
+	id, err := r.Store.UpdateIdentity(ctx, k, fn)
+	if err != nil {
+		return nil, err
+	}
+	if r.Changed != nil && !id.Next.IsZero() && !id.Next.After(r.now()) {
+		r.Changed(k)
+	}
+	return id, nil
+}
+
+// schedule sets when the verifier looks at id next: now if a DNS check is
+// running, at the deadline of an email link, never otherwise.
+func (r *Registry) schedule(id *identity.Identity, now time.Time) {
+	id.Next = time.Time{}
+	if id.IsDomain() {
+		if id.Verification.Active() || id.DKIM.Check.Active() || (id.MailFrom.Domain != "" && id.MailFrom.Check.Active()) {
+			id.Next = now
+		}
+		return
+	}
+	if id.MailFrom.Domain != "" && id.MailFrom.Check.Active() {
+		id.Next = now
+	} else if d := id.Verification.Deadline(r.Policies.Link); !d.IsZero() {
+		id.Next = d
+	}
+}
+
+// checkLimit refuses a new identity past MaxIdentities.
+func (r *Registry) checkLimit(ctx context.Context, sc Scope) error {
+	n, err := r.Store.CountAccountIdentities(ctx, sc.Account, sc.Region)
+	if err != nil {
+		return err
+	}
+	if n >= MaxIdentities {
+		return errorf(LimitExceeded, "Maximum number of identities (%d) reached in region %s. Delete identities you no longer use.", MaxIdentities, sc.Region)
+	}
+	return nil
+}
+
+// sendVerification queues the verification email of a pending address.
+// The mailer stores the message before it returns, so an error here means
+// nothing was queued: the caller fails and the client may ask again.
+func (r *Registry) sendVerification(ctx context.Context, id *identity.Identity) error {
+	if r.Mailer == nil || id.IsDomain() || id.Verification.Status != identity.Pending {
+		return nil
+	}
+	if err := r.Mailer.SendVerification(ctx, id); err != nil {
+		return fmt.Errorf("verification email for %s not queued: %w", id.Name, err)
+	}
+	return nil
+}

@@ -1,0 +1,108 @@
+package registry
+
+import (
+	"context"
+	"errors"
+
+	"github.com/sesame/sesame/internal/identity"
+	"github.com/sesame/sesame/internal/names"
+	"github.com/sesame/sesame/internal/store"
+)
+
+// SetDKIMEnabled turns DKIM signing on or off. A domain must have Easy DKIM
+// set up; an address needs a domain that has. The DKIM status does not
+// change. Anything else is Invalid: "Domain X is not verified for DKIM
+// signing."
+func (r *Registry) SetDKIMEnabled(ctx context.Context, sc Scope, name string, enabled bool) (*identity.Identity, error) {
+	_, n, err := parseIdentity(name)
+	if err != nil {
+		return nil, err
+	}
+	notSetUp := func() error {
+		d := n
+		if k, _, _ := names.Identity(n); k == names.KindEmail {
+			d = names.DomainOf(n)
+		}
+		return errorf(Invalid, "Domain %s is not verified for DKIM signing. Set up Easy DKIM on it first (VerifyDomainDkim or CreateEmailIdentity).", d)
+	}
+	cur, err := r.Store.GetIdentity(ctx, sc.key(n))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notSetUp()
+	}
+	if err != nil {
+		return nil, err
+	}
+	v, err := r.DKIMOf(ctx, sc, cur)
+	if err != nil {
+		return nil, err
+	}
+	if len(v.Tokens) == 0 {
+		return nil, notSetUp()
+	}
+	return r.update(ctx, sc.key(n), func(cur *identity.Identity) (*identity.Identity, error) {
+		if cur == nil {
+			return nil, notSetUp()
+		}
+		cur.DKIM.Enabled = enabled
+		return cur, nil
+	})
+}
+
+// ParseBehavior accepts the v1 (UseDefaultValue) and v2 (USE_DEFAULT_VALUE)
+// spellings; empty means UseDefaultValue.
+func ParseBehavior(s string) (identity.Behavior, error) {
+	switch s {
+	case "", "UseDefaultValue", "USE_DEFAULT_VALUE":
+		return identity.UseDefaultValue, nil
+	case "RejectMessage", "REJECT_MESSAGE":
+		return identity.RejectMessage, nil
+	}
+	return "", errorf(Invalid, "Invalid BehaviorOnMXFailure %q: use UseDefaultValue or RejectMessage (v2: USE_DEFAULT_VALUE or REJECT_MESSAGE).", s)
+}
+
+// SetMailFrom sets, changes or (with an empty domain) removes the custom
+// MAIL FROM domain of an identity. It must be a subdomain of the identity's
+// domain (for an address, of the address's domain). Setting it again
+// restarts a check that failed.
+func (r *Registry) SetMailFrom(ctx context.Context, sc Scope, name, mailFrom, behavior string) (*identity.Identity, error) {
+	_, n, err := parseIdentity(name)
+	if err != nil {
+		return nil, err
+	}
+	b, err := ParseBehavior(behavior)
+	if err != nil {
+		return nil, err
+	}
+	var mf string
+	if mailFrom != "" {
+		if mf, err = names.Domain(mailFrom); err != nil {
+			return nil, errorf(Invalid, "Invalid MAIL FROM domain %q: %s.", mailFrom, reason(err))
+		}
+		parent := n
+		if k, _, _ := names.Identity(n); k == names.KindEmail {
+			parent = names.DomainOf(n)
+		}
+		if !names.IsSubdomain(mf, parent) {
+			return nil, errorf(Invalid, "Provided MAIL-FROM domain %s or its parents are not verified for identity %s. The MAIL FROM domain must be a subdomain of %s, such as mail.%s.", mf, n, parent, parent)
+		}
+	}
+	return r.update(ctx, sc.key(n), func(cur *identity.Identity) (*identity.Identity, error) {
+		if cur == nil {
+			return nil, errorf(NotFound, "Identity %s does not exist in region %s. Create it first.", n, sc.Region)
+		}
+		cur.MailFrom.Behavior = b
+		switch {
+		case mf == "":
+			cur.MailFrom.Domain = ""
+			cur.MailFrom.Check.Stop()
+		case mf != cur.MailFrom.Domain:
+			cur.MailFrom.Domain = mf
+			cur.MailFrom.Check.Stop()
+			cur.MailFrom.Check.Start(r.now())
+		default:
+			cur.MailFrom.Check.Start(r.now())
+		}
+		r.schedule(cur, r.now())
+		return cur, nil
+	})
+}

@@ -1,0 +1,78 @@
+// Package sqlite is the embedded Store: SQLite through a pure-Go driver
+// (modernc.org/sqlite), so the sesame binary stays static.
+//
+// The database runs in WAL mode with synchronous=FULL: a write is on disk
+// when its transaction commits, so a kill -9 at any moment loses no write
+// that was acknowledged. Writes from this process are serialised by a mutex
+// (cheaper than SQLite's busy-wait); other processes, such as `sesame
+// accounts create` while the server runs, wait on the busy timeout.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// FileName is the database file inside the data directory.
+const FileName = "sesame.db"
+
+// Store is a store.Store on one SQLite file.
+type Store struct {
+	db  *sql.DB
+	wmu sync.Mutex // one writer at a time in this process
+}
+
+// Open opens (creating if needed) the database in dir and migrates its
+// schema to the current version.
+func Open(ctx context.Context, dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory %q: %w", dir, err)
+	}
+	return OpenFile(ctx, filepath.Join(dir, FileName))
+}
+
+// OpenFile opens the database at path.
+func OpenFile(ctx context.Context, path string) (*Store, error) {
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open %q: %w", path, err)
+	}
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
+	s := &Store{db: db}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("database %q: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// write runs fn in an immediate transaction, one writer at a time.
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}

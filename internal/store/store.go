@@ -1,0 +1,98 @@
+// Package store is where identities and accounts live. Store is a small
+// interface so that PostgreSQL can follow SQLite; storetest holds the suite
+// every implementation must pass.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/sesame/sesame/internal/identity"
+	"github.com/sesame/sesame/internal/names"
+)
+
+var (
+	ErrNotFound = errors.New("not found")
+	ErrExists   = errors.New("already exists")
+)
+
+// Store is the whole persistent state of Sesame. Every method is safe for
+// concurrent use, and a write is durable when it returns.
+type Store interface {
+	Identities
+	Accounts
+	Close() error
+}
+
+// Identities stores identities by (account, region, name).
+type Identities interface {
+	// GetIdentity returns ErrNotFound for an unknown identity.
+	GetIdentity(ctx context.Context, k identity.Key) (*identity.Identity, error)
+	// GetIdentities returns the known identities among names, by name.
+	GetIdentities(ctx context.Context, account, region string, names []string) (map[string]*identity.Identity, error)
+	// UpdateIdentity runs fn on the current identity (nil when there is
+	// none) inside one transaction and stores what fn returns. fn returning
+	// nil and no error leaves the store unchanged. fn's error is returned as
+	// is. The stored identity is returned.
+	UpdateIdentity(ctx context.Context, k identity.Key, fn func(cur *identity.Identity) (*identity.Identity, error)) (*identity.Identity, error)
+	// DeleteIdentity reports whether the identity existed.
+	DeleteIdentity(ctx context.Context, k identity.Key) (bool, error)
+	// ListIdentities lists one account and region in name order.
+	ListIdentities(ctx context.Context, q ListQuery) ([]*identity.Identity, error)
+	// CountAccountIdentities counts the identities of one account and region.
+	CountAccountIdentities(ctx context.Context, account, region string) (int, error)
+	// CountIdentities counts identities per kind and status, for metrics.
+	CountIdentities(ctx context.Context) ([]Count, error)
+	// DueIdentities returns up to limit identities whose Next is set and
+	// not after now, earliest first, for the verifier.
+	DueIdentities(ctx context.Context, now time.Time, limit int) ([]*identity.Identity, error)
+}
+
+// ListQuery selects a page of identities.
+type ListQuery struct {
+	Account, Region string
+	Kind            names.Kind // zero: every kind
+	After           string     // names greater than this one
+	Limit           int
+}
+
+// Count is the number of identities of one kind and status.
+type Count struct {
+	Kind   names.Kind
+	Status identity.Status
+	N      int
+}
+
+// Accounts stores accounts and their access keys.
+type Accounts interface {
+	CreateAccount(ctx context.Context, a Account, k AccessKey) error
+	GetAccount(ctx context.Context, id string) (*Account, error)
+	ListAccounts(ctx context.Context) ([]Account, error)
+	AddKey(ctx context.Context, k AccessKey) error
+	// GetKey returns ErrNotFound for an unknown key; a revoked key is
+	// returned with Revoked set.
+	GetKey(ctx context.Context, id string) (*AccessKey, error)
+	ListKeys(ctx context.Context, account string) ([]AccessKey, error)
+	RevokeKey(ctx context.Context, id string, at time.Time) error
+	// Generation changes whenever any process changes accounts or keys,
+	// so a cache of keys knows when to forget.
+	Generation(ctx context.Context) (int64, error)
+}
+
+// Account is a tenant.
+type Account struct {
+	ID      string // 12 digits
+	Name    string
+	Created time.Time
+}
+
+// AccessKey is one key pair of an account. The secret is stored sealed
+// (encrypted with a key kept outside the database), never in plain text.
+type AccessKey struct {
+	ID           string
+	Account      string
+	SealedSecret []byte
+	Created      time.Time
+	Revoked      time.Time // zero while active
+}
