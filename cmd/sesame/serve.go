@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sesame/sesame/internal/account"
+	"github.com/sesame/sesame/internal/config"
+	"github.com/sesame/sesame/internal/identity"
+	"github.com/sesame/sesame/internal/server"
+)
+
+type serveFlags struct {
+	listen   string
+	keyFile  string
+	dns      config.DNS
+	policies identity.Policies
+}
+
+func newServe(g *globals) *cobra.Command {
+	f := &serveFlags{dns: config.SES(), policies: identity.SESPolicies()}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the SES API (v1 and v2), /healthz and /metrics",
+		Long: `Run the SES-compatible API on one HTTP listener: the v1 Query protocol at /,
+v2 REST-JSON under /v2/email/, /healthz and Prometheus /metrics.
+
+On the first start with an empty data directory, a "default" account is
+created and its credentials are printed.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runServe(cmd.Context(), g, f, cmd.OutOrStdout()) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080", "address of the HTTP listener")
+	fl.StringVar(&f.keyFile, "key-file", "", "file of the key that seals secret access keys (default <data>/secret.key)")
+	fl.StringVar(&f.dns.VerificationPrefix, "verification-prefix", f.dns.VerificationPrefix, "label of the verification TXT record: <prefix>.<domain>")
+	fl.StringVar(&f.dns.ValuePrefix, "value-prefix", f.dns.ValuePrefix, "optional prefix of the verification TXT value")
+	fl.StringVar(&f.dns.DKIMDomain, "dkim-domain", f.dns.DKIMDomain, "target domain of the Easy DKIM CNAMEs: <token>.<dkim-domain>")
+	fl.StringVar(&f.dns.MailFromMX, "mail-from-mx", f.dns.MailFromMX, "MX host of custom MAIL FROM domains; {region} is replaced by the region")
+	fl.StringVar(&f.dns.SPFInclude, "spf-include", f.dns.SPFInclude, "domain in the MAIL FROM SPF record: v=spf1 include:<spf-include> ~all")
+	fl.DurationVar(&f.policies.Records.Window, "verification-window", f.policies.Records.Window, "how long a DNS record may take to appear before the check fails")
+	fl.DurationVar(&f.policies.Records.Grace, "revocation-grace", f.policies.Records.Grace, "how long a verified TXT or DKIM record may be missing before verification is revoked")
+	fl.DurationVar(&f.policies.Link.Window, "link-validity", f.policies.Link.Window, "how long an email verification link works")
+	return cmd
+}
+
+func runServe(ctx context.Context, g *globals, f *serveFlags, out io.Writer) error {
+	log, err := g.logger()
+	if err != nil {
+		return err
+	}
+	f.policies.MailFrom.Window = f.policies.Records.Window
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	s, err := server.Open(ctx, server.Options{Data: g.data, KeyFile: f.keyFile, DNS: f.dns, Policies: f.policies, Log: log})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return fmt.Errorf("--listen %s: %w", f.listen, err)
+	}
+	creds, err := s.EnsureDefaultAccount(ctx)
+	if err != nil {
+		return err
+	}
+	url := "http://" + ln.Addr().String()
+	if creds != nil {
+		printWelcome(out, url, creds)
+	}
+	log.Info("sesame serving", "url", url, "data", g.data)
+
+	hs := &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func printWelcome(out io.Writer, url string, c *account.Credentials) {
+	fmt.Fprintf(out, `Created the default account %s. Its credentials (shown only now):
+
+  export AWS_ACCESS_KEY_ID=%s
+  export AWS_SECRET_ACCESS_KEY=%s
+  export AWS_DEFAULT_REGION=us-east-1
+
+Then, for example:
+
+  aws ses verify-domain-identity --domain example.com --endpoint-url %s
+
+`, c.AccountId, c.AccessKeyId, c.SecretAccessKey, url)
+}

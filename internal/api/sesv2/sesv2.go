@@ -1,0 +1,177 @@
+// Package sesv2 serves the SES v2 REST-JSON protocol (2019-09-27) under
+// /v2/email/: the identity operations, with errors in the x-amzn-ErrorType
+// header and a {"message": ...} body, as botocore reads them.
+package sesv2
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/sesame/sesame/internal/api"
+	"github.com/sesame/sesame/internal/registry"
+)
+
+// Handler serves /v2/email/.
+type Handler struct {
+	Registry *registry.Registry
+	Auth     *api.Authenticator
+	Log      *slog.Logger
+}
+
+type request struct {
+	ctx   context.Context
+	scope registry.Scope
+	http  *http.Request
+	body  []byte
+	// name is the {EmailIdentity} path parameter, unescaped.
+	name string
+}
+
+type operation func(h *Handler, r *request) (any, error)
+
+// route finds the operation of a method and path. Path parameters are
+// unescaped once: the SDK sends user%2Btag%40example.com for user+tag@...
+func route(method, escapedPath string) (string, operation, string, error) {
+	rest, ok := strings.CutPrefix(escapedPath, "/v2/email/identities")
+	if !ok {
+		return "", nil, "", errUnknownOperation(method, escapedPath)
+	}
+	if rest == "" || rest == "/" {
+		switch method {
+		case http.MethodPost:
+			return "CreateEmailIdentity", (*Handler).createEmailIdentity, "", nil
+		case http.MethodGet:
+			return "ListEmailIdentities", (*Handler).listEmailIdentities, "", nil
+		}
+		return "", nil, "", errUnknownOperation(method, escapedPath)
+	}
+	segs := strings.Split(strings.TrimPrefix(rest, "/"), "/")
+	name, err := url.PathUnescape(segs[0])
+	if err != nil || name == "" {
+		return "", nil, "", api.Errorf(http.StatusBadRequest, "BadRequestException", "The identity in the path %q is not correctly escaped.", escapedPath)
+	}
+	sub := strings.Join(segs[1:], "/")
+	switch {
+	case sub == "" && method == http.MethodGet:
+		return "GetEmailIdentity", (*Handler).getEmailIdentity, name, nil
+	case sub == "" && method == http.MethodDelete:
+		return "DeleteEmailIdentity", (*Handler).deleteEmailIdentity, name, nil
+	case sub == "dkim" && method == http.MethodPut:
+		return "PutEmailIdentityDkimAttributes", (*Handler).putDkimAttributes, name, nil
+	case sub == "mail-from" && method == http.MethodPut:
+		return "PutEmailIdentityMailFromAttributes", (*Handler).putMailFromAttributes, name, nil
+	}
+	return "", nil, "", errUnknownOperation(method, escapedPath)
+}
+
+func errUnknownOperation(method, path string) error {
+	return api.Errorf(http.StatusNotFound, "UnknownOperationException", "No SES v2 operation is served at %s %s: this server implements the email identity operations under /v2/email/identities.", method, path)
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rid := api.NewRequestID()
+	name := "unknown"
+	defer func() {
+		if p := recover(); p != nil {
+			h.Log.Error("panic serving v2 request", "request_id", rid, "operation", name, "panic", p)
+			writeError(w, rid, api.InternalFailure)
+			api.Observe("v2", name, api.InternalFailure.Code, time.Since(start))
+		}
+	}()
+	out, err := h.serve(w, r, &name)
+	code := "OK"
+	if err != nil {
+		e := toAPIError(err)
+		if e == nil {
+			h.Log.Error("v2 request failed", "request_id", rid, "operation", name, "err", err)
+			e = api.InternalFailure
+		}
+		code = e.Code
+		writeError(w, rid, e)
+	} else {
+		writeJSON(w, rid, out)
+	}
+	api.Observe("v2", name, code, time.Since(start))
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, opName *string) (any, error) {
+	body, err := api.ReadBody(w, r)
+	if err != nil {
+		return nil, err
+	}
+	pr, err := h.Auth.V2(r, body)
+	if err != nil {
+		return nil, err
+	}
+	n, op, name, err := route(r.Method, r.URL.EscapedPath())
+	if err != nil {
+		return nil, err
+	}
+	*opName = n
+	return op(h, &request{ctx: r.Context(), scope: registry.Scope{Account: pr.Account, Region: pr.Region}, http: r, body: body, name: name})
+}
+
+// decode reads the JSON body into v. An empty body is an empty object.
+func (r *request) decode(v any) error {
+	if len(r.body) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(r.body, v); err != nil {
+		return api.Errorf(http.StatusBadRequest, "BadRequestException", "The request body is not valid JSON for this operation: %v.", err)
+	}
+	return nil
+}
+
+func toAPIError(err error) *api.Error {
+	var e *api.Error
+	if errors.As(err, &e) {
+		return e
+	}
+	var re *registry.Error
+	if !errors.As(err, &re) {
+		return nil
+	}
+	switch re.Kind {
+	case registry.NotFound:
+		return &api.Error{Status: http.StatusNotFound, Code: "NotFoundException", Message: re.Message}
+	case registry.AlreadyExists:
+		return &api.Error{Status: http.StatusBadRequest, Code: "AlreadyExistsException", Message: re.Message}
+	case registry.LimitExceeded:
+		return &api.Error{Status: http.StatusBadRequest, Code: "LimitExceededException", Message: re.Message}
+	}
+	return &api.Error{Status: http.StatusBadRequest, Code: "BadRequestException", Message: re.Message}
+}
+
+func writeJSON(w http.ResponseWriter, rid string, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, rid, api.InternalFailure)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("x-amzn-RequestId", rid)
+	w.WriteHeader(http.StatusOK)
+	w.Write(b)
+}
+
+func writeError(w http.ResponseWriter, rid string, e *api.Error) {
+	code := e.Code
+	if code == api.InternalFailure.Code {
+		code = "InternalServiceErrorException"
+	}
+	b, _ := json.Marshal(map[string]string{"message": e.Message})
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("x-amzn-RequestId", rid)
+	h.Set("x-amzn-ErrorType", code)
+	w.WriteHeader(e.Status)
+	w.Write(b)
+}

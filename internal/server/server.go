@@ -1,0 +1,135 @@
+// Package server assembles a running Sesame: the store, the accounts, the
+// registry and the HTTP handlers of both API protocols, /healthz and
+// /metrics. `sesame serve` and the end-to-end tests both use it.
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sesame/sesame/internal/account"
+	"github.com/sesame/sesame/internal/api"
+	"github.com/sesame/sesame/internal/api/sesv1"
+	"github.com/sesame/sesame/internal/api/sesv2"
+	"github.com/sesame/sesame/internal/config"
+	"github.com/sesame/sesame/internal/identity"
+	"github.com/sesame/sesame/internal/registry"
+	"github.com/sesame/sesame/internal/store/sqlite"
+)
+
+// Options configure a server.
+type Options struct {
+	// Data is the data directory: the database and the sealing key.
+	Data string
+	// KeyFile is the sealing key of secret access keys; default
+	// <Data>/secret.key.
+	KeyFile  string
+	DNS      config.DNS
+	Policies identity.Policies
+	Log      *slog.Logger
+	Now      func() time.Time
+}
+
+// Server is an assembled Sesame.
+type Server struct {
+	Store    *sqlite.Store
+	Accounts *account.Manager
+	Registry *registry.Registry
+	Handler  http.Handler
+	Log      *slog.Logger
+}
+
+// Open opens the store in opts.Data and builds the handlers.
+func Open(ctx context.Context, opts Options) (*Server, error) {
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	if err := opts.DNS.Validate(); err != nil {
+		return nil, err
+	}
+	st, err := sqlite.Open(ctx, opts.Data)
+	if err != nil {
+		return nil, err
+	}
+	accts, err := OpenAccounts(st, opts.Data, opts.KeyFile)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	s := &Server{Store: st, Accounts: accts, Log: opts.Log}
+	s.Registry = &registry.Registry{Store: st, DNS: opts.DNS, Policies: opts.Policies, Now: opts.Now, Log: opts.Log.With("component", "registry")}
+	s.Handler = s.routes()
+	return s, nil
+}
+
+// OpenAccounts returns the account manager of a store, with its sealing key.
+func OpenAccounts(st *sqlite.Store, data, keyFile string) (*account.Manager, error) {
+	if keyFile == "" {
+		keyFile = filepath.Join(data, account.KeyFile)
+	}
+	sealer, err := account.LoadSealer(keyFile)
+	if err != nil {
+		return nil, err
+	}
+	return &account.Manager{Store: st, Sealer: sealer}, nil
+}
+
+// Close closes the store.
+func (s *Server) Close() error { return s.Store.Close() }
+
+func (s *Server) routes() http.Handler {
+	auth := api.NewAuthenticator(s.Accounts)
+	v1 := &sesv1.Handler{Registry: s.Registry, Auth: auth, Log: s.Log.With("component", "sesv1")}
+	v2 := &sesv2.Handler{Registry: s.Registry, Auth: auth, Log: s.Log.With("component", "sesv2")}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(api.Collectors()...)
+	reg.MustRegister(identityCollector{s}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	mux := http.NewServeMux()
+	mux.Handle("/v2/email/", v2)
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", s.healthz)
+	mux.Handle("/", v1)
+	return mux
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if _, err := s.Store.Generation(ctx); err != nil {
+		http.Error(w, "store: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintln(w, "ok")
+}
+
+var identitiesDesc = prometheus.NewDesc("sesame_identities", "Identities by type and verification status.", []string{"type", "status"}, nil)
+
+// identityCollector counts identities on each scrape, from the store, so
+// the figure is right whichever process changed them.
+type identityCollector struct{ s *Server }
+
+func (c identityCollector) Describe(ch chan<- *prometheus.Desc) { ch <- identitiesDesc }
+
+func (c identityCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	counts, err := c.s.Store.CountIdentities(ctx)
+	if err != nil {
+		c.s.Log.Error("counting identities for metrics", "err", err)
+		return
+	}
+	for _, n := range counts {
+		ch <- prometheus.MustNewConstMetric(identitiesDesc, prometheus.GaugeValue, float64(n.N), n.Kind.String(), string(n.Status))
+	}
+}
