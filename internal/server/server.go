@@ -22,8 +22,13 @@ import (
 	"github.com/sesame/sesame/internal/config"
 	"github.com/sesame/sesame/internal/identity"
 	"github.com/sesame/sesame/internal/registry"
+	"github.com/sesame/sesame/internal/store"
 	"github.com/sesame/sesame/internal/store/sqlite"
 )
+
+// CacheSize is how many identities are kept in memory: 10 regions of
+// SES's maximum of 10,000.
+const CacheSize = 100000
 
 // Options configure a server.
 type Options struct {
@@ -65,7 +70,7 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Store: st, Accounts: accts, Log: opts.Log}
-	s.Registry = &registry.Registry{Store: st, DNS: opts.DNS, Policies: opts.Policies, Now: opts.Now, Log: opts.Log.With("component", "registry")}
+	s.Registry = &registry.Registry{Store: store.NewCache(st, CacheSize), DNS: opts.DNS, Policies: opts.Policies, Now: opts.Now, Log: opts.Log.With("component", "registry")}
 	s.Handler = s.routes()
 	return s, nil
 }

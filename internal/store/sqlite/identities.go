@@ -88,21 +88,8 @@ func (s *Store) UpdateIdentity(ctx context.Context, k identity.Key, fn func(cur 
 			return nil
 		}
 		next.Key = k
-		data, err := json.Marshal(next)
-		if err != nil {
-			return err
-		}
-		var due any
-		if !next.Next.IsZero() {
-			due = next.Next.UnixNano()
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO identities (account, region, name, kind, status, next_check, data)
-			VALUES (?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (account, region, name) DO UPDATE SET
-			kind = excluded.kind, status = excluded.status, next_check = excluded.next_check, data = excluded.data`,
-			k.Account, k.Region, k.Name, int(next.Kind), string(next.Status()), due, data)
 		out = next
-		return err
+		return putIdentity(ctx, tx, next)
 	})
 	if err != nil {
 		return nil, err
@@ -111,6 +98,37 @@ func (s *Store) UpdateIdentity(ctx context.Context, k identity.Key, fn func(cur 
 		return nil, store.ErrNotFound
 	}
 	return out, nil
+}
+
+// Import stores many identities in one transaction, replacing any with the
+// same key; for benchmarks and bulk loads, where one commit per identity
+// would be slow.
+func (s *Store) Import(ctx context.Context, ids []*identity.Identity) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		for _, id := range ids {
+			if err := putIdentity(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func putIdentity(ctx context.Context, tx *sql.Tx, id *identity.Identity) error {
+	data, err := json.Marshal(id)
+	if err != nil {
+		return err
+	}
+	var due any
+	if !id.Next.IsZero() {
+		due = id.Next.UnixNano()
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO identities (account, region, name, kind, status, next_check, data)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (account, region, name) DO UPDATE SET
+		kind = excluded.kind, status = excluded.status, next_check = excluded.next_check, data = excluded.data`,
+		id.Account, id.Region, id.Name, int(id.Kind), string(id.Status()), due, data)
+	return err
 }
 
 // DeleteIdentity implements store.Identities.

@@ -49,3 +49,14 @@ func TestReopenKeepsData(t *testing.T) {
 		t.Errorf("journal mode %q, want wal", mode)
 	}
 }
+
+func TestCachedStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, err := Open(context.Background(), t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return store.NewCache(s, 1000)
+	})
+}

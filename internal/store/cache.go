@@ -1,0 +1,124 @@
+package store
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/sesame/sesame/internal/identity"
+)
+
+// Cache keeps identities in memory in front of a Store, so that reads (the
+// bulk of API traffic) cost no database round trip. It is write-through and
+// is correct only while this process is the one writer of identities, which
+// is true of `sesame serve`: the other commands change accounts, not
+// identities.
+type Cache struct {
+	Store
+	// Max bounds the entries kept; past it, reads of uncached identities go
+	// to the store.
+	Max int
+
+	mu     sync.RWMutex
+	ids    map[identity.Key]*identity.Identity
+	writes uint64 // bumped by every write, so a read that raced one is not cached
+}
+
+// NewCache wraps s with a cache of at most max identities.
+func NewCache(s Store, max int) *Cache {
+	return &Cache{Store: s, Max: max, ids: make(map[identity.Key]*identity.Identity)}
+}
+
+func (c *Cache) lookup(k identity.Key) (*identity.Identity, uint64) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.ids[k], c.writes
+}
+
+// fill caches ids read while the write count was gen.
+func (c *Cache) fill(gen uint64, ids ...*identity.Identity) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.writes != gen {
+		return
+	}
+	for _, id := range ids {
+		if len(c.ids) >= c.Max {
+			return
+		}
+		c.ids[id.Key] = id.Clone()
+	}
+}
+
+// GetIdentity implements Identities.
+func (c *Cache) GetIdentity(ctx context.Context, k identity.Key) (*identity.Identity, error) {
+	id, gen := c.lookup(k)
+	if id != nil {
+		return id.Clone(), nil
+	}
+	id, err := c.Store.GetIdentity(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	c.fill(gen, id)
+	return id, nil
+}
+
+// GetIdentities implements Identities.
+func (c *Cache) GetIdentities(ctx context.Context, account, region string, names []string) (map[string]*identity.Identity, error) {
+	out := make(map[string]*identity.Identity, len(names))
+	var missing []string
+	c.mu.RLock()
+	gen := c.writes
+	for _, n := range names {
+		if id := c.ids[identity.Key{Account: account, Region: region, Name: n}]; id != nil {
+			out[n] = id.Clone()
+		} else {
+			missing = append(missing, n)
+		}
+	}
+	c.mu.RUnlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+	got, err := c.Store.GetIdentities(ctx, account, region, missing)
+	if err != nil {
+		return nil, err
+	}
+	fill := make([]*identity.Identity, 0, len(got))
+	for n, id := range got {
+		out[n] = id
+		fill = append(fill, id)
+	}
+	c.fill(gen, fill...)
+	return out, nil
+}
+
+// UpdateIdentity implements Identities.
+func (c *Cache) UpdateIdentity(ctx context.Context, k identity.Key, fn func(cur *identity.Identity) (*identity.Identity, error)) (*identity.Identity, error) {
+	id, err := c.Store.UpdateIdentity(ctx, k, fn)
+	c.mu.Lock()
+	c.writes++
+	delete(c.ids, k)
+	if err == nil && len(c.ids) < c.Max {
+		c.ids[k] = id.Clone()
+	}
+	c.mu.Unlock()
+	return id, err
+}
+
+// DeleteIdentity implements Identities.
+func (c *Cache) DeleteIdentity(ctx context.Context, k identity.Key) (bool, error) {
+	ok, err := c.Store.DeleteIdentity(ctx, k)
+	c.mu.Lock()
+	c.writes++
+	delete(c.ids, k)
+	c.mu.Unlock()
+	return ok, err
+}
+
+// DueIdentities implements Identities; it always reads the store, which
+// holds the schedule.
+func (c *Cache) DueIdentities(ctx context.Context, now time.Time, limit int) ([]*identity.Identity, error) {
+	return c.Store.DueIdentities(ctx, now, limit)
+}
