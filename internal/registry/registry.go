@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/sesame/sesame/internal/config"
@@ -106,13 +107,22 @@ func (r *Registry) view(id *identity.Identity) *identity.Identity {
 func parseIdentity(s string) (names.Kind, string, error) {
 	k, n, err := names.Identity(s)
 	if err != nil {
-		return 0, "", errorf(Invalid, "Identity %q is invalid. Must be a verified email address or domain: %s.", s, reason(err))
+		return 0, "", errorf(Invalid, "Identity %q is invalid. Must be a verified email address or domain (%s).", s, reason(err))
 	}
 	return k, n, nil
 }
 
-// reason is the detail of a names error, for messages.
-func reason(err error) string { return err.Error() }
+// reason is the detail of a names error, for messages: the text after the
+// sentinel ("invalid name: ").
+func reason(err error) string {
+	msg := err.Error()
+	for _, s := range []error{names.ErrInvalid, names.ErrEmpty, names.ErrTooLong} {
+		if rest, ok := strings.CutPrefix(msg, s.Error()+": "); ok {
+			return rest
+		}
+	}
+	return msg
+}
 
 // Get returns one identity; unknown identities are NotFound.
 func (r *Registry) Get(ctx context.Context, sc Scope, name string) (*identity.Identity, error) {

@@ -76,7 +76,7 @@ func (r *Registry) SetMailFrom(ctx context.Context, sc Scope, name, mailFrom, be
 	var mf string
 	if mailFrom != "" {
 		if mf, err = names.Domain(mailFrom); err != nil {
-			return nil, errorf(Invalid, "Invalid MAIL FROM domain %q: %s.", mailFrom, reason(err))
+			return nil, errorf(Invalid, "Invalid MAIL FROM domain: %s.", reason(err))
 		}
 		parent := n
 		if k, _, _ := names.Identity(n); k == names.KindEmail {

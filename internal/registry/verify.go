@@ -11,7 +11,7 @@ import (
 func parseDomain(s string) (string, error) {
 	d, err := names.Domain(s)
 	if err != nil {
-		return "", errorf(Invalid, "Invalid domain name %q: %s.", s, reason(err))
+		return "", errorf(Invalid, "Invalid domain name: %s.", reason(err))
 	}
 	return d, nil
 }
@@ -19,7 +19,7 @@ func parseDomain(s string) (string, error) {
 func parseEmail(s string) (string, error) {
 	e, err := names.Email(s)
 	if err != nil {
-		return "", errorf(Invalid, "Invalid email address %q: %s.", s, reason(err))
+		return "", errorf(Invalid, "Invalid email address: %s.", reason(err))
 	}
 	return e, nil
 }
@@ -146,9 +146,9 @@ func (r *Registry) CreateEmailIdentity(ctx context.Context, sc Scope, name strin
 	kind, n, err := names.Identity(name)
 	if err != nil {
 		if strings.Contains(name, "@") {
-			return nil, errorf(Invalid, "Invalid email address %q: %s.", name, reason(err))
+			return nil, errorf(Invalid, "Invalid email address: %s.", reason(err))
 		}
-		return nil, errorf(Invalid, "Invalid domain name %q: %s.", name, reason(err))
+		return nil, errorf(Invalid, "Invalid domain name: %s.", reason(err))
 	}
 	if err := validateTags(o.Tags); err != nil {
 		return nil, err

@@ -1,0 +1,105 @@
+package dnsclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+	"golang.org/x/time/rate"
+)
+
+// exchange asks addr one question and returns its reply, checked by
+// validate. It retries timeouts, network errors and bad replies up to
+// Retries times within ctx. Queries to authoritative servers (lim != nil)
+// go without recursion and wait for lim; the resolver gets RD set. What
+// happens is appended to ev as dig would show it.
+func (c *Client) exchange(ctx context.Context, addr netip.AddrPort, name string, qtype uint16, lim *rate.Limiter, ev *[]string) (*dns.Msg, time.Duration, error) {
+	*ev = append(*ev, digCommand(addr, lim == nil, name, qtype))
+	var err error
+	for try := 0; try <= c.retries() && ctx.Err() == nil; try++ {
+		var r *dns.Msg
+		var rtt time.Duration
+		r, rtt, err = c.attempt(ctx, addr, name, qtype, lim, ev)
+		if err == nil {
+			*ev = append(*ev, replyLines(r)...)
+			return r, rtt, nil
+		}
+		*ev = append(*ev, fmt.Sprintf(";; communications error to %s: %s", digAddr(addr), errText(err)))
+		if errors.Is(err, errBudget) {
+			break
+		}
+	}
+	if err == nil { // the budget was spent before the first try
+		err = ctx.Err()
+		*ev = append(*ev, ";; not sent: "+errText(err))
+	}
+	return nil, 0, err
+}
+
+// attempt sends the query over UDP and, if the reply is truncated, again
+// over TCP (RFC 1035 §4.2.1, RFC 7766 §5), where the whole answer fits.
+func (c *Client) attempt(ctx context.Context, addr netip.AddrPort, name string, qtype uint16, lim *rate.Limiter, ev *[]string) (*dns.Msg, time.Duration, error) {
+	r, rtt, err := c.send(ctx, "udp", addr, name, qtype, lim)
+	if err != nil || !r.Truncated {
+		return r, rtt, err
+	}
+	*ev = append(*ev, ";; Truncated, retrying in TCP mode.")
+	return c.send(ctx, "tcp", addr, name, qtype, lim)
+}
+
+func (c *Client) send(ctx context.Context, network string, addr netip.AddrPort, name string, qtype uint16, lim *rate.Limiter) (*dns.Msg, time.Duration, error) {
+	if lim != nil {
+		if err := c.wait(ctx, lim); err != nil {
+			return nil, 0, err
+		}
+	}
+	q := newQuery(name, qtype, lim == nil)
+	ctx, cancel := context.WithTimeout(ctx, c.timeout())
+	defer cancel()
+	dc := &dns.Client{Net: network, Timeout: c.timeout()}
+	r, rtt, err := dc.ExchangeContext(ctx, q, addr.String())
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := validate(q, r); err != nil {
+		return nil, 0, err
+	}
+	return r, rtt, nil
+}
+
+// newQuery builds a query with EDNS0 (RFC 6891) and a fresh ID, which
+// dns.Id draws from crypto/rand so that replies cannot be guessed
+// (RFC 5452).
+func newQuery(name string, qtype uint16, recurse bool) *dns.Msg {
+	m := new(dns.Msg).SetQuestion(dns.Fqdn(name), qtype)
+	m.Id = dns.Id()
+	m.RecursionDesired = recurse
+	m.SetEdns0(udpSize, false)
+	return m
+}
+
+// validate checks that r answers q (RFC 5452 §3). Error replies may omit
+// the question, as some servers do for FORMERR and REFUSED.
+func validate(q, r *dns.Msg) error {
+	switch {
+	case !r.Response:
+		return fmt.Errorf("%w: QR bit not set", ErrBadReply)
+	case r.Id != q.Id:
+		return fmt.Errorf("%w: ID %d, sent %d", ErrBadReply, r.Id, q.Id)
+	case r.Opcode != q.Opcode:
+		return fmt.Errorf("%w: opcode %s", ErrBadReply, dns.OpcodeToString[r.Opcode])
+	case len(r.Question) == 0 && r.Rcode != dns.RcodeSuccess && r.Rcode != dns.RcodeNameError:
+		return nil
+	case len(r.Question) != 1:
+		return fmt.Errorf("%w: %d questions", ErrBadReply, len(r.Question))
+	}
+	a, b := q.Question[0], r.Question[0]
+	if !strings.EqualFold(a.Name, b.Name) || a.Qtype != b.Qtype || a.Qclass != b.Qclass {
+		return fmt.Errorf("%w: question %q, sent %q", ErrBadReply, b.String(), a.String())
+	}
+	return nil
+}

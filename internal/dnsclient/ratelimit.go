@@ -1,0 +1,69 @@
+package dnsclient
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// errBudget is a wait the rate limiter cannot fit in the lookup's budget;
+// retrying will not help.
+var errBudget = fmt.Errorf("lookup budget exhausted: %w", context.DeadlineExceeded)
+
+// limiter returns the rate limiter of one authoritative server address. It
+// allows no burst: queries to one server are spaced 1/RateLimit apart.
+func (c *Client) limiter(addr netip.AddrPort) *rate.Limiter {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.limiters == nil {
+		c.limiters = make(map[netip.AddrPort]*rate.Limiter)
+	}
+	l := c.limiters[addr]
+	if l == nil {
+		limit := c.RateLimit
+		if limit <= 0 {
+			limit = DefaultRateLimit
+		}
+		l = rate.NewLimiter(rate.Limit(limit), 1)
+		c.limiters[addr] = l
+	}
+	return l
+}
+
+// wait blocks until l allows one more query. A wait that would outlast
+// ctx's deadline fails at once, as a timeout, rather than spend the budget
+// sleeping.
+func (c *Client) wait(ctx context.Context, l *rate.Limiter) error {
+	now, sleep := time.Now, sleepCtx
+	if c.now != nil {
+		now, sleep = c.now, c.sleep
+	}
+	r := l.ReserveN(now(), 1)
+	d := r.DelayFrom(now())
+	if d == 0 {
+		return nil
+	}
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
+		r.CancelAt(now())
+		return fmt.Errorf("%w: rate limit of %g queries/s would wait %v", errBudget, float64(l.Limit()), d)
+	}
+	if err := sleep(ctx, d); err != nil {
+		r.CancelAt(now())
+		return err
+	}
+	return nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
