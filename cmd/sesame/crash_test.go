@@ -85,8 +85,10 @@ func sesClient(url string, c map[string]string) *ses.Client {
 	return ses.New(ses.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(url),
-		Credentials:  aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return aws.Credentials{AccessKeyID: c["AccessKeyId"], SecretAccessKey: c["SecretAccessKey"]}, nil }),
-		Retryer:      aws.NopRetryer{},
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: c["AccessKeyId"], SecretAccessKey: c["SecretAccessKey"]}, nil
+		}),
+		Retryer: aws.NopRetryer{},
 	})
 }
 
