@@ -98,6 +98,11 @@ func (r *Registry) view(id *identity.Identity) *identity.Identity {
 	if id == nil {
 		return nil
 	}
+	// The store hands out copies already; copy again only to expire.
+	probe := *id
+	if !probe.Expire(r.now(), r.Policies) {
+		return id
+	}
 	c := id.Clone()
 	c.Expire(r.now(), r.Policies)
 	return c
