@@ -16,6 +16,17 @@ type ListQuery struct {
 	Kind      names.Kind
 	NextToken string
 	Limit     int
+	// NameContains and Status filter the page (v2's IDENTITY_NAME_CONTAINS
+	// and VERIFICATION_STATUS); empty means no filter.
+	NameContains string
+	Status       identity.Status
+}
+
+func (q ListQuery) match(id *identity.Identity) bool {
+	if q.NameContains != "" && !strings.Contains(id.Name, q.NameContains) {
+		return false
+	}
+	return q.Status == "" || id.Status() == q.Status
 }
 
 // A NextToken is the opaque form of "kind:last name". It carries the kind
@@ -43,17 +54,31 @@ func (r *Registry) List(ctx context.Context, sc Scope, q ListQuery) ([]*identity
 			return nil, "", err
 		}
 	}
-	ids, err := r.Store.ListIdentities(ctx, store.ListQuery{Account: sc.Account, Region: sc.Region, Kind: q.Kind, After: after, Limit: q.Limit + 1})
-	if err != nil {
-		return nil, "", err
+	// Read in batches until the page is full: filters may skip many.
+	batch := q.Limit + 1
+	if q.NameContains != "" || q.Status != "" {
+		batch = max(batch, 1000)
+	}
+	var ids []*identity.Identity
+	for {
+		page, err := r.Store.ListIdentities(ctx, store.ListQuery{Account: sc.Account, Region: sc.Region, Kind: q.Kind, After: after, Limit: batch})
+		if err != nil {
+			return nil, "", err
+		}
+		for _, id := range page {
+			if id = r.view(id); q.match(id) {
+				ids = append(ids, id)
+			}
+		}
+		if len(ids) > q.Limit || len(page) < batch {
+			break
+		}
+		after = page[len(page)-1].Name
 	}
 	next := ""
 	if len(ids) > q.Limit {
 		ids = ids[:q.Limit]
 		next = encodeToken(q.Kind, ids[len(ids)-1].Name)
-	}
-	for i, id := range ids {
-		ids[i] = r.view(id)
 	}
 	return ids, next, nil
 }

@@ -40,6 +40,8 @@ type Registry struct {
 	Log      *slog.Logger
 	// Mailer sends verification emails; nil sends none.
 	Mailer Mailer
+	// Templates stores custom verification templates; nil serves none.
+	Templates store.Templates
 	// Changed, if set, is told about every identity whose checks must run
 	// now, so the verifier need not wait for its next poll.
 	Changed func(identity.Key)
@@ -68,6 +70,13 @@ const (
 	NotFound                      // v2 NotFoundException
 	AlreadyExists                 // v1 AlreadyExists, v2 AlreadyExistsException
 	LimitExceeded                 // v1 LimitExceeded, v2 LimitExceededException
+	// The kinds of verification mail and custom templates (templates.go).
+	Throttled         // v1 Throttling, v2 TooManyRequestsException (429)
+	QuotaExceeded     // v1 Throttling, v2 LimitExceededException
+	FromNotVerified   // v1 FromEmailAddressNotVerified, v2 BadRequestException
+	InvalidContent    // v1 CustomVerificationEmailInvalidContent, v2 BadRequestException
+	ConfigSetNotFound // v1 ConfigurationSetDoesNotExist, v2 NotFoundException
+	Rejected          // v1 and v2 MessageRejected
 )
 
 // Error is an operation error; Message says what is wrong and what to do.
@@ -259,6 +268,9 @@ func (r *Registry) sendVerification(ctx context.Context, id *identity.Identity) 
 		return nil
 	}
 	if err := r.Mailer.SendVerification(ctx, id); err != nil {
+		if me := mailError(err); me != nil {
+			return me
+		}
 		return fmt.Errorf("verification email for %s not queued: %w", id.Name, err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/sesame/sesame/internal/identity"
 	"github.com/sesame/sesame/internal/names"
@@ -31,6 +32,9 @@ func (r *Registry) newIdentity(sc Scope, kind names.Kind, name string) *identity
 	now := r.now()
 	id := &identity.Identity{Key: sc.key(name), Kind: kind, Created: now, FeedbackForwardingStatus: true}
 	id.MailFrom.Behavior = identity.UseDefaultValue
+	// DKIM signing defaults to on; an address signs once its domain has
+	// Easy DKIM set up.
+	id.DKIM.Enabled = true
 	id.Verification.Start(now)
 	if kind == names.KindDomain {
 		id.Token = identity.NewVerificationToken()
@@ -194,9 +198,9 @@ func validateTags(tags []identity.Tag) error {
 	seen := map[string]bool{}
 	for _, t := range tags {
 		switch {
-		case len(t.Key) < 1 || len(t.Key) > 128:
+		case utf8.RuneCountInString(t.Key) < 1 || utf8.RuneCountInString(t.Key) > 128:
 			return errorf(Invalid, "Tag key %q must be 1 to 128 characters long.", t.Key)
-		case len(t.Value) > 256:
+		case utf8.RuneCountInString(t.Value) > 256:
 			return errorf(Invalid, "The value of tag %q must be at most 256 characters long.", t.Key)
 		case strings.HasPrefix(strings.ToLower(t.Key), "aws:"):
 			return errorf(Invalid, "Tag key %q may not start with \"aws:\", which is reserved.", t.Key)

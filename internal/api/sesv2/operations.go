@@ -3,9 +3,11 @@ package sesv2
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/sesame/sesame/internal/api"
 	"github.com/sesame/sesame/internal/identity"
+	"github.com/sesame/sesame/internal/names"
 	"github.com/sesame/sesame/internal/registry"
 )
 
@@ -93,20 +95,43 @@ func infoOut(id *identity.Identity) verificationInfo {
 }
 
 func (h *Handler) listEmailIdentities(r *request) (any, error) {
-	q := r.http.URL.Query()
-	// PageSize 0-1000 in the model; 0 or absent takes the default, 100
-	// (SES's default is unconfirmed).
-	limit := 100
-	if s := q.Get("PageSize"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 || n > 1000 {
-			return nil, api.Errorf(http.StatusBadRequest, "BadRequestException", "Invalid PageSize %q: use a whole number from 0 to 1000.", s)
+	q := registry.ListQuery{Limit: 100}
+	var pageSize *int
+	if r.http.Method == http.MethodPost {
+		var in struct {
+			Filter    map[string]string
+			NextToken string
+			PageSize  *int
 		}
-		if n > 0 {
-			limit = n
+		if err := r.decode(&in); err != nil {
+			return nil, err
+		}
+		q.NextToken, pageSize = in.NextToken, in.PageSize
+		if err := applyFilter(&q, in.Filter); err != nil {
+			return nil, err
+		}
+	} else {
+		v := r.http.URL.Query()
+		q.NextToken = v.Get("NextToken")
+		if s := v.Get("PageSize"); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil {
+				return nil, api.Errorf(http.StatusBadRequest, "BadRequestException", "Invalid PageSize %q: use a whole number from 0 to 1000.", s)
+			}
+			pageSize = &n
 		}
 	}
-	ids, next, err := h.Registry.List(r.ctx, r.scope, registry.ListQuery{NextToken: q.Get("NextToken"), Limit: limit})
+	// PageSize 0-1000 in the model; 0 or absent takes the default, 100
+	// (SES's default is unconfirmed).
+	if pageSize != nil {
+		if *pageSize < 0 || *pageSize > 1000 {
+			return nil, api.Errorf(http.StatusBadRequest, "BadRequestException", "Invalid PageSize %d: use a whole number from 0 to 1000.", *pageSize)
+		}
+		if *pageSize > 0 {
+			q.Limit = *pageSize
+		}
+	}
+	ids, next, err := h.Registry.List(r.ctx, r.scope, q)
 	if err != nil {
 		return nil, err
 	}
@@ -118,6 +143,39 @@ func (h *Handler) listEmailIdentities(r *request) (any, error) {
 		})
 	}
 	return out, nil
+}
+
+// applyFilter reads ListEmailIdentities' Filter map.
+func applyFilter(q *registry.ListQuery, f map[string]string) error {
+	for k, v := range f {
+		switch k {
+		case "IDENTITY_NAME_CONTAINS":
+			q.NameContains = strings.ToLower(v)
+		case "IDENTITY_TYPE":
+			switch v {
+			case "DOMAIN":
+				q.Kind = names.KindDomain
+			case "EMAIL_ADDRESS":
+				q.Kind = names.KindEmail
+			default:
+				return api.Errorf(http.StatusBadRequest, "BadRequestException", "Invalid IDENTITY_TYPE filter %q: use DOMAIN or EMAIL_ADDRESS.", v)
+			}
+		case "VERIFICATION_STATUS":
+			s, ok := statusV1[v]
+			if !ok {
+				return api.Errorf(http.StatusBadRequest, "BadRequestException", "Invalid VERIFICATION_STATUS filter %q: use PENDING, SUCCESS, FAILED, TEMPORARY_FAILURE or NOT_STARTED.", v)
+			}
+			q.Status = s
+		default:
+			return api.Errorf(http.StatusBadRequest, "BadRequestException", "Unknown filter %q: use IDENTITY_NAME_CONTAINS, IDENTITY_TYPE or VERIFICATION_STATUS.", k)
+		}
+	}
+	return nil
+}
+
+var statusV1 = map[string]identity.Status{
+	"PENDING": identity.Pending, "SUCCESS": identity.Success, "FAILED": identity.Failed,
+	"TEMPORARY_FAILURE": identity.TemporaryFailure, "NOT_STARTED": identity.NotStarted,
 }
 
 func (h *Handler) deleteEmailIdentity(r *request) (any, error) {

@@ -38,6 +38,11 @@ type operation func(h *Handler, r *request) (any, error)
 // route finds the operation of a method and path. Path parameters are
 // unescaped once: the SDK sends user%2Btag%40example.com for user+tag@...
 func route(method, escapedPath string) (string, operation, string, error) {
+	// Newer SDKs (aws-sdk-go-v2's sesv2 since 2026) list with a POST and a
+	// JSON body that may carry filters; botocore still uses GET.
+	if escapedPath == "/v2/email/list-identities" && method == http.MethodPost {
+		return "ListEmailIdentities", (*Handler).listEmailIdentities, "", nil
+	}
 	rest, ok := strings.CutPrefix(escapedPath, "/v2/email/identities")
 	if !ok {
 		return "", nil, "", errUnknownOperation(method, escapedPath)
