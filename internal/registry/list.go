@@ -23,7 +23,7 @@ type ListQuery struct {
 }
 
 func (q ListQuery) match(id *identity.Identity) bool {
-	if q.NameContains != "" && !strings.Contains(id.Name, q.NameContains) {
+	if q.NameContains != "" && !strings.Contains(strings.ToLower(id.Name), strings.ToLower(q.NameContains)) {
 		return false
 	}
 	return q.Status == "" || id.Status() == q.Status

@@ -109,6 +109,9 @@ func (r *Registry) VerifyEmailIdentity(ctx context.Context, sc Scope, address st
 	if err != nil {
 		return nil, err
 	}
+	if err := r.checkMailLimits(ctx, sc.key(e), false); err != nil {
+		return nil, err
+	}
 	id, err := r.update(ctx, sc.key(e), func(cur *identity.Identity) (*identity.Identity, error) {
 		if cur == nil {
 			if err := r.checkLimit(ctx, sc); err != nil {
@@ -167,6 +170,11 @@ func (r *Registry) CreateEmailIdentity(ctx context.Context, sc Scope, name strin
 	case "", "RSA_1024_BIT", "RSA_2048_BIT":
 	default:
 		return nil, errorf(Invalid, "Invalid NextSigningKeyLength %q: use RSA_1024_BIT or RSA_2048_BIT.", o.KeyLength)
+	}
+	if kind == names.KindEmail {
+		if err := r.checkMailLimits(ctx, sc.key(n), true); err != nil {
+			return nil, err
+		}
 	}
 	id, err := r.update(ctx, sc.key(n), func(cur *identity.Identity) (*identity.Identity, error) {
 		if cur != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/sesame/sesame/internal/api/sesv2"
 	"github.com/sesame/sesame/internal/config"
 	"github.com/sesame/sesame/internal/identity"
+	"github.com/sesame/sesame/internal/mail"
 	"github.com/sesame/sesame/internal/registry"
 	"github.com/sesame/sesame/internal/store"
 	"github.com/sesame/sesame/internal/store/sqlite"
@@ -41,15 +42,29 @@ type Options struct {
 	Policies identity.Policies
 	Log      *slog.Logger
 	Now      func() time.Time
+	// PublicURL is the base of verification links; default
+	// DefaultPublicURL.
+	PublicURL string
+	// SMTPURL is the relay of verification mail (smtp:// with STARTTLS,
+	// smtps://); empty keeps mail in the local outbox.
+	SMTPURL string
+	// Mail tunes verification mail: sender, relay CA, limits, retries.
+	Mail mail.Settings
 }
 
 // Server is an assembled Sesame.
 type Server struct {
-	Store    *sqlite.Store
-	Accounts *account.Manager
-	Registry *registry.Registry
-	Handler  http.Handler
-	Log      *slog.Logger
+	// Store is the database. Identities must be written through
+	// Identities, the cache in front of it, or the API will not see them.
+	Store      *sqlite.Store
+	Identities *store.Cache
+	Accounts   *account.Manager
+	Registry   *registry.Registry
+	Handler    http.Handler
+	Log        *slog.Logger
+	Mail       *mail.Mailer
+
+	stopMail func()
 }
 
 // Open opens the store in opts.Data and builds the handlers.
@@ -70,7 +85,12 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Store: st, Accounts: accts, Log: opts.Log}
-	s.Registry = &registry.Registry{Store: store.NewCache(st, CacheSize), DNS: opts.DNS, Policies: opts.Policies, Now: opts.Now, Log: opts.Log.With("component", "registry")}
+	s.Identities = store.NewCache(st, CacheSize)
+	s.Registry = &registry.Registry{Store: s.Identities, DNS: opts.DNS, Policies: opts.Policies, Now: opts.Now, Log: opts.Log.With("component", "registry")}
+	if err := s.openMail(opts); err != nil {
+		st.Close()
+		return nil, err
+	}
 	s.Handler = s.routes()
 	return s, nil
 }
@@ -87,8 +107,11 @@ func OpenAccounts(st *sqlite.Store, data, keyFile string) (*account.Manager, err
 	return &account.Manager{Store: st, Sealer: sealer}, nil
 }
 
-// Close closes the store.
-func (s *Server) Close() error { return s.Store.Close() }
+// Close stops mail delivery and closes the store.
+func (s *Server) Close() error {
+	s.closeMail()
+	return s.Store.Close()
+}
 
 func (s *Server) routes() http.Handler {
 	auth := api.NewAuthenticator(s.Accounts)
@@ -103,6 +126,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/v2/email/", v2)
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", s.healthz)
+	s.mailRoutes(mux, reg)
 	mux.Handle("/", v1)
 	return mux
 }

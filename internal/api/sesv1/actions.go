@@ -30,6 +30,13 @@ func init() {
 		"ListVerifiedEmailAddresses":          (*Handler).listVerifiedEmailAddresses,
 		"DeleteIdentity":                      (*Handler).deleteIdentity,
 		"DeleteVerifiedEmailAddress":          (*Handler).deleteVerifiedEmailAddress,
+		// Custom verification email (templates.go).
+		"CreateCustomVerificationEmailTemplate": (*Handler).createCustomVerificationEmailTemplate,
+		"GetCustomVerificationEmailTemplate":    (*Handler).getCustomVerificationEmailTemplate,
+		"UpdateCustomVerificationEmailTemplate": (*Handler).updateCustomVerificationEmailTemplate,
+		"DeleteCustomVerificationEmailTemplate": (*Handler).deleteCustomVerificationEmailTemplate,
+		"ListCustomVerificationEmailTemplates":  (*Handler).listCustomVerificationEmailTemplates,
+		"SendCustomVerificationEmail":           (*Handler).sendCustomVerificationEmail,
 	}
 }
 
@@ -117,7 +124,11 @@ func (h *Handler) getIdentityVerificationAttributes(r *request) (*result, error)
 		out.open("entry")
 		out.elem("key", n)
 		out.open("value")
-		out.elem("VerificationStatus", string(id.Verification.Status))
+		st := id.Verification.Status
+		if id.VerifiedForSending() {
+			st = identity.Success // a DKIM success verifies the domain too
+		}
+		out.elem("VerificationStatus", string(st))
 		if id.IsDomain() {
 			out.elem("VerificationToken", id.Token)
 		}

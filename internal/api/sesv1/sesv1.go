@@ -121,6 +121,9 @@ func fromRegistry(err error) *api.Error {
 	if !errors.As(err, &e) {
 		return nil
 	}
+	if me := mailError(e); me != nil {
+		return me
+	}
 	switch e.Kind {
 	case registry.AlreadyExists:
 		return &api.Error{Status: http.StatusBadRequest, Code: "AlreadyExists", Message: e.Message}

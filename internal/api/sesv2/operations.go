@@ -3,7 +3,6 @@ package sesv2
 import (
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/sesame/sesame/internal/api"
 	"github.com/sesame/sesame/internal/identity"
@@ -150,7 +149,7 @@ func applyFilter(q *registry.ListQuery, f map[string]string) error {
 	for k, v := range f {
 		switch k {
 		case "IDENTITY_NAME_CONTAINS":
-			q.NameContains = strings.ToLower(v)
+			q.NameContains = v
 		case "IDENTITY_TYPE":
 			switch v {
 			case "DOMAIN":

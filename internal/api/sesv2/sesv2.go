@@ -38,6 +38,9 @@ type operation func(h *Handler, r *request) (any, error)
 // route finds the operation of a method and path. Path parameters are
 // unescaped once: the SDK sends user%2Btag%40example.com for user+tag@...
 func route(method, escapedPath string) (string, operation, string, error) {
+	if n, op, name, ok, err := routeTemplates(method, escapedPath); ok {
+		return n, op, name, err
+	}
 	// Newer SDKs (aws-sdk-go-v2's sesv2 since 2026) list with a POST and a
 	// JSON body that may carry filters; botocore still uses GET.
 	if escapedPath == "/v2/email/list-identities" && method == http.MethodPost {
@@ -142,6 +145,9 @@ func toAPIError(err error) *api.Error {
 	var re *registry.Error
 	if !errors.As(err, &re) {
 		return nil
+	}
+	if me := mailError(re); me != nil {
+		return me
 	}
 	switch re.Kind {
 	case registry.NotFound:

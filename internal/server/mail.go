@@ -1,0 +1,106 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	netmail "net/mail"
+	"net/url"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sesame/sesame/internal/mail"
+	"github.com/sesame/sesame/internal/names"
+	"github.com/sesame/sesame/internal/store"
+)
+
+// DefaultPublicURL is the base of verification links when Options.PublicURL
+// is empty: the default listener of `sesame serve`.
+const DefaultPublicURL = "http://127.0.0.1:8080"
+
+// openMail builds the verification mailer and, with a relay, starts the
+// queue that delivers through it.
+func (s *Server) openMail(opts Options) error {
+	pub := opts.PublicURL
+	if pub == "" {
+		pub = DefaultPublicURL
+	}
+	if u, err := url.Parse(pub); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+		return fmt.Errorf("public URL %q: want an absolute http or https URL without a query, such as https://sesame.example.com", pub)
+	}
+	from := opts.Mail.From
+	if from == "" {
+		from = mail.DefaultFrom(pub)
+	}
+	if a, err := netmail.ParseAddress(from); err != nil || a.Name != "" || a.Address != from {
+		return fmt.Errorf("mail sender %q: want a bare address, such as no-reply@sesame.example.com", from)
+	}
+	signer, err := mail.LoadSigner(filepath.Join(opts.Data, mail.KeyFile))
+	if err != nil {
+		return err
+	}
+	validity := opts.Policies.Link.Window
+	if validity <= 0 {
+		validity = 24 * time.Hour
+	}
+	limits := mail.DefaultLimits()
+	if opts.Mail.Limits != nil {
+		limits = *opts.Mail.Limits
+	}
+	log := opts.Log.With("component", "mail")
+	m := &mail.Mailer{Store: s.Store, Signer: signer, PublicURL: pub, From: from, Validity: validity,
+		Limits: limits, Now: opts.Now, Log: log}
+	if opts.SMTPURL != "" {
+		relay, err := mail.ParseRelay(opts.SMTPURL, opts.Mail.CAFile)
+		if err != nil {
+			return err
+		}
+		relay.Hello = names.DomainOf(from)
+		q := &mail.Queue{Store: s.Store, Relay: relay, Now: opts.Now, Log: log, RetryMin: opts.Mail.RetryMin,
+			RetryMax: opts.Mail.RetryMax, GiveUp: validity, Failed: s.mailFailed}
+		q.Init()
+		m.Queue = q
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			q.Run(ctx)
+		}()
+		s.stopMail = func() { cancel(); <-done }
+		log.Info("verification mail goes through the SMTP relay", "relay", relay.String(), "from", from)
+	} else {
+		log.Info("no SMTP relay (--smtp-url): verification mail stays in the local outbox", "outbox", pub+"/outbox")
+	}
+	s.Mail = m
+	s.Registry.Mailer = m
+	s.Registry.Templates = s.Store
+	return nil
+}
+
+// mailFailed fails the address whose newest verification mail the relay
+// refused; an older message's failure is moot once a newer one is on its
+// way.
+func (s *Server) mailFailed(ctx context.Context, m *store.Message) {
+	l, err := s.Store.GetLink(ctx, m.LinkNonce)
+	if err != nil || !l.Replaced.IsZero() {
+		return
+	}
+	if err := s.Registry.MailFailed(ctx, m.Key, m.Done, m.LastError); err != nil {
+		s.Log.Error("recording a failed verification email", "identity", m.Key.Name, "err", err)
+	}
+}
+
+// mailRoutes serves the verification link and the local outbox.
+func (s *Server) mailRoutes(mux *http.ServeMux, reg *prometheus.Registry) {
+	web := &mail.Web{Mailer: s.Mail, Confirm: s.Registry, Log: s.Log.With("component", "mail")}
+	web.Register(mux)
+	reg.MustRegister(mail.Collectors()...)
+}
+
+func (s *Server) closeMail() {
+	if s.stopMail != nil {
+		s.stopMail()
+	}
+}
