@@ -60,25 +60,15 @@ func (a *Authenticator) verify(v *sigv4.Verifier, r *http.Request, body []byte) 
 		return nil, err
 	}
 	if !ok { // revoked between the two looks
-		return nil, authError(&sigv4.Error{Kind: sigv4.UnknownKey, Message: "The security token included in the request is invalid."})
+		return nil, &Error{Status: http.StatusForbidden, Code: "InvalidClientTokenId", Message: "The security token included in the request is invalid."}
 	}
 	return &Principal{Account: k.Account, AccessKeyID: res.AccessKeyID, Region: res.Region}, nil
 }
 
 // authError maps a signature failure to SES's code. Both protocols use the
-// same codes: SES serves them from one endpoint and was seen answering v2
+// v1 codes: SES serves them from one endpoint and was seen answering v2
 // with SignatureDoesNotMatch; the v2 code for an unknown key is unconfirmed,
-// and InvalidClientTokenId is the one SES's v1 documents.
+// and InvalidClientTokenId is the one SES documents.
 func authError(e *sigv4.Error) *Error {
-	switch e.Kind {
-	case sigv4.Missing:
-		return &Error{Status: http.StatusForbidden, Code: "MissingAuthenticationToken", Message: e.Message}
-	case sigv4.Incomplete:
-		return &Error{Status: http.StatusBadRequest, Code: "IncompleteSignature", Message: e.Message}
-	case sigv4.UnknownKey:
-		return &Error{Status: http.StatusForbidden, Code: "InvalidClientTokenId", Message: e.Message}
-	case sigv4.Expired:
-		return &Error{Status: http.StatusBadRequest, Code: "RequestExpired", Message: e.Message}
-	}
-	return &Error{Status: http.StatusForbidden, Code: "SignatureDoesNotMatch", Message: e.Message}
+	return &Error{Status: e.HTTPStatus(false), Code: e.Code(false), Message: e.Message}
 }
