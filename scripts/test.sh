@@ -18,3 +18,4 @@ echo "== aws CLI and boto3 against a running server"
 go build -o sesame ./cmd/sesame
 SESAME=$PWD/sesame bash test/cli/aws-cli.sh
 SESAME=$PWD/sesame bash test/cli/boto3.sh
+SESAME=$PWD/sesame bash test/cli/email.sh

@@ -48,7 +48,9 @@ flag's name in upper case with dashes as underscores (--listen: SESAME_LISTEN).`
 	root.PersistentFlags().StringVar(&g.data, "data", "./sesame-data", "data directory: the SQLite database and the key that seals secret keys")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	root.AddCommand(newServe(g), newAccounts(g))
+	root.AddCommand(newServe(g), newAccounts(g), newIdentities(g))
+	root.AddCommand(newDoctor(g))
+	root.AddCommand(newOutbox(g))
 	return root
 }
 

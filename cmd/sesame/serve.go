@@ -17,14 +17,19 @@ import (
 	"github.com/sesame/sesame/internal/account"
 	"github.com/sesame/sesame/internal/config"
 	"github.com/sesame/sesame/internal/identity"
+	"github.com/sesame/sesame/internal/mail"
 	"github.com/sesame/sesame/internal/server"
 )
 
 type serveFlags struct {
-	listen   string
-	keyFile  string
-	dns      config.DNS
-	policies identity.Policies
+	listen    string
+	keyFile   string
+	dns       config.DNS
+	policies  identity.Policies
+	publicURL string
+	smtpURL   string
+	mail      mail.Settings
+	verify    server.VerifyOptions
 }
 
 func newServe(g *globals) *cobra.Command {
@@ -51,6 +56,16 @@ created and its credentials are printed.`,
 	fl.DurationVar(&f.policies.Records.Window, "verification-window", f.policies.Records.Window, "how long a DNS record may take to appear before the check fails")
 	fl.DurationVar(&f.policies.Records.Grace, "revocation-grace", f.policies.Records.Grace, "how long a verified TXT or DKIM record may be missing before verification is revoked")
 	fl.DurationVar(&f.policies.Link.Window, "link-validity", f.policies.Link.Window, "how long an email verification link works")
+	fl.StringVar(&f.verify.Resolver, "resolver", "", "recursive resolver (host:port) used to find each domain's authoritative name servers (default: the first nameserver of /etc/resolv.conf)")
+	fl.StringVar(&f.verify.AuthPort, "dns-port", "53", "port of authoritative name servers (change only for tests)")
+	fl.Float64Var(&f.verify.RateLimit, "dns-rate-limit", 50, "most DNS queries per second to any one name server")
+	fl.IntVar(&f.verify.Concurrency, "verify-concurrency", 16, "identities checked at once")
+	fl.DurationVar(&f.verify.Recheck, "recheck-interval", time.Hour, "how often verified identities are checked again, to notice removed records")
+	fl.BoolVar(&f.verify.Run, "verify", true, "run the DNS verifier (--verify=false: identities stay as they are until checked on demand)")
+	fl.StringVar(&f.publicURL, "public-url", "", "base URL of verification links, as recipients reach this server (default http://<listen address>)")
+	fl.StringVar(&f.smtpURL, "smtp-url", "", "SMTP relay of verification mail: smtp://[user:password@]host[:587] (STARTTLS) or smtps://...[:465]; empty keeps mail in the local outbox (sesame outbox, /outbox)")
+	fl.StringVar(&f.mail.CAFile, "smtp-ca-file", "", "PEM file of the CAs the relay's certificate must chain to (default the system's)")
+	fl.StringVar(&f.mail.From, "mail-from", "", "sender of verification mail (default no-reply@<host of --public-url>)")
 	return cmd
 }
 
@@ -60,18 +75,27 @@ func runServe(ctx context.Context, g *globals, f *serveFlags, out io.Writer) err
 		return err
 	}
 	f.policies.MailFrom.Window = f.policies.Records.Window
+	if f.verify.RateLimit <= 0 {
+		return usageError{fmt.Errorf("--dns-rate-limit %v: want a positive number of queries per second", f.verify.RateLimit)}
+	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	s, err := server.Open(ctx, server.Options{Data: g.data, KeyFile: f.keyFile, DNS: f.dns, Policies: f.policies, Log: log})
-	if err != nil {
-		return err
-	}
-	defer s.Close()
+	// Listen first: the default public URL is the address bound.
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return fmt.Errorf("--listen %s: %w", f.listen, err)
 	}
+	if f.publicURL == "" {
+		f.publicURL = defaultPublicURL(ln.Addr())
+	}
+	s, err := server.Open(ctx, server.Options{Data: g.data, KeyFile: f.keyFile, DNS: f.dns, Policies: f.policies, Log: log,
+		PublicURL: f.publicURL, SMTPURL: f.smtpURL, Mail: f.mail, Verify: f.verify})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer s.Close()
 	creds, err := s.EnsureDefaultAccount(ctx)
 	if err != nil {
 		return err
@@ -111,4 +135,17 @@ Then, for example:
   aws ses verify-domain-identity --domain example.com --endpoint-url %s
 
 `, c.AccountId, c.AccessKeyId, c.SecretAccessKey, url)
+}
+
+// defaultPublicURL is http://<the address bound>, with a loopback address
+// in place of an unspecified one (0.0.0.0, ::), which no browser can open.
+func defaultPublicURL(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return "http://" + a.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/sesame/sesame/internal/registry"
 	"github.com/sesame/sesame/internal/store"
 	"github.com/sesame/sesame/internal/store/sqlite"
+	"github.com/sesame/sesame/internal/verify"
 )
 
 // CacheSize is how many identities are kept in memory: 10 regions of
@@ -50,6 +51,8 @@ type Options struct {
 	SMTPURL string
 	// Mail tunes verification mail: sender, relay CA, limits, retries.
 	Mail mail.Settings
+	// Verify configures the DNS verifier.
+	Verify VerifyOptions
 }
 
 // Server is an assembled Sesame.
@@ -63,8 +66,10 @@ type Server struct {
 	Handler    http.Handler
 	Log        *slog.Logger
 	Mail       *mail.Mailer
+	Verifier   *verify.Verifier
 
-	stopMail func()
+	stopMail   func()
+	stopVerify func()
 }
 
 // Open opens the store in opts.Data and builds the handlers.
@@ -91,6 +96,7 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	s.openVerifier(opts)
 	s.Handler = s.routes()
 	return s, nil
 }
@@ -109,6 +115,7 @@ func OpenAccounts(st *sqlite.Store, data, keyFile string) (*account.Manager, err
 
 // Close stops mail delivery and closes the store.
 func (s *Server) Close() error {
+	s.closeVerifier()
 	s.closeMail()
 	return s.Store.Close()
 }
@@ -116,7 +123,7 @@ func (s *Server) Close() error {
 func (s *Server) routes() http.Handler {
 	auth := api.NewAuthenticator(s.Accounts)
 	v1 := &sesv1.Handler{Registry: s.Registry, Auth: auth, Log: s.Log.With("component", "sesv1")}
-	v2 := &sesv2.Handler{Registry: s.Registry, Auth: auth, Log: s.Log.With("component", "sesv2")}
+	v2 := &sesv2.Handler{Registry: s.Registry, Auth: auth, Verifier: s.Verifier, Checks: s.Identities, Log: s.Log.With("component", "sesv2")}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(api.Collectors()...)

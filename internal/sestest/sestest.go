@@ -60,6 +60,9 @@ type Options struct {
 	// clients) with a 5xx status. Sesame should never answer 5xx to
 	// anything a client can send.
 	Allow5xx bool
+	// Verify configures the DNS verifier; by default it does not run, so
+	// identities stay Pending and no test queries real DNS.
+	Verify server.VerifyOptions
 }
 
 // Server is a running Sesame.
@@ -107,6 +110,7 @@ func New(tb testing.TB, opts ...Options) *Server {
 		Policies: pol,
 		Log:      o.Log,
 		Now:      o.Now,
+		Verify:   o.Verify,
 	})
 	if err != nil {
 		tb.Fatalf("sestest.New: opening the server: %v", err)

@@ -122,3 +122,37 @@ func (c *Cache) DeleteIdentity(ctx context.Context, k identity.Key) (bool, error
 func (c *Cache) DueIdentities(ctx context.Context, now time.Time, limit int) ([]*identity.Identity, error) {
 	return c.Store.DueIdentities(ctx, now, limit)
 }
+
+// forget drops cached identities after a write the cache cannot replay.
+func (c *Cache) forget(keys ...identity.Key) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.writes++
+	for _, k := range keys {
+		delete(c.ids, k)
+	}
+}
+
+// ClaimDue implements Checks; the leased identities are read again from
+// the store next time.
+func (c *Cache) ClaimDue(ctx context.Context, now, until time.Time, limit int) ([]*identity.Identity, error) {
+	ids, err := c.Store.ClaimDue(ctx, now, until, limit)
+	keys := make([]identity.Key, len(ids))
+	for i, id := range ids {
+		keys[i] = id.Key
+	}
+	c.forget(keys...)
+	return ids, err
+}
+
+// SaveChecks implements Checks. ListChecks goes to the store as is: the
+// timeline is not cached.
+func (c *Cache) SaveChecks(ctx context.Context, updates []CheckUpdate) error {
+	err := c.Store.SaveChecks(ctx, updates)
+	keys := make([]identity.Key, len(updates))
+	for i, u := range updates {
+		keys[i] = u.Key
+	}
+	c.forget(keys...)
+	return err
+}

@@ -21,7 +21,9 @@ var (
 // concurrent use, and a write is durable when it returns.
 type Store interface {
 	Identities
+	Checks
 	Accounts
+	Mail
 	Close() error
 }
 
@@ -47,6 +49,57 @@ type Identities interface {
 	// DueIdentities returns up to limit identities whose Next is set and
 	// not after now, earliest first, for the verifier.
 	DueIdentities(ctx context.Context, now time.Time, limit int) ([]*identity.Identity, error)
+}
+
+// Checks is what the verifier keeps beyond the identities: leases on due
+// identities, so that no identity is checked twice at once even by two
+// processes, and the timeline of the checks it ran.
+type Checks interface {
+	// ClaimDue leases up to limit identities due at now (Next set and not
+	// after now), earliest first: in one transaction their Next becomes
+	// until, so no other checker takes them before the lease runs out, and
+	// those of a checker that died come due again when it does. They are
+	// returned as stored, with Next = until.
+	ClaimDue(ctx context.Context, now, until time.Time, limit int) ([]*identity.Identity, error)
+	// SaveChecks applies the results of checks in one transaction. For each
+	// update, Apply is given the current identity (nil if it was deleted)
+	// and what it returns is stored, then Checks are appended to the
+	// identity's timeline; Apply returning nil changes nothing and appends
+	// nothing. Only the last MaxChecks records of an identity are kept, and
+	// deleting an identity deletes them.
+	SaveChecks(ctx context.Context, updates []CheckUpdate) error
+	// ListChecks returns up to limit of an identity's check records, newest
+	// first; none for an unknown identity.
+	ListChecks(ctx context.Context, k identity.Key, limit int) ([]CheckRecord, error)
+}
+
+// MaxChecks is how many check records are kept per identity: at least the
+// last ten checks of a domain with DKIM and MAIL FROM on two name servers.
+const MaxChecks = 200
+
+// CheckUpdate is the result of one check of one identity.
+type CheckUpdate struct {
+	Key    identity.Key
+	Apply  func(cur *identity.Identity) *identity.Identity
+	Checks []CheckRecord
+}
+
+// CheckRecord is what one name server said about one expected record: the
+// evidence behind a status, which SES does not show.
+type CheckRecord struct {
+	At       time.Time
+	Check    string   // "verification", "dkim", "mail-from" or "spf"
+	Server   string   // "ns1.example.com. 192.0.2.1"; "resolver" for a zone lookup
+	Query    string   // the dig command that repeats the query
+	Answer   []string // what came back, as dig prints it
+	Expected string   // the record looked for, in zone-file form
+	// Outcome is "match" or "mismatch" for an answer with records, else
+	// the dnsclient outcome (NoData, NXDomain, ServFail, Timeout, ...).
+	Outcome string
+	// TTL is how long a resolver may cache this answer: the TTL of the
+	// records, or min(SOA TTL, MINIMUM) of a negative answer (RFC 2308 §5).
+	TTL    time.Duration
+	Detail string // why, when it is not obvious: a stale server, a lowercased value
 }
 
 // ListQuery selects a page of identities.

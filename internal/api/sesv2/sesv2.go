@@ -15,6 +15,8 @@ import (
 
 	"github.com/sesame/sesame/internal/api"
 	"github.com/sesame/sesame/internal/registry"
+	"github.com/sesame/sesame/internal/store"
+	"github.com/sesame/sesame/internal/verify"
 )
 
 // Handler serves /v2/email/.
@@ -22,6 +24,10 @@ type Handler struct {
 	Registry *registry.Registry
 	Auth     *api.Authenticator
 	Log      *slog.Logger
+	// Verifier and Checks serve the Sesame extension (checks.go); nil
+	// leaves it out.
+	Verifier *verify.Verifier
+	Checks   store.Checks
 }
 
 type request struct {
@@ -74,6 +80,10 @@ func route(method, escapedPath string) (string, operation, string, error) {
 		return "PutEmailIdentityDkimAttributes", (*Handler).putDkimAttributes, name, nil
 	case sub == "mail-from" && method == http.MethodPut:
 		return "PutEmailIdentityMailFromAttributes", (*Handler).putMailFromAttributes, name, nil
+	case sub == "sesame/checks" && method == http.MethodGet:
+		return "SesameGetChecks", (*Handler).getChecks, name, nil
+	case sub == "sesame/checks" && method == http.MethodPost:
+		return "SesameCheckNow", (*Handler).checkNow, name, nil
 	}
 	return "", nil, "", errUnknownOperation(method, escapedPath)
 }

@@ -38,6 +38,65 @@ var migrations = []string{
 	CREATE INDEX access_keys_account ON access_keys(account);
 	CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 	INSERT INTO meta VALUES ('accounts_generation', 0);`,
+	// 2: the timeline of each identity's checks (store.CheckRecord), kept
+	// with the identity and deleted with it.
+	`CREATE TABLE checks (
+		seq     INTEGER PRIMARY KEY, -- grows with each record: orders the timeline
+		account TEXT    NOT NULL,
+		region  TEXT    NOT NULL,
+		name    TEXT    NOT NULL,
+		at      INTEGER NOT NULL,    -- unix nanoseconds
+		data    BLOB    NOT NULL     -- the record as JSON
+	);
+	CREATE INDEX checks_identity ON checks(account, region, name, seq);
+	CREATE TRIGGER identities_delete_checks AFTER DELETE ON identities BEGIN
+		DELETE FROM checks WHERE account = old.account AND region = old.region AND name = old.name;
+	END;`,
+	// 3: verification mail: links sent (only the newest of an identity
+	// works), the outbox with its delivery state, custom verification
+	// templates.
+	`CREATE TABLE mail_links (
+		nonce       TEXT    PRIMARY KEY,
+		account     TEXT    NOT NULL,
+		region      TEXT    NOT NULL,
+		name        TEXT    NOT NULL,
+		created     INTEGER NOT NULL,
+		expires     INTEGER NOT NULL,
+		used        INTEGER,          -- NULL until opened
+		replaced    INTEGER,          -- NULL while the newest link of its identity
+		success_url TEXT    NOT NULL DEFAULT '',
+		failure_url TEXT    NOT NULL DEFAULT ''
+	);
+	CREATE INDEX mail_links_identity ON mail_links(account, region, name) WHERE replaced IS NULL;
+	CREATE TABLE mail_messages (
+		id           TEXT    PRIMARY KEY,
+		account      TEXT    NOT NULL,
+		region       TEXT    NOT NULL,
+		identity     TEXT    NOT NULL,
+		sender       TEXT    NOT NULL,
+		recipient    TEXT    NOT NULL,
+		subject      TEXT    NOT NULL,
+		link         TEXT    NOT NULL,
+		link_nonce   TEXT    NOT NULL,
+		raw          BLOB    NOT NULL,
+		created      INTEGER NOT NULL,
+		status       TEXT    NOT NULL, -- local, queued, sent, failed
+		attempts     INTEGER NOT NULL DEFAULT 0,
+		next_attempt INTEGER,
+		last_error   TEXT    NOT NULL DEFAULT '',
+		done         INTEGER
+	);
+	CREATE INDEX mail_messages_due ON mail_messages(next_attempt) WHERE status = 'queued';
+	CREATE INDEX mail_messages_account ON mail_messages(account, created);
+	CREATE INDEX mail_messages_recipient ON mail_messages(recipient, created);
+	CREATE INDEX mail_messages_created ON mail_messages(created);
+	CREATE TABLE mail_templates (
+		account TEXT NOT NULL,
+		region  TEXT NOT NULL,
+		name    TEXT NOT NULL,
+		data    BLOB NOT NULL, -- the template as JSON
+		PRIMARY KEY (account, region, name)
+	) WITHOUT ROWID;`,
 }
 
 // SchemaVersion is the version this binary writes.

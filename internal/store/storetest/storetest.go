@@ -22,7 +22,10 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("List", func(t *testing.T) { testList(t, newStore(t)) })
 	t.Run("Due", func(t *testing.T) { testDue(t, newStore(t)) })
 	t.Run("ConcurrentUpdates", func(t *testing.T) { testConcurrent(t, newStore(t)) })
+	t.Run("Claim", func(t *testing.T) { testClaim(t, newStore(t)) })
+	t.Run("Checks", func(t *testing.T) { testChecks(t, newStore(t)) })
 	t.Run("Accounts", func(t *testing.T) { testAccounts(t, newStore(t)) })
+	t.Run("Mail", func(t *testing.T) { testMail(t, newStore) })
 }
 
 var t0 = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)

@@ -1,0 +1,168 @@
+package doctor
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/miekg/dns"
+
+	"github.com/sesame/sesame/internal/dnsclient"
+	"github.com/sesame/sesame/internal/records"
+)
+
+func (r *run) dkimRecord(token string) records.Record {
+	// DNS names are case-insensitive; compare them in lower case.
+	return records.DKIMRecord(r.domain, strings.ToLower(token), r.dns)
+}
+
+// dkimProbes returns the names with the domain appended for the tokens
+// whose CNAME some server lacks.
+func (r *run) dkimProbes() []qkey {
+	var qs []qkey
+	for _, in := range r.expect {
+		for _, t := range in.DKIMTokens {
+			name := r.dkimRecord(t).Name
+			for _, resp := range r.get(key(name, dns.TypeCNAME)).known() {
+				if resp.Outcome != dnsclient.Answer {
+					qs = append(qs, key(name+"."+r.domain, dns.TypeCNAME))
+					break
+				}
+			}
+		}
+	}
+	return qs
+}
+
+func (r *run) dkimChecks() {
+	for _, in := range r.expect {
+		if len(in.DKIMTokens) == 0 || in.Missing {
+			continue
+		}
+		z := r.zoneOf(key(r.dkimRecord(in.DKIMTokens[0]).Name, dns.TypeCNAME))
+		r.check(z, func(v view) ([]*Finding, bool) { return r.dkimCheck(v, in) })
+	}
+}
+
+// dkimState is what one server says about one DKIM record.
+type dkimState struct {
+	rec    records.Record
+	resp   *dnsclient.Response
+	target string // the CNAME target found, bare and lower case
+}
+
+func (r *run) dkimStates(v view, in Instance) ([]dkimState, bool) {
+	var out []dkimState
+	for _, t := range in.DKIMTokens {
+		rec := r.dkimRecord(t)
+		resp := v.resp(rec.Name, dns.TypeCNAME)
+		if resp == nil || resp.Outcome.Temporary() || resp.Outcome == dnsclient.Loop {
+			return nil, false
+		}
+		st := dkimState{rec: rec, resp: resp}
+		for _, rr := range resp.Answer {
+			if c, ok := rr.(*dns.CNAME); ok {
+				st.target = strings.ToLower(bare(c.Target))
+			}
+		}
+		out = append(out, st)
+	}
+	return out, true
+}
+
+// dkimComplete reports whether all of an instance's DKIM CNAMEs are right
+// on this view's server (or, in another zone, on the servers that agree).
+func (r *run) dkimComplete(v view, in Instance) bool {
+	if len(in.DKIMTokens) == 0 {
+		return false
+	}
+	sts, ok := r.dkimStates(v, in)
+	if !ok {
+		return false
+	}
+	for _, st := range sts {
+		if st.target != st.rec.Value {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *run) dkimCheck(v view, in Instance) ([]*Finding, bool) {
+	sts, ok := r.dkimStates(v, in)
+	if !ok {
+		return nil, false
+	}
+	var fs []*Finding
+	var good, missing, twice []Record
+	var evGood, evMissing, evTwice []string
+	wrong := map[string]*Finding{} // by reason
+	for _, st := range sts {
+		rec := Record{Name: st.rec.Name, Type: "CNAME", Expected: st.rec.Value}
+		if st.target != "" {
+			rec.Found = []string{st.target}
+		}
+		switch {
+		case st.target == st.rec.Value:
+			good = append(good, rec)
+			evGood = append(evGood, st.resp.Evidence...)
+		case st.target != "":
+			why := r.wrongTarget(st.target, in)
+			f := wrong[why]
+			if f == nil {
+				f = &Finding{Code: DKIMWrongTarget, Instance: in.Label}
+				wrong[why] = f
+				fs = append(fs, f)
+			}
+			f.Records = append(f.Records, rec)
+			f.Evidence = append(f.Evidence, st.resp.Evidence...)
+			f.Summary = fmt.Sprintf("%d DKIM CNAME record(s) point to the wrong target: %s", len(f.Records), why)
+		default:
+			tw := v.resp(rec.Name+"."+r.domain, dns.TypeCNAME)
+			if tw != nil && tw.Outcome == dnsclient.Answer {
+				twice = append(twice, rec, Record{Name: rec.Name + "." + r.domain, Type: "CNAME", Found: cnameOf(tw)})
+				evTwice = append(evTwice, tw.Evidence...)
+				continue
+			}
+			missing = append(missing, rec)
+			evMissing = append(evMissing, st.resp.Evidence...)
+		}
+	}
+	if len(twice) > 0 {
+		fs = append(fs, &Finding{Code: DKIMAppended, Instance: in.Label, Records: twice, Evidence: evTwice,
+			Summary: fmt.Sprintf("%d DKIM record(s) are under %s twice", len(twice)/2, r.domain)})
+	}
+	if len(missing) > 0 {
+		fs = append(fs, &Finding{Code: DKIMMissing, Instance: in.Label, Records: missing, Evidence: evMissing,
+			Summary: fmt.Sprintf("%d of %d DKIM CNAME records are missing", len(missing), len(sts))})
+	}
+	if len(good) == len(sts) {
+		fs = append(fs, &Finding{Code: DKIMOK, Instance: in.Label, Records: good, Evidence: evGood,
+			Summary: fmt.Sprintf("the %d DKIM CNAME records point to %s", len(good), r.dns.DKIMDomain)})
+	}
+	return fs, true
+}
+
+// wrongTarget explains a wrong CNAME target: a known mistake, or simply
+// not SES's.
+func (r *run) wrongTarget(target string, in Instance) string {
+	for _, t := range in.DKIMTokens {
+		want := r.dkimRecord(t).Value
+		switch target {
+		case want + "." + r.domain:
+			return "the provider appended " + r.domain + " to the targets"
+		case want:
+			return "each points to another token's target; the records were swapped"
+		}
+	}
+	return "not under " + r.dns.DKIMDomain
+}
+
+func cnameOf(resp *dnsclient.Response) []string {
+	var out []string
+	for _, rr := range resp.Answer {
+		if c, ok := rr.(*dns.CNAME); ok {
+			out = append(out, strings.ToLower(bare(c.Target)))
+		}
+	}
+	return out
+}

@@ -1,0 +1,151 @@
+package mail
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/sesame/sesame/internal/store"
+)
+
+// Sender hands one message to a relay; *Relay is one. An error that is a
+// *DeliveryError with Permanent set is not retried.
+type Sender interface {
+	Send(ctx context.Context, from, to string, msg []byte) error
+}
+
+// Queue delivers the queued messages of the outbox, one at a time, and
+// retries temporary failures with exponential backoff. Since the outbox is
+// the queue, a restart loses nothing: queued messages are picked up again,
+// and one that was being sent when the process died is sent again (at
+// least once, like any MTA).
+type Queue struct {
+	Store store.Outbox
+	Relay Sender
+	Now   func() time.Time
+	Log   *slog.Logger
+	// RetryMin is the wait after the first temporary failure; it doubles
+	// with each attempt up to RetryMax. Defaults: 30 s and 30 min.
+	RetryMin, RetryMax time.Duration
+	// GiveUp is how long after its creation a message is still tried: its
+	// link's validity, since a late link is useless.
+	GiveUp time.Duration
+	// Failed, if set, is told of each message that failed for good.
+	Failed func(ctx context.Context, m *store.Message)
+
+	wake chan struct{}
+}
+
+// Poll bounds how long the queue sleeps without being woken, so that
+// messages queued by another process are seen.
+const Poll = time.Minute
+
+func (q *Queue) now() time.Time {
+	if q.Now != nil {
+		return q.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (q *Queue) log() *slog.Logger {
+	if q.Log != nil {
+		return q.Log
+	}
+	return slog.Default()
+}
+
+// Init prepares the queue; call it before Wake or Run.
+func (q *Queue) Init() {
+	q.wake = make(chan struct{}, 1)
+	if q.RetryMin == 0 {
+		q.RetryMin = 30 * time.Second
+	}
+	if q.RetryMax == 0 {
+		q.RetryMax = 30 * time.Minute
+	}
+}
+
+// Wake tells the queue a message is due now.
+func (q *Queue) Wake() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx is done.
+func (q *Queue) Run(ctx context.Context) {
+	const batch = 16
+	for ctx.Err() == nil {
+		due, err := q.Store.DueMessages(ctx, q.now(), batch)
+		if err != nil && ctx.Err() == nil {
+			q.log().Error("reading the outbox", "err", err)
+		}
+		for _, m := range due {
+			q.deliver(ctx, m)
+		}
+		if len(due) == batch {
+			continue
+		}
+		wait := Poll
+		if next, err := q.Store.NextDue(ctx); err == nil && !next.IsZero() {
+			wait = min(wait, next.Sub(q.now()))
+		}
+		t := time.NewTimer(max(wait, 0))
+		select {
+		case <-ctx.Done():
+		case <-q.wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// backoff is the wait after the n-th failed attempt.
+func (q *Queue) backoff(n int) time.Duration {
+	d := q.RetryMin
+	for i := 1; i < n && d < q.RetryMax; i++ {
+		d *= 2
+	}
+	return min(d, q.RetryMax)
+}
+
+func (q *Queue) deliver(ctx context.Context, m *store.Message) {
+	log := q.log().With("message_id", m.ID, "to", m.To, "account", m.Key.Account, "region", m.Key.Region)
+	err := q.Relay.Send(ctx, m.From, m.To, m.Raw)
+	if ctx.Err() != nil {
+		return // shutting down: the message stays queued
+	}
+	now := q.now()
+	m.Attempts++
+	m.LastError = ""
+	var de *DeliveryError
+	switch {
+	case err == nil:
+		m.Status, m.NextAttempt, m.Done = store.Sent, time.Time{}, now
+		attempts.WithLabelValues("sent").Inc()
+		log.Info("verification email sent", "attempts", m.Attempts)
+	case errors.As(err, &de) && de.Permanent:
+		m.Status, m.NextAttempt, m.Done, m.LastError = store.Failed, time.Time{}, now, err.Error()
+		attempts.WithLabelValues("permanent").Inc()
+		log.Warn("verification email refused by the relay", "err", err)
+	case q.GiveUp > 0 && !now.Add(q.backoff(m.Attempts)).Before(m.Created.Add(q.GiveUp)):
+		m.Status, m.NextAttempt, m.Done = store.Failed, time.Time{}, now
+		m.LastError = fmt.Sprintf("gave up after %d attempts, as the link expires: %v", m.Attempts, err)
+		attempts.WithLabelValues("expired").Inc()
+		log.Warn("verification email not delivered before its link expired", "err", err)
+	default:
+		m.NextAttempt, m.LastError = now.Add(q.backoff(m.Attempts)), err.Error()
+		attempts.WithLabelValues("temporary").Inc()
+		log.Info("verification email delayed; will retry", "err", err, "attempts", m.Attempts, "next", m.NextAttempt)
+	}
+	if err := q.Store.UpdateMessage(ctx, m); err != nil {
+		log.Error("recording the delivery", "err", err)
+		return
+	}
+	if m.Status == store.Failed && q.Failed != nil {
+		q.Failed(ctx, m)
+	}
+}

@@ -1,0 +1,181 @@
+package mail
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+)
+
+// Relay hands messages to one SMTP server: smtp:// with STARTTLS (which
+// must succeed: credentials and links never cross the network in the
+// clear), or smtps:// with TLS from the start (RFC 8314).
+type Relay struct {
+	// Addr is host:port.
+	Addr string
+	// Implicit is TLS from the first byte (smtps); otherwise STARTTLS.
+	Implicit bool
+	Username string
+	Password Secret
+	// TLS verifies the server; its RootCAs may be a private CA.
+	TLS *tls.Config
+	// Hello is the name given in EHLO; default "localhost".
+	Hello string
+	// Timeout bounds each step (dial, each command, the data); default
+	// one minute.
+	Timeout time.Duration
+}
+
+// Secret is a relay password; it never appears in logs.
+type Secret string
+
+// LogValue implements slog.LogValuer.
+func (Secret) LogValue() slog.Value { return slog.StringValue("REDACTED") }
+
+// ParseRelay reads a relay URL: smtp://[user[:password]@]host[:port]
+// (STARTTLS, port 587 by default) or smtps://... (port 465). caFile, if
+// set, is a PEM file of the CAs the server's certificate must chain to.
+func ParseRelay(raw, caFile string) (*Relay, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("SMTP URL: %v", err)
+	}
+	r := &Relay{TLS: &tls.Config{MinVersion: tls.VersionTLS12}}
+	port := "587"
+	switch u.Scheme {
+	case "smtp":
+	case "smtps":
+		r.Implicit, port = true, "465"
+	default:
+		return nil, fmt.Errorf("SMTP URL %q: use smtp://host[:port] (STARTTLS) or smtps://host[:port] (TLS)", redact(u))
+	}
+	if u.Hostname() == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		return nil, fmt.Errorf("SMTP URL %q: want only [user[:password]@]host[:port]", redact(u))
+	}
+	if u.Port() != "" {
+		port = u.Port()
+	}
+	r.Addr = net.JoinHostPort(u.Hostname(), port)
+	r.TLS.ServerName = u.Hostname()
+	if u.User != nil {
+		r.Username = u.User.Username()
+		p, _ := u.User.Password()
+		r.Password = Secret(p)
+	}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("SMTP CA file: %w", err)
+		}
+		r.TLS.RootCAs = x509.NewCertPool()
+		if !r.TLS.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("SMTP CA file %q: no PEM certificate in it", caFile)
+		}
+	}
+	return r, nil
+}
+
+func redact(u *url.URL) string {
+	if _, ok := u.User.Password(); ok {
+		c := *u
+		c.User = url.UserPassword(u.User.Username(), "REDACTED")
+		return c.String()
+	}
+	return u.String()
+}
+
+// String is the relay for logs, without the password.
+func (r *Relay) String() string {
+	s := "smtp"
+	if r.Implicit {
+		s = "smtps"
+	}
+	if r.Username != "" {
+		return s + "://" + r.Username + "@" + r.Addr
+	}
+	return s + "://" + r.Addr
+}
+
+// DeliveryError is a failed delivery. Permanent errors (a 5xx reply to the
+// message) are not retried; everything else is: 4xx replies, and any
+// failure to reach, secure or log in to the relay, which is the relay's
+// problem rather than the message's.
+type DeliveryError struct {
+	Permanent bool
+	Err       error
+}
+
+func (e *DeliveryError) Error() string { return e.Err.Error() }
+func (e *DeliveryError) Unwrap() error { return e.Err }
+
+// Send delivers one message to one recipient.
+func (r *Relay) Send(ctx context.Context, from, to string, msg []byte) error {
+	c, stop, err := r.dial(ctx)
+	if err != nil {
+		return &DeliveryError{Err: fmt.Errorf("relay %s: %w", r, err)}
+	}
+	defer stop()
+	defer c.Close()
+	err = c.SendMail(from, []string{to}, bytes.NewReader(msg))
+	if err != nil {
+		var se *smtp.SMTPError
+		return &DeliveryError{Permanent: errors.As(err, &se) && se.Code/100 == 5, Err: fmt.Errorf("relay %s: %w", r, err)}
+	}
+	c.Quit()
+	return nil
+}
+
+// dial connects, secures the connection and logs in. stop releases the
+// watch on ctx.
+func (r *Relay) dial(ctx context.Context) (c *smtp.Client, stop func() bool, err error) {
+	timeout := r.Timeout
+	if timeout == 0 {
+		timeout = time.Minute
+	}
+	d := net.Dialer{Timeout: timeout}
+	conn, err := d.DialContext(ctx, "tcp", r.Addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	// go-smtp takes no context: closing the connection ends any step.
+	stop = context.AfterFunc(ctx, func() { conn.Close() })
+	fail := func(err error) (*smtp.Client, func() bool, error) {
+		stop()
+		conn.Close()
+		return nil, nil, err
+	}
+	if r.Implicit {
+		tc := tls.Client(conn, r.TLS)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return fail(err)
+		}
+		c = smtp.NewClient(tc)
+	} else if c, err = smtp.NewClientStartTLS(conn, r.TLS); err != nil {
+		return fail(err)
+	}
+	c.CommandTimeout, c.SubmissionTimeout = timeout, timeout
+	// After STARTTLS the client greets again, so the name can still be set.
+	hello := r.Hello
+	if hello == "" {
+		hello = "localhost"
+	}
+	if err := c.Hello(hello); err != nil {
+		return fail(err)
+	}
+	if r.Username != "" {
+		if err := c.Auth(sasl.NewPlainClient("", r.Username, string(r.Password))); err != nil {
+			return fail(fmt.Errorf("AUTH PLAIN as %q: %w", r.Username, err))
+		}
+	}
+	return c, stop, nil
+}

@@ -1,0 +1,122 @@
+package mail
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/sesame/sesame/internal/smtptest"
+)
+
+func relayTo(t *testing.T, srv *smtptest.Server) *Relay {
+	t.Helper()
+	r, err := ParseRelay(srv.URL, srv.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Hello = "sesame.example.com"
+	return r
+}
+
+func TestRelaySend(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		opts smtptest.Options
+	}{
+		{name: "STARTTLS", opts: smtptest.Options{}},
+		{name: "STARTTLS with AUTH PLAIN", opts: smtptest.Options{Username: "sesame", Password: "s3cret:/@"}},
+		{name: "smtps with AUTH PLAIN", opts: smtptest.Options{Implicit: true, Username: "sesame", Password: "pw"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := smtptest.New(t, tt.opts)
+			msg := []byte("Subject: hi\r\n\r\nbody\r\n")
+			if err := relayTo(t, srv).Send(context.Background(), "no-reply@sesame.example.com", "user@example.com", msg); err != nil {
+				t.Fatal(err)
+			}
+			m := srv.Next(t)
+			if m.From != "no-reply@sesame.example.com" || len(m.To) != 1 || m.To[0] != "user@example.com" || string(m.Data) != string(msg) {
+				t.Errorf("received %+v", m)
+			}
+		})
+	}
+}
+
+func TestRelayErrors(t *testing.T) {
+	tests := []struct {
+		name      string
+		opts      smtptest.Options
+		relay     func(r *Relay)
+		permanent bool
+		want      string
+	}{
+		{name: "4xx is temporary", opts: smtptest.Options{Reply: func(int, smtptest.Message) error { return smtptest.Temporary }}, want: "451"},
+		{name: "5xx is permanent", opts: smtptest.Options{Reply: func(int, smtptest.Message) error { return smtptest.Permanent }}, permanent: true, want: "550"},
+		{name: "wrong password is the relay's problem", opts: smtptest.Options{Username: "u", Password: "p"},
+			relay: func(r *Relay) { r.Password = "wrong" }, want: "AUTH PLAIN"},
+		{name: "untrusted certificate", relay: func(r *Relay) { r.TLS.RootCAs = nil }, want: "certificate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := smtptest.New(t, tt.opts)
+			r := relayTo(t, srv)
+			if tt.relay != nil {
+				tt.relay(r)
+			}
+			err := r.Send(context.Background(), "a@example.com", "b@example.com", []byte("\r\n"))
+			var de *DeliveryError
+			if !errors.As(err, &de) || de.Permanent != tt.permanent || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Send = %v; want a DeliveryError, permanent %v, naming %q", err, tt.permanent, tt.want)
+			}
+			if strings.Contains(err.Error(), "wrong") {
+				t.Errorf("the error shows the password: %v", err)
+			}
+		})
+	}
+	t.Run("nothing listening is temporary", func(t *testing.T) {
+		r, _ := ParseRelay("smtp://127.0.0.1:1", "")
+		var de *DeliveryError
+		if err := r.Send(context.Background(), "a@example.com", "b@example.com", nil); !errors.As(err, &de) || de.Permanent {
+			t.Fatalf("Send = %v, want a temporary DeliveryError", err)
+		}
+	})
+}
+
+func TestParseRelay(t *testing.T) {
+	tests := []struct {
+		url, addr, user, pass string
+		implicit              bool
+		bad                   string
+	}{
+		{url: "smtp://mail.example.com", addr: "mail.example.com:587"},
+		{url: "smtp://u%40x:p%3Aw@mail.example.com:2525", addr: "mail.example.com:2525", user: "u@x", pass: "p:w"},
+		{url: "smtps://mail.example.com", addr: "mail.example.com:465", implicit: true},
+		{url: "smtps://[::1]:4650", addr: "[::1]:4650", implicit: true},
+		{url: "http://mail.example.com", bad: "use smtp://"},
+		{url: "smtp://user:secret@mail.example.com/path", bad: "REDACTED"},
+		{url: "smtp://:25", bad: "host"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			r, err := ParseRelay(tt.url, "")
+			if tt.bad != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.bad) || strings.Contains(err.Error(), "secret") {
+					t.Fatalf("ParseRelay = %v, want an error naming %q without the password", err, tt.bad)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Addr != tt.addr || r.Username != tt.user || string(r.Password) != tt.pass || r.Implicit != tt.implicit {
+				t.Errorf("got %+v", r)
+			}
+			if strings.Contains(r.String(), "p:w") {
+				t.Errorf("String() shows the password: %s", r)
+			}
+		})
+	}
+	if _, err := ParseRelay("smtp://x.example", "/nonexistent/ca.pem"); err == nil {
+		t.Error("a missing CA file was accepted")
+	}
+}

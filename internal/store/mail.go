@@ -1,0 +1,154 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/sesame/sesame/internal/identity"
+)
+
+// Mail stores what verification mail needs: the links sent, the outbox of
+// messages, and the custom verification templates.
+type Mail interface {
+	Links
+	Outbox
+	Templates
+}
+
+// Link is one verification link sent to an address. Only the newest link of
+// an identity works: storing a new one marks the others Replaced.
+type Link struct {
+	Nonce   string // random; names the link
+	Key     identity.Key
+	Created time.Time
+	Expires time.Time
+	// Used is when the link was opened with success; zero until then.
+	Used time.Time
+	// Replaced is when a newer link was sent; zero while this is the newest.
+	Replaced time.Time
+	// SuccessURL and FailureURL are the redirections of a custom
+	// verification template; empty for SES's own verification mail.
+	SuccessURL string
+	FailureURL string
+}
+
+// Links stores verification links. Links are written with their message
+// (Outbox.AddMessage).
+type Links interface {
+	// GetLink returns ErrNotFound for an unknown nonce.
+	GetLink(ctx context.Context, nonce string) (*Link, error)
+	// UseLink marks a link used and reports whether this call did: false
+	// when it was used already.
+	UseLink(ctx context.Context, nonce string, at time.Time) (bool, error)
+}
+
+// MessageStatus is where a message is in the outbox.
+type MessageStatus string
+
+const (
+	// Local: kept in the local outbox, since no relay is configured.
+	Local MessageStatus = "local"
+	// Queued: waiting for the relay (a first attempt, or a retry).
+	Queued MessageStatus = "queued"
+	// Sent: the relay accepted it.
+	Sent MessageStatus = "sent"
+	// Failed: the relay refused it for good, or retries ran out.
+	Failed MessageStatus = "failed"
+)
+
+// Message is one verification email in the outbox.
+type Message struct {
+	ID        string
+	Key       identity.Key // the identity it verifies
+	From      string
+	To        string
+	Subject   string
+	Link      string // the verification URL inside
+	LinkNonce string
+	Raw       []byte // the whole RFC 5322 message, CRLF line ends
+	Created   time.Time
+	Status    MessageStatus
+	Attempts  int
+	// NextAttempt is when a queued message is tried next.
+	NextAttempt time.Time
+	LastError   string
+	Done        time.Time // when it was sent or failed
+}
+
+// Limit caps the messages an account sent after Since, to one recipient or
+// to all.
+type Limit struct {
+	Account   string
+	Recipient string // empty: every recipient
+	Since     time.Time
+	Max       int
+	// Err is what AddMessage returns when the cap is reached.
+	Err error
+}
+
+// MessageQuery selects messages, newest first.
+type MessageQuery struct {
+	To     string // empty: every recipient
+	Status MessageStatus
+	Limit  int
+}
+
+// Outbox stores messages.
+type Outbox interface {
+	// AddMessage stores m and its link in one transaction, replacing the
+	// identity's earlier links, unless a limit is reached: then nothing is
+	// stored and that limit's Err is returned.
+	AddMessage(ctx context.Context, m *Message, l *Link, limits []Limit) error
+	// CountMessages counts what a Limit counts.
+	CountMessages(ctx context.Context, l Limit) (int, error)
+	// GetMessage returns ErrNotFound for an unknown ID.
+	GetMessage(ctx context.Context, id string) (*Message, error)
+	ListMessages(ctx context.Context, q MessageQuery) ([]*Message, error)
+	// DueMessages returns up to limit queued messages whose NextAttempt is
+	// not after now, earliest first.
+	DueMessages(ctx context.Context, now time.Time, limit int) ([]*Message, error)
+	// NextDue is the earliest NextAttempt of a queued message; zero when
+	// nothing is queued.
+	NextDue(ctx context.Context) (time.Time, error)
+	// UpdateMessage stores the delivery state of m (Status, Attempts,
+	// NextAttempt, LastError, Done); ErrNotFound for an unknown ID.
+	UpdateMessage(ctx context.Context, m *Message) error
+}
+
+// TemplateKey names a custom verification template: templates belong to
+// one account in one region, as in SES.
+type TemplateKey struct {
+	Account string
+	Region  string
+	Name    string
+}
+
+// Template is a custom verification email template.
+type Template struct {
+	TemplateKey
+	From       string
+	Subject    string
+	Content    string
+	SuccessURL string
+	FailureURL string
+	Tags       []identity.Tag
+	Created    time.Time
+	Updated    time.Time
+}
+
+// Templates stores custom verification templates.
+type Templates interface {
+	// CreateTemplate returns ErrExists for a name in use, and errLimit
+	// when the account and region already have max templates.
+	CreateTemplate(ctx context.Context, t *Template, max int, errLimit error) error
+	// GetTemplate returns ErrNotFound for an unknown template.
+	GetTemplate(ctx context.Context, k TemplateKey) (*Template, error)
+	// UpdateTemplate runs fn on the template in one transaction and stores
+	// the result; ErrNotFound for an unknown template, fn's error as is.
+	UpdateTemplate(ctx context.Context, k TemplateKey, fn func(t *Template) error) (*Template, error)
+	// DeleteTemplate reports whether the template existed.
+	DeleteTemplate(ctx context.Context, k TemplateKey) (bool, error)
+	// ListTemplates lists the templates of one account and region whose
+	// names sort after after, in name order.
+	ListTemplates(ctx context.Context, account, region, after string, limit int) ([]*Template, error)
+}

@@ -1,0 +1,91 @@
+package verify
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/miekg/dns"
+
+	"github.com/sesame/sesame/internal/identity"
+	"github.com/sesame/sesame/internal/records"
+)
+
+// dkim checks the Easy DKIM CNAMEs. SES sets the DKIM status to Success
+// only once all three <token>._domainkey.<domain> CNAMEs point to
+// <token>.dkim.amazonses.com; each is asked for concurrently.
+func (r *run) dkim(ctx context.Context, recs []records.Record) identity.Result {
+	got := make([]examined, len(recs))
+	var wg sync.WaitGroup
+	for i, rec := range recs {
+		wg.Go(func() { got[i] = r.examine(ctx, cnameProbe(rec)) })
+	}
+	wg.Wait()
+	return allOf(got)
+}
+
+// allOf combines the DKIM records: all found is found; one known to be
+// missing is enough to be absent; otherwise nothing is known.
+func allOf(got []examined) identity.Result {
+	var found int
+	var absent, failed *identity.Result
+	for i := range got {
+		switch res := &got[i].res; res.Outcome {
+		case identity.Found:
+			found++
+		case identity.Absent:
+			if absent == nil {
+				absent = res
+			}
+		default:
+			if failed == nil {
+				failed = res
+			}
+		}
+	}
+	res := got[0].res
+	switch {
+	case found == len(got):
+		res.Detail = fmt.Sprintf("All %d DKIM CNAME records found.", len(got))
+		var stale []string
+		for _, g := range got {
+			if g.stale() {
+				stale = append(stale, g.res.Detail)
+			}
+		}
+		if len(stale) > 0 {
+			res.Detail += " " + strings.Join(stale, " ")
+		}
+		return res
+	case absent != nil:
+		res = *absent
+	default:
+		res = *failed
+	}
+	res.Detail = fmt.Sprintf("%d of %d DKIM CNAME records found; all are needed. %s", found, len(got), res.Detail)
+	return res
+}
+
+// cnameProbe looks for one DKIM CNAME. It asks for the CNAME itself, not
+// its target's records: the target is SES's, and the question is what the
+// customer published.
+func cnameProbe(rec records.Record) probe {
+	name := dns.CanonicalName(rec.Name)
+	target := dns.CanonicalName(rec.Value)
+	return probe{
+		check: "dkim", name: name, qtype: dns.TypeCNAME,
+		want:     target,
+		expected: name + " CNAME " + target,
+		judge: func(rrs []dns.RR) judgement {
+			var j judgement
+			for _, rr := range rrs {
+				if cn, ok := rr.(*dns.CNAME); ok {
+					j.got = append(j.got, cn.Target)
+					j.match = j.match || strings.EqualFold(cn.Target, target)
+				}
+			}
+			return j
+		},
+	}
+}
