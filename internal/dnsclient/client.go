@@ -70,6 +70,7 @@ type Client struct {
 
 	mu       sync.Mutex
 	limiters map[netip.AddrPort]*rate.Limiter
+	conns    connPool
 
 	// now and sleep, if set, replace the rate limiter's clock (tests).
 	now   func() time.Time

@@ -61,7 +61,23 @@ func (c *Client) send(ctx context.Context, network string, addr netip.AddrPort, 
 	ctx, cancel := context.WithTimeout(ctx, c.timeout())
 	defer cancel()
 	dc := &dns.Client{Net: network, Timeout: c.timeout()}
-	r, rtt, err := dc.ExchangeContext(ctx, q, addr.String())
+	var r *dns.Msg
+	var rtt time.Duration
+	var err error
+	if network == "udp" {
+		var conn *udpConn
+		if conn, err = c.conns.get(ctx, addr); err != nil {
+			return nil, 0, err
+		}
+		r, rtt, err = dc.ExchangeWithConnContext(ctx, q, conn.Conn)
+		if err != nil {
+			conn.Close()
+		} else {
+			c.conns.put(addr, conn)
+		}
+	} else {
+		r, rtt, err = dc.ExchangeContext(ctx, q, addr.String())
+	}
 	if err != nil {
 		return nil, 0, err
 	}
