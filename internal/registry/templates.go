@@ -49,7 +49,7 @@ func checkTemplateName(name string) error {
 }
 
 // check validates the fields of in that are set, in the order SES's
-// documentation lists them.
+// documentation lists them, and puts From in canonical form.
 func (r *Registry) check(ctx context.Context, sc Scope, in TemplateInput) error {
 	if in.From != nil {
 		if strings.ContainsAny(*in.From, "<>") {
