@@ -106,9 +106,9 @@ error or when a name could not be checked at all.`,
 	fl.StringArrayVar(&f.dkimTokens, "dkim-token", nil, "expected Easy DKIM token (give three)")
 	fl.StringVar(&f.mailFrom, "mail-from", "", "expected custom MAIL FROM domain")
 	fl.StringVar(&f.resolver, "resolver", "", "recursive resolver used to find name servers, host:port (default: the first of /etc/resolv.conf)")
-	fl.StringVar(&f.authPort, "auth-port", "53", "port to ask authoritative name servers on")
+	fl.StringVar(&f.authPort, "dns-port", "53", "port of authoritative name servers (change only for tests)")
 	fl.DurationVar(&f.timeout, "timeout", dnsclient.DefaultTimeout, "how long to wait for one DNS reply")
-	fl.Float64Var(&f.rateLimit, "rate-limit", doctorRateLimit, "most queries per second to one name server")
+	fl.Float64Var(&f.rateLimit, "dns-rate-limit", doctorRateLimit, "most DNS queries per second to any one name server")
 	fl.StringVar(&f.dns.VerificationPrefix, "verification-prefix", f.dns.VerificationPrefix, "label of the verification TXT record: <prefix>.<domain>")
 	fl.StringVar(&f.dns.ValuePrefix, "value-prefix", f.dns.ValuePrefix, "optional prefix of the verification TXT value")
 	fl.StringVar(&f.dns.DKIMDomain, "dkim-domain", f.dns.DKIMDomain, "target domain of the Easy DKIM CNAMEs: <token>.<dkim-domain>")
@@ -256,10 +256,10 @@ func (f *doctorFlags) validate() error {
 		}
 	}
 	if p, err := strconv.ParseUint(f.authPort, 10, 16); err != nil || p == 0 {
-		return usageError{fmt.Errorf("--auth-port %q: want a port number", f.authPort)}
+		return usageError{fmt.Errorf("--dns-port %q: want a port number", f.authPort)}
 	}
 	if f.timeout <= 0 || f.rateLimit <= 0 {
-		return usageError{errors.New("--timeout and --rate-limit must be positive")}
+		return usageError{errors.New("--timeout and --dns-rate-limit must be positive")}
 	}
 	if err := f.dns.Validate(); err != nil {
 		return usageError{err}

@@ -73,7 +73,7 @@ func (w *doctorDNS) serve(origin, text string) {
 }
 
 func (w *doctorDNS) args() []string {
-	return []string{"--resolver", w.resolver.Addr, "--auth-port", w.port, "--timeout", "300ms"}
+	return []string{"--resolver", w.resolver.Addr, "--dns-port", w.port, "--timeout", "300ms"}
 }
 
 // sesame runs the command line and returns its output and exit status.
@@ -179,7 +179,7 @@ func TestDoctorUsage(t *testing.T) {
 		{name: "flags in batch", args: []string{"doctor", "-f", "-", "--token", tok1}},
 		{name: "bad instance", args: []string{"doctor", "a.test", "--instance", "no-region"}},
 		{name: "bad resolver", args: []string{"doctor", "a.test", "--resolver", "localhost"}},
-		{name: "bad port", args: []string{"doctor", "a.test", "--auth-port", "http"}},
+		{name: "bad port", args: []string{"doctor", "a.test", "--dns-port", "http"}},
 		{name: "empty file", args: []string{"doctor", "-f", "-"}},
 	}
 	for _, tc := range tests {
