@@ -72,11 +72,20 @@ func main() {
 	closedLoop(client, reqs, *workers, time.Second)
 
 	fmt.Printf("sesame API benchmark: GetIdentityVerificationAttributes, %d identities, GOMAXPROCS of the server = %d cores\n\n", *n, runtimeCores())
+	srv0, cli0 := cpuTime(serverPID), cpuTime(os.Getpid())
 	tp := closedLoop(client, reqs, *workers, *dur)
+	srvCPU, cliCPU := cpuTime(serverPID)-srv0, cpuTime(os.Getpid())-cli0
 	fmt.Printf("| phase | requests | errors | throughput (req/s) | p50 | p99 |\n|---|---|---|---|---|---|\n")
 	fmt.Printf("| throughput, %d workers | %d | %d | %.0f | %s | %s |\n", *workers, tp.n, tp.errors, float64(tp.n)/dur.Seconds(), tp.pct(50), tp.pct(99))
 	lt := openLoop(client, reqs, *rate, *dur)
 	fmt.Printf("| latency, %d req/s | %d | %d | %.0f | %s | %s |\n", *rate, lt.n, lt.errors, float64(lt.n)/dur.Seconds(), lt.pct(50), lt.pct(99))
+	// CPU time per request does not depend on what else the machine runs:
+	// it says what two idle cores could serve, server and client together.
+	perSrv := srvCPU.Seconds() / float64(tp.n) * 1e6
+	perCli := cliCPU.Seconds() / float64(tp.n) * 1e6
+	fmt.Printf("\nCPU per request in the throughput phase: server %.1f µs, load generator %.1f µs;\n", perSrv, perCli)
+	fmt.Printf("two idle cores would serve %.0f req/s (server and load generator sharing them), %.0f req/s (server alone)\n",
+		2e6/(perSrv+perCli), 2e6/perSrv)
 }
 
 func check(err error) {
@@ -151,6 +160,7 @@ func start(bin, dir string) (string, func()) {
 		cmd.Process.Kill()
 		log.Fatal("sesame did not start listening")
 	}
+	serverPID = cmd.Process.Pid
 	stop := func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }
 	for range 100 {
 		if r, err := http.Get("http://" + addr + "/healthz"); err == nil && r.StatusCode == 200 {
@@ -214,6 +224,22 @@ func do(client *http.Client, url string, r signed) bool {
 }
 
 var target string
+
+var serverPID int
+
+// cpuTime is the user+system CPU time of a process, from /proc/PID/stat.
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name, which is in parentheses.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	var ut, st int64
+	fmt.Sscan(f[11], &ut)
+	fmt.Sscan(f[12], &st)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 on Linux
+}
 
 func closedLoop(client *http.Client, reqs []signed, workers int, d time.Duration) *stats {
 	var mu sync.Mutex
