@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -101,10 +102,11 @@ func runServe(ctx context.Context, g *globals, f *serveFlags, out io.Writer) err
 		return err
 	}
 	url := "http://" + ln.Addr().String()
+	consoleURL := strings.TrimSuffix(f.publicURL, "/") + "/console/"
 	if creds != nil {
-		printWelcome(out, url, creds)
+		printWelcome(out, url, consoleURL, creds)
 	}
-	log.Info("sesame serving", "url", url, "data", g.data)
+	log.Info("sesame serving", "url", url, "console", consoleURL, "data", g.data)
 
 	hs := &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
@@ -123,7 +125,7 @@ func runServe(ctx context.Context, g *globals, f *serveFlags, out io.Writer) err
 	return nil
 }
 
-func printWelcome(out io.Writer, url string, c *account.Credentials) {
+func printWelcome(out io.Writer, url, consoleURL string, c *account.Credentials) {
 	fmt.Fprintf(out, `Created the default account %s. Its credentials (shown only now):
 
   export AWS_ACCESS_KEY_ID=%s
@@ -134,7 +136,11 @@ Then, for example:
 
   aws ses verify-domain-identity --domain example.com --endpoint-url %s
 
-`, c.AccountId, c.AccessKeyId, c.SecretAccessKey, url)
+or open the web console and sign in with the access key ID and secret above:
+
+  %s
+
+`, c.AccountId, c.AccessKeyId, c.SecretAccessKey, url, consoleURL)
 }
 
 // defaultPublicURL is http://<the address bound>, with a loopback address

@@ -97,7 +97,10 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.openVerifier(opts)
-	s.Handler = s.routes()
+	if s.Handler, err = s.withConsole(opts, s.routes()); err != nil { // the web console at /console/ (console.go)
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 

@@ -1,0 +1,254 @@
+// Package console is Sesame's web console: sign in with an access key, see
+// an account's identities with their statuses, the records to publish
+// with copy buttons, the evidence of the last check and the doctor's
+// findings, check now, set MAIL FROM, delete, and the outbox of
+// verification mail. It is server-rendered html/template with a little
+// plain JavaScript, all embedded, so it works without network access.
+//
+// Every page re-checks that the session's access key is still active, so
+// revoking a key signs its sessions out; every form carries a CSRF token.
+package console
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sesame/sesame/internal/account"
+	"github.com/sesame/sesame/internal/dnsclient"
+	"github.com/sesame/sesame/internal/mail"
+	"github.com/sesame/sesame/internal/registry"
+	"github.com/sesame/sesame/internal/store"
+	"github.com/sesame/sesame/internal/verify"
+)
+
+// Prefix is where the console is mounted.
+const Prefix = "/console/"
+
+// Defaults for the zero values of Console's fields.
+const (
+	DefaultRegion        = "us-east-1"
+	DefaultDoctorTimeout = 8 * time.Second
+	DefaultCheckTimeout  = 20 * time.Second
+)
+
+// Regions are the regions of the region select box, SES's own; the
+// session's region is added if it is another.
+var Regions = []string{
+	"us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
+	"eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1",
+	"ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+	"ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "af-south-1", "me-south-1", "il-central-1",
+}
+
+// Resolver finds active access keys; *account.Manager is one.
+type Resolver interface {
+	Resolve(ctx context.Context, keyID string) (account.Key, bool, error)
+}
+
+// Console serves the console under Prefix. Fields must not change once
+// Handler is called.
+type Console struct {
+	Registry *registry.Registry
+	Accounts Resolver
+	// Key signs session cookies: 32 bytes, from LoadKey.
+	Key []byte
+	// Verifier runs "check now"; nil hides the button.
+	Verifier *verify.Verifier
+	// Checks holds the evidence of past checks; nil shows none.
+	Checks store.Checks
+	// Mail is the verification mailer; nil or with a relay, no outbox.
+	Mail *mail.Mailer
+	// DNS is the doctor's client (the verifier's, to share its rate
+	// limits); nil leaves the doctor out.
+	DNS *dnsclient.Client
+	// Secure marks cookies Secure: set it when users reach the console
+	// over HTTPS, even through a proxy.
+	Secure bool
+	// SessionTTL is how long a sign-in lasts; 0 means DefaultSessionTTL.
+	SessionTTL time.Duration
+	// DoctorTimeout and CheckTimeout bound the doctor and "check now", so
+	// a page never hangs on a slow name server.
+	DoctorTimeout, CheckTimeout time.Duration
+	Log                         *slog.Logger
+	// Now is the clock of sessions; nil means time.Now.
+	Now func() time.Time
+
+	once    sync.Once
+	handler http.Handler
+	ss      *sessions
+}
+
+// Handler returns the console's handler, for the paths under Prefix.
+func (c *Console) Handler() http.Handler {
+	c.once.Do(c.init)
+	return c.handler
+}
+
+func (c *Console) init() {
+	if c.Log == nil {
+		c.Log = slog.Default().With("component", "console")
+	}
+	c.ss = &sessions{key: c.Key, ttl: c.SessionTTL, secure: c.Secure, now: c.now}
+	if c.ss.ttl <= 0 {
+		c.ss.ttl = DefaultSessionTTL
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /console/{$}", c.index)
+	mux.HandleFunc("GET /console/signin", c.signinForm)
+	mux.HandleFunc("POST /console/signin", c.signin)
+	mux.Handle("GET /console/static/", http.StripPrefix("/console/static/", staticHandler()))
+	for _, rt := range []struct {
+		pattern string
+		h       handlerFunc
+	}{
+		{"POST /console/signout", c.signout},
+		{"POST /console/region", c.region},
+		{"GET /console/identities", c.list},
+		{"POST /console/identities", c.create},
+		{"GET /console/create", c.createForm},
+		{"GET /console/identities/{name}", c.show},
+		{"GET /console/identities/{name}/doctor", c.doctor},
+		{"POST /console/identities/{name}/check", c.checkNow},
+		{"POST /console/identities/{name}/mail-from", c.setMailFrom},
+		{"POST /console/identities/{name}/resend", c.resend},
+		{"GET /console/identities/{name}/delete", c.deleteForm},
+		{"POST /console/identities/{name}/delete", c.delete},
+		{"GET /console/outbox", c.outbox},
+	} {
+		mux.Handle(rt.pattern, c.auth(rt.h))
+	}
+	mux.HandleFunc("/console/", func(w http.ResponseWriter, r *http.Request) {
+		c.errorPage(w, r, nil, http.StatusNotFound, "There is no such page in the console.")
+	})
+	c.handler = headers(mux)
+}
+
+func (c *Console) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// headers sets what every response needs: no framing, no inline script,
+// nothing sent to other sites, and pages kept out of shared caches.
+func headers(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Referrer-Policy", "same-origin")
+		if !strings.HasPrefix(r.URL.Path, "/console/static/") {
+			hd.Set("Cache-Control", "no-store")
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// request is a signed-in request.
+type request struct {
+	*http.Request
+	s     *session
+	scope registry.Scope
+}
+
+// handlerFunc is a page; an error it returns becomes an error page.
+type handlerFunc func(w http.ResponseWriter, r *request) error
+
+// auth lets signed-in requests through: the session cookie must be valid,
+// its access key still active and still the account's, and a POST must
+// carry the session's CSRF token.
+func (c *Console) auth(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := c.ss.read(r)
+		if s == nil || !s.signedIn() {
+			c.toSignin(w, r, "")
+			return
+		}
+		k, ok, err := c.Accounts.Resolve(r.Context(), s.KeyID)
+		if err != nil {
+			c.Log.Error("resolving a session's access key", "err", err)
+			c.errorPage(w, r, nil, http.StatusServiceUnavailable, "The server could not check your access key. Try again in a moment.")
+			return
+		}
+		if !ok || k.Account != s.Account {
+			// Revoked or deleted: drop the session, keep the visitor's CSRF
+			// state fresh.
+			c.ss.write(w, c.ss.fresh("", "", ""))
+			c.toSignin(w, r, "revoked")
+			return
+		}
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+			if !checkCSRF(r, s) {
+				c.csrfRefused(w, r, s)
+				return
+			}
+		}
+		rq := &request{Request: r, s: s, scope: registry.Scope{Account: s.Account, Region: s.Region}}
+		if err := h(w, rq); err != nil {
+			c.fail(w, rq, err)
+		}
+	})
+}
+
+// toSignin sends the visitor to the sign-in page, back here afterwards.
+func (c *Console) toSignin(w http.ResponseWriter, r *http.Request, why string) {
+	q := url.Values{}
+	if r.Method == http.MethodGet {
+		q.Set("next", r.URL.RequestURI())
+	}
+	if why != "" {
+		q.Set("why", why)
+	}
+	to := "/console/signin"
+	if len(q) > 0 {
+		to += "?" + q.Encode()
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+func (c *Console) csrfRefused(w http.ResponseWriter, r *http.Request, s *session) {
+	c.Log.Warn("form refused: missing or wrong CSRF token, or cross-site", "path", r.URL.Path, "account", s.Account)
+	c.errorPage(w, r, s, http.StatusForbidden, "This form was refused: it did not carry this page's security token (CSRF), or it came from another site. Go back, reload the page and try again.")
+}
+
+// fail turns an error of a page into an error page: registry errors with
+// their message and status, anything else logged and hidden.
+func (c *Console) fail(w http.ResponseWriter, r *request, err error) {
+	var re *registry.Error
+	switch {
+	case errors.As(err, &re):
+		c.errorPage(w, r.Request, r.s, statusOf(re.Kind), re.Message)
+	case errors.Is(err, context.DeadlineExceeded):
+		c.errorPage(w, r.Request, r.s, http.StatusGatewayTimeout, "That took too long: the name servers may be slow. Try again in a moment.")
+	default:
+		c.Log.Error("console page", "path", r.URL.Path, "account", r.s.Account, "region", r.s.Region, "err", err)
+		c.errorPage(w, r.Request, r.s, http.StatusInternalServerError, "Something went wrong on the server; the server log has the cause.")
+	}
+}
+
+func statusOf(k registry.Kind) int {
+	switch k {
+	case registry.NotFound, registry.ConfigSetNotFound:
+		return http.StatusNotFound
+	case registry.AlreadyExists:
+		return http.StatusConflict
+	case registry.Throttled, registry.QuotaExceeded, registry.LimitExceeded:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusBadRequest
+}
+
+// identityPath is the page of an identity. Names are escaped as one path
+// segment: an address's local part may hold "/" or "?".
+func identityPath(name string) string {
+	return "/console/identities/" + url.PathEscape(name)
+}
