@@ -51,6 +51,7 @@ flag's name in upper case with dashes as underscores (--listen: SESAME_LISTEN).`
 	root.AddCommand(newServe(g), newAccounts(g), newIdentities(g))
 	root.AddCommand(newDoctor(g))
 	root.AddCommand(newOutbox(g))
+	root.AddCommand(newPlan(g))
 	return root
 }
 

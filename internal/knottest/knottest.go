@@ -1,7 +1,8 @@
 // Package knottest runs a real Knot DNS server (Debian package knot) on a
 // loopback address for end-to-end tests, and publishes records into it with
 // RFC 2136 dynamic updates signed with TSIG, through knsupdate (package
-// knot-dnsutils): the way an operator's automation would.
+// knot-dnsutils): the way an operator's automation would. The same key may
+// also transfer the zone (AXFR).
 //
 // Without knotd the tests skip, except in CI (CI=true), where they fail: the
 // test set-up installs Knot, so its absence is a broken set-up.
@@ -106,7 +107,7 @@ key:
 acl:
   - id: update
     key: %s
-    action: update
+    action: [update, transfer]
 template:
   - id: default
     storage: %s/zones

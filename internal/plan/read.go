@@ -1,0 +1,203 @@
+package plan
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/miekg/dns"
+
+	"github.com/sesame/sesame/internal/dnsclient"
+	"github.com/sesame/sesame/internal/doctor"
+)
+
+// reader asks the servers the plan is built on: the zone's name servers,
+// following the one with the newest SOA serial, or the primary alone.
+type reader struct {
+	cl   *dnsclient.Client
+	zone *dnsclient.Zone // the servers asked
+	main int             // index of the server the plan follows
+	desc string
+}
+
+func (r *reader) source() string { return r.desc }
+
+func (pl *Planner) reader(ctx context.Context, z *dnsclient.Zone) (*reader, error) {
+	if pl.Primary != nil {
+		srv, cl, err := pl.Primary.server(ctx, pl.Client)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrRead, err)
+		}
+		return &reader{cl: cl, zone: &dnsclient.Zone{Apex: z.Apex, Servers: []dnsclient.Server{srv}}, desc: "primary " + pl.Primary.Addr()}, nil
+	}
+	// After a change, secondaries lag until they transfer the new
+	// version: the newest serial is the zone's current state.
+	soas := pl.Client.QueryAll(ctx, z, z.Apex, dns.TypeSOA)
+	main, best := -1, uint32(0)
+	var failed []string
+	for i, resp := range soas {
+		s, ok := serial(resp)
+		if !ok {
+			failed = append(failed, fmt.Sprintf("%s: %s", serverName(z.Servers[i]), outcome(resp)))
+			continue
+		}
+		if main < 0 || newer(s, best) {
+			main, best = i, s
+		}
+	}
+	if main < 0 {
+		return nil, fmt.Errorf("%w: no server of %s answered for its SOA (%s)", ErrRead, bare(z.Apex), strings.Join(failed, "; "))
+	}
+	return &reader{cl: pl.Client, zone: z, main: main, desc: fmt.Sprintf("%s (serial %d)", serverName(z.Servers[main]), best)}, nil
+}
+
+// newer compares SOA serials in sequence space arithmetic (RFC 1982).
+func newer(a, b uint32) bool { return a != b && int32(a-b) > 0 }
+
+func serial(resp *dnsclient.Response) (uint32, bool) {
+	if resp == nil || resp.Outcome != dnsclient.Answer {
+		return 0, false
+	}
+	for _, rr := range resp.Answer {
+		if soa, ok := rr.(*dns.SOA); ok {
+			return soa.Serial, true
+		}
+	}
+	return 0, false
+}
+
+func outcome(resp *dnsclient.Response) string {
+	if resp.Err != nil {
+		return fmt.Sprintf("%s: %v", resp.Outcome, resp.Err)
+	}
+	return resp.Outcome.String()
+}
+
+// qkey is one question: a canonical name and a type.
+type qkey struct {
+	name  string
+	qtype uint16
+}
+
+func key(name string, qtype uint16) qkey { return qkey{dns.CanonicalName(name), qtype} }
+
+// questions returns what the plan needs to know: every name it may write,
+// with the type it writes there.
+func (b *builder) questions() []qkey {
+	qs := []qkey{key(b.verName(), dns.TypeTXT), key(dmarcName(b.o.Domain), dns.TypeTXT)}
+	if b.o.SingleValueTXT {
+		qs = append(qs, key(b.o.Domain, dns.TypeTXT))
+	}
+	for _, in := range b.o.Instances {
+		for _, t := range in.DKIMTokens {
+			qs = append(qs, key(b.dkimName(t), dns.TypeCNAME))
+		}
+		if in.MailFrom != "" {
+			qs = append(qs, key(in.MailFrom, dns.TypeMX), key(in.MailFrom, dns.TypeTXT))
+		}
+	}
+	var out []qkey
+	for _, q := range qs {
+		if !slices.Contains(out, q) && dns.IsSubDomain(b.zone, q.name) {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// read asks every question of every server, concurrently, and keeps the
+// main server's answers. Servers that answer differently are reported:
+// the plan follows one of them, and SES may ask any.
+func (b *builder) read(ctx context.Context) error {
+	qs := b.questions()
+	all := make([][]*dnsclient.Response, len(qs))
+	var wg sync.WaitGroup
+	for i, q := range qs {
+		wg.Go(func() { all[i] = b.r.cl.QueryAll(ctx, b.r.zone, q.name, q.qtype) })
+	}
+	wg.Wait()
+	b.cur = map[qkey]*dnsclient.Response{}
+	main := serverName(b.r.zone.Servers[b.r.main])
+	for i, q := range qs {
+		resp := all[i][b.r.main]
+		if resp.Outcome.Temporary() {
+			return fmt.Errorf("%w: %s %s from %s: %s", ErrRead, bare(q.name), dns.TypeToString[q.qtype], main, outcome(resp))
+		}
+		b.cur[q] = resp
+		want := answerData(resp)
+		for j, other := range all[i] {
+			if j == b.r.main {
+				continue
+			}
+			if other.Outcome.Temporary() {
+				b.problem(doctor.SeverityWarning, CodeServersDisagree, q.name, "%s did not answer for %s %s (%s); the plan follows %s",
+					serverName(b.r.zone.Servers[j]), bare(q.name), dns.TypeToString[q.qtype], outcome(other), b.r.desc)
+			} else if got := answerData(other); !slices.Equal(got, want) {
+				b.problem(doctor.SeverityWarning, CodeServersDisagree, q.name, "%s serves %s %s as %s; the plan follows %s, which serves %s",
+					serverName(b.r.zone.Servers[j]), bare(q.name), dns.TypeToString[q.qtype], quoteAll(got), b.r.desc, quoteAll(want))
+			}
+		}
+	}
+	return nil
+}
+
+// answerData returns the sorted data of resp's records at the name asked.
+func answerData(resp *dnsclient.Response) []string {
+	var out []string
+	for _, rr := range resp.Answer {
+		if strings.EqualFold(rr.Header().Name, resp.Name) {
+			out = append(out, rrData(rr))
+		}
+	}
+	if len(resp.CNAMEs) > 0 {
+		out = append(out, "CNAME "+rrData(resp.CNAMEs[0]))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// rrData is the data of rr as Value.Data holds it.
+func rrData(rr dns.RR) string {
+	switch rr := rr.(type) {
+	case *dns.TXT:
+		return doctor.TXTText(rr)
+	case *dns.CNAME:
+		return strings.ToLower(dns.Fqdn(rr.Target))
+	case *dns.MX:
+		return fmt.Sprintf("%d %s", rr.Preference, strings.ToLower(dns.Fqdn(rr.Mx)))
+	}
+	return strings.TrimPrefix(rr.String(), rr.Header().String())
+}
+
+// readOther reads a name outside the plan's zone from its own servers:
+// the first that says something about it.
+func (b *builder) readOther(ctx context.Context, cl *dnsclient.Client, name string, qtype uint16) *dnsclient.Response {
+	z, err := cl.FindZone(ctx, name)
+	if err != nil {
+		return nil
+	}
+	for _, srv := range z.Servers {
+		if resp := cl.Query(ctx, srv, name, qtype); !resp.Outcome.Temporary() {
+			return resp
+		}
+	}
+	return nil
+}
+
+func bare(name string) string { return strings.TrimSuffix(name, ".") }
+
+// serverName names a server as the doctor does: host and address.
+func serverName(s dnsclient.Server) string { return bare(s.Name) + " " + s.Addr.String() }
+
+func quoteAll(vals []string) string {
+	if len(vals) == 0 {
+		return "nothing"
+	}
+	q := make([]string, len(vals))
+	for i, v := range vals {
+		q[i] = fmt.Sprintf("%q", v)
+	}
+	return strings.Join(q, " ")
+}

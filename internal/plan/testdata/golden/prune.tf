@@ -1,0 +1,91 @@
+# sesame plan for example.test: 0 to add, 1 to change, 6 to keep, 4 to remove
+
+variable "zone_id" {
+  description = "The Route 53 hosted zone of example.test"
+  type        = string
+}
+
+# change verification for ops
+resource "aws_route53_record" "amazonses_example_test_txt" {
+  zone_id = var.zone_id
+  name    = "_amazonses.example.test"
+  type    = "TXT"
+  ttl     = 300
+  records = ["QOfgFXU/ZSvHTm8Agxq581O1+2rrLJ9fv6qhqTjsYT4=", "amazonses:some-other-thing"]
+
+  allow_overwrite = true
+}
+
+# keep dkim for ops
+resource "aws_route53_record" "r_6hejwjvnljv34qmfxwmlxr4dn2dc6z6c_domainkey_example_test_cname" {
+  zone_id = var.zone_id
+  name    = "6hejwjvnljv34qmfxwmlxr4dn2dc6z6c._domainkey.example.test"
+  type    = "CNAME"
+  ttl     = 300
+  records = ["6hejwjvnljv34qmfxwmlxr4dn2dc6z6c.dkim.amazonses.com"]
+
+  allow_overwrite = true
+}
+
+# keep dkim for ops
+resource "aws_route53_record" "scum2nqzlcfoo5m5rh576oxtyjdrxjfz_domainkey_example_test_cname" {
+  zone_id = var.zone_id
+  name    = "scum2nqzlcfoo5m5rh576oxtyjdrxjfz._domainkey.example.test"
+  type    = "CNAME"
+  ttl     = 300
+  records = ["scum2nqzlcfoo5m5rh576oxtyjdrxjfz.dkim.amazonses.com"]
+
+  allow_overwrite = true
+}
+
+# keep dkim for ops
+resource "aws_route53_record" "hn2svf5ykixggtiejfwc7pd2sylrmrg4_domainkey_example_test_cname" {
+  zone_id = var.zone_id
+  name    = "hn2svf5ykixggtiejfwc7pd2sylrmrg4._domainkey.example.test"
+  type    = "CNAME"
+  ttl     = 300
+  records = ["hn2svf5ykixggtiejfwc7pd2sylrmrg4.dkim.amazonses.com"]
+
+  allow_overwrite = true
+}
+
+# keep dmarc
+resource "aws_route53_record" "dmarc_example_test_txt" {
+  zone_id = var.zone_id
+  name    = "_dmarc.example.test"
+  type    = "TXT"
+  ttl     = 300
+  records = ["v=DMARC1; p=reject"]
+
+  allow_overwrite = true
+}
+
+# keep mail-from-mx for ops
+resource "aws_route53_record" "mail_example_test_mx" {
+  zone_id = var.zone_id
+  name    = "mail.example.test"
+  type    = "MX"
+  ttl     = 300
+  records = ["10 feedback-smtp.us-east-1.amazonses.com"]
+
+  allow_overwrite = true
+}
+
+# keep mail-from-spf for ops
+resource "aws_route53_record" "mail_example_test_txt" {
+  zone_id = var.zone_id
+  name    = "mail.example.test"
+  type    = "TXT"
+  ttl     = 300
+  records = ["v=spf1 include:amazonses.com ~all"]
+
+  allow_overwrite = true
+}
+
+# removed: 3peamrm5j7oyoiebu7sulnwspqzb2w7p._domainkey.example.test CNAME (not in Terraform's state unless it made it: delete it there or with -o route53)
+
+# removed: hc4vttsp3cxc6zphdhc7zkuvzwdqxvp4._domainkey.example.test CNAME (not in Terraform's state unless it made it: delete it there or with -o route53)
+
+# removed: mail-ap.example.test MX (not in Terraform's state unless it made it: delete it there or with -o route53)
+
+# removed: mail-ap.example.test TXT (not in Terraform's state unless it made it: delete it there or with -o route53)
