@@ -33,9 +33,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
+	"runtime/trace"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -61,6 +64,8 @@ func main() {
 	perfSeconds := flag.Int("l", 10, "dnsperf run length, seconds")
 	serve := flag.String("serve", "", "run the DNS server on this address (used by the command itself)")
 	cpuProfile := flag.String("cpuprofile", "", "write the verifier's CPU profile to this file")
+	memProfile := flag.String("memprofile", "", "write the verifier's allocation profile to this file")
+	traceFile := flag.String("trace", "", "write an execution trace of the verifier to this file")
 	storeKind := flag.String("store", "sqlite", "sqlite (durable, as sesame serve runs) or memory (the verifier alone)")
 	flag.Parse()
 	if *serve != "" {
@@ -71,7 +76,7 @@ func main() {
 	dir, err := os.MkdirTemp("", "verifyload-")
 	check(err)
 	defer os.RemoveAll(dir)
-	addr, stop := startServer(*n)
+	addr, serverPID, stop := startServer(*n)
 	defer stop()
 	_, port, _ := strings.Cut(addr, ":")
 
@@ -114,6 +119,7 @@ func main() {
 	}
 	before := serverCount(addr)
 	var peakHeap atomic.Uint64
+	var gauges gaugeSamples // checks in flight and waiting, sampled
 	sample := time.NewTicker(100 * time.Millisecond)
 	go func() {
 		var ms runtime.MemStats
@@ -122,19 +128,40 @@ func main() {
 			if ms.HeapInuse > peakHeap.Load() {
 				peakHeap.Store(ms.HeapInuse)
 			}
+			gauges.sample()
 		}
 	}()
+	if *traceFile != "" {
+		f, err := os.Create(*traceFile)
+		check(err)
+		check(trace.Start(f))
+		defer func() {
+			trace.Stop()
+			check(f.Close())
+		}()
+	}
+	if *memProfile != "" {
+		runtime.MemProfileRate = 64 << 10
+		defer func() {
+			f, err := os.Create(*memProfile)
+			check(err)
+			check(pprof.Lookup("allocs").WriteTo(f, 0))
+			check(f.Close())
+		}()
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		check(err)
 		check(pprof.StartCPUProfile(f))
 	}
+	cpu0, serverCPU0, busy0, gc0 := cpuTime(), procCPU(serverPID), machineBusy(), gcStats()
 	start := time.Now()
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error)
 	go func() { done <- v.Run(rctx) }()
 	<-cs.done
 	elapsed := time.Since(start)
+	cpu, serverCPU, busy, gc := cpuTime()-cpu0, procCPU(serverPID)-serverCPU0, machineBusy()-busy0, gcStats().minus(gc0)
 	cancel()
 	check(<-done)
 	sample.Stop()
@@ -158,6 +185,17 @@ func main() {
 		*n, elapsed.Seconds(), *concurrency, runtime.GOMAXPROCS(0), *storeKind)
 	fmt.Printf("  %.0f identities/s, %.0f DNS queries/s (%.1f queries per identity)\n", ids, qps, float64(queries)/float64(*n))
 	fmt.Printf("  peak heap in use %.0f MiB, max RSS %.0f MiB\n", float64(peakHeap.Load())/(1<<20), float64(ru.Maxrss)/1024)
+	fmt.Printf("  checks in flight %.0f, claimed and waiting %.0f (means of samples)\n", gauges.mean("sesame_verify_in_flight"), gauges.mean("sesame_verify_backlog"))
+	fmt.Printf("  store: %d ClaimDue in %.1fs, %d SaveChecks in %.1fs (%.0f checks each)\n", cs.claims.Load(), time.Duration(cs.claiming.Load()).Seconds(),
+		cs.saves.Load(), time.Duration(cs.saving.Load()).Seconds(), float64(*n)/float64(cs.saves.Load()))
+	fmt.Printf("  CPU: verifier %.1fs (%.0fµs per identity), DNS server %.1fs (%.0fµs per query)\n",
+		cpu.Seconds(), float64(cpu.Microseconds())/float64(*n), serverCPU.Seconds(), float64(serverCPU.Microseconds())/float64(queries))
+	fmt.Printf("  GC: %d cycles, %.1fs CPU (%.0f%% of the verifier's), %.0f KiB allocated per identity\n",
+		gc.cycles, gc.cpu.Seconds(), 100*gc.cpu.Seconds()/cpu.Seconds(), float64(gc.alloc)/1024/float64(*n))
+	if busy > 0 {
+		fmt.Printf("  machine: %.1f of %d CPUs busy, %.1f by others\n", busy.Seconds()/elapsed.Seconds(), runtime.NumCPU(),
+			(busy-cpu-serverCPU).Seconds()/elapsed.Seconds())
+	}
 
 	if *perf {
 		file := filepath.Join(dir, "queries.txt")
@@ -235,7 +273,7 @@ func dnsperf(addr, port, file string, seconds int) float64 {
 
 // startServer runs this command with -serve and returns the server's
 // address once it is listening.
-func startServer(n int) (string, func()) {
+func startServer(n int) (string, int, func()) {
 	cmd := exec.Command(os.Args[0], "-serve", "127.0.0.1:0", "-n", strconv.Itoa(n))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
@@ -250,10 +288,109 @@ func startServer(n int) (string, func()) {
 	if !ok {
 		log.Fatalf("DNS server said %q", line)
 	}
-	return addr, func() {
+	return addr, cmd.Process.Pid, func() {
 		cmd.Process.Signal(os.Interrupt)
 		cmd.Wait()
 	}
+}
+
+// gaugeSamples samples the verifier's gauges.
+type gaugeSamples struct {
+	mu  sync.Mutex
+	n   int
+	sum map[string]float64
+}
+
+func (g *gaugeSamples) sample() {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(verify.Collectors()...)
+	mfs, err := reg.Gather()
+	if err != nil {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.sum == nil {
+		g.sum = make(map[string]float64)
+	}
+	g.n++
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			if m.Gauge != nil {
+				g.sum[mf.GetName()] += m.Gauge.GetValue()
+			}
+		}
+	}
+}
+
+func (g *gaugeSamples) mean(name string) float64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.sum[name] / float64(max(g.n, 1))
+}
+
+// gcCounters are cumulative garbage collector figures.
+type gcCounters struct {
+	cycles, alloc uint64
+	cpu           time.Duration
+}
+
+func (g gcCounters) minus(h gcCounters) gcCounters {
+	return gcCounters{cycles: g.cycles - h.cycles, alloc: g.alloc - h.alloc, cpu: g.cpu - h.cpu}
+}
+
+func gcStats() gcCounters {
+	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/gc/heap/allocs:bytes"}, {Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	metrics.Read(s)
+	return gcCounters{cycles: s[0].Value.Uint64(), alloc: s[1].Value.Uint64(), cpu: time.Duration(s[2].Value.Float64() * float64(time.Second))}
+}
+
+// cpuTime is the CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	check(syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// machineBusy is the CPU time all processes have used, from /proc/stat;
+// 0 where there is none.
+func machineBusy() time.Duration {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal ...
+	if len(f) < 8 || f[0] != "cpu" {
+		return 0
+	}
+	var ticks int64
+	for i, v := range f[1:8] {
+		if i == 3 || i == 4 { // idle, iowait
+			continue
+		}
+		n, _ := strconv.ParseInt(v, 10, 64)
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / 100
+}
+
+// procCPU is the CPU time process pid has used, from /proc; 0 where there
+// is no /proc.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which is in parentheses:
+	// state is the 3rd field of stat, utime and stime the 14th and 15th.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ, 100 on Linux
 }
 
 // serverCount asks the server how many queries it has answered.
@@ -272,12 +409,23 @@ func serverCount(addr string) int64 {
 // countingStore closes done once target checks are saved.
 type countingStore struct {
 	store.Store
-	n, target int64
-	done      chan struct{}
+	n, target        int64
+	done             chan struct{}
+	saves, claims    atomic.Int64 // transactions
+	saving, claiming atomic.Int64 // wall time in them, ns
+}
+
+func (s *countingStore) ClaimDue(ctx context.Context, now, until time.Time, limit int) ([]*identity.Identity, error) {
+	s.claims.Add(1)
+	defer func(t time.Time) { s.claiming.Add(int64(time.Since(t))) }(time.Now())
+	return s.Store.ClaimDue(ctx, now, until, limit)
 }
 
 func (s *countingStore) SaveChecks(ctx context.Context, ups []store.CheckUpdate) error {
+	s.saves.Add(1)
+	t := time.Now()
 	err := s.Store.SaveChecks(ctx, ups)
+	s.saving.Add(int64(time.Since(t)))
 	var n int64
 	for _, u := range ups {
 		if len(u.Checks) > 0 {

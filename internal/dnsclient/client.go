@@ -80,6 +80,40 @@ type Client struct {
 func (c *Client) timeout() time.Duration { return cmp.Or(c.Timeout, DefaultTimeout) }
 func (c *Client) budget() time.Duration  { return cmp.Or(c.Budget, DefaultBudget) }
 
+// A lookup is one Query or FindZone: the caller's context and the end of
+// the lookup's budget. The budget is a deadline, not a context of its own,
+// which would cost a timer per query.
+type lookup struct {
+	ctx      context.Context
+	deadline time.Time // the end of the budget, or ctx's deadline if sooner
+}
+
+func (c *Client) newLookup(ctx context.Context) lookup {
+	l := lookup{ctx: ctx, deadline: time.Now().Add(c.budget())}
+	if d, ok := ctx.Deadline(); ok && d.Before(l.deadline) {
+		l.deadline = d
+	}
+	return l
+}
+
+func earlier(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// err is ctx's error, or DeadlineExceeded once the budget is spent.
+func (l lookup) err() error {
+	if err := l.ctx.Err(); err != nil {
+		return err
+	}
+	if !time.Now().Before(l.deadline) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
 func (c *Client) retries() int {
 	if c.Retries == 0 {
 		return DefaultRetries

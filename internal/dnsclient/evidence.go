@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"strings"
+	"strconv"
 
 	"github.com/miekg/dns"
 )
@@ -16,11 +16,22 @@ import (
 
 // digCommand returns the dig command that repeats one query.
 func digCommand(addr netip.AddrPort, recurse bool, name string, qtype uint16) string {
-	norec := " +norecurse"
-	if recurse {
-		norec = ""
+	var buf [128]byte
+	b := append(buf[:0], "dig @"...)
+	b = addr.Addr().AppendTo(b)
+	b = append(b, " -p "...)
+	b = strconv.AppendUint(b, uint64(addr.Port()), 10)
+	if !recurse {
+		b = append(b, " +norecurse"...)
 	}
-	return fmt.Sprintf("dig @%s -p %d%s %s %s", addr.Addr(), addr.Port(), norec, dns.Fqdn(name), typeString(qtype))
+	b = append(b, ' ')
+	b = append(b, name...)
+	if !dns.IsFqdn(name) {
+		b = append(b, '.')
+	}
+	b = append(b, ' ')
+	b = append(b, typeString(qtype)...)
+	return string(b)
 }
 
 // digAddr formats addr as dig does in its messages.
@@ -30,20 +41,36 @@ func digAddr(addr netip.AddrPort) string {
 
 // replyLines returns the header status and the answer and authority
 // sections of r.
-func replyLines(r *dns.Msg) []string {
-	status := dns.RcodeToString[r.Rcode]
-	if status == "" {
-		status = fmt.Sprintf("RCODE%d", r.Rcode)
+func replyLines(r *dns.Msg) []string { return appendReply(nil, r) }
+
+// appendReply appends replyLines(r) to lines.
+func appendReply(lines []string, r *dns.Msg) []string {
+	var buf [64]byte
+	b := append(buf[:0], ";; status: "...)
+	if status := dns.RcodeToString[r.Rcode]; status != "" {
+		b = append(b, status...)
+	} else {
+		b = append(b, "RCODE"...)
+		b = strconv.AppendInt(b, int64(r.Rcode), 10)
 	}
-	lines := []string{fmt.Sprintf(";; status: %s, flags:%s", status, flags(r))}
-	for _, sec := range []struct {
+	b = append(b, ", flags:"...)
+	for _, f := range [...]struct {
+		set  bool
 		name string
-		rrs  []dns.RR
-	}{{"ANSWER", r.Answer}, {"AUTHORITY", r.Ns}} {
+	}{{r.Response, " qr"}, {r.Authoritative, " aa"}, {r.Truncated, " tc"}, {r.RecursionDesired, " rd"}, {r.RecursionAvailable, " ra"}} {
+		if f.set {
+			b = append(b, f.name...)
+		}
+	}
+	lines = append(lines, string(b))
+	for _, sec := range [...]struct {
+		header string
+		rrs    []dns.RR
+	}{{";; ANSWER SECTION:", r.Answer}, {";; AUTHORITY SECTION:", r.Ns}} {
 		if len(sec.rrs) == 0 {
 			continue
 		}
-		lines = append(lines, ";; "+sec.name+" SECTION:")
+		lines = append(lines, sec.header)
 		for _, rr := range sec.rrs {
 			if rr != nil {
 				lines = append(lines, rr.String())
@@ -51,19 +78,6 @@ func replyLines(r *dns.Msg) []string {
 		}
 	}
 	return lines
-}
-
-func flags(r *dns.Msg) string {
-	var b strings.Builder
-	for _, f := range []struct {
-		set  bool
-		name string
-	}{{r.Response, "qr"}, {r.Authoritative, "aa"}, {r.Truncated, "tc"}, {r.RecursionDesired, "rd"}, {r.RecursionAvailable, "ra"}} {
-		if f.set {
-			b.WriteString(" " + f.name)
-		}
-	}
-	return b.String()
 }
 
 // errText describes a failed exchange without the local port numbers that

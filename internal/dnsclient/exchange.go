@@ -2,6 +2,8 @@ package dnsclient
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -14,18 +16,18 @@ import (
 
 // exchange asks addr one question and returns its reply, checked by
 // validate. It retries timeouts, network errors and bad replies up to
-// Retries times within ctx. Queries to authoritative servers (lim != nil)
-// go without recursion and wait for lim; the resolver gets RD set. What
-// happens is appended to ev as dig would show it.
-func (c *Client) exchange(ctx context.Context, addr netip.AddrPort, name string, qtype uint16, lim *rate.Limiter, ev *[]string) (*dns.Msg, time.Duration, error) {
+// Retries times within the lookup's budget. Queries to authoritative
+// servers (lim != nil) go without recursion and wait for lim; the resolver
+// gets RD set. What happens is appended to ev as dig would show it.
+func (c *Client) exchange(l lookup, addr netip.AddrPort, name string, qtype uint16, lim *rate.Limiter, ev *[]string) (*dns.Msg, time.Duration, error) {
 	*ev = append(*ev, digCommand(addr, lim == nil, name, qtype))
 	var err error
-	for try := 0; try <= c.retries() && ctx.Err() == nil; try++ {
+	for try := 0; try <= c.retries() && l.err() == nil; try++ {
 		var r *dns.Msg
 		var rtt time.Duration
-		r, rtt, err = c.attempt(ctx, addr, name, qtype, lim, ev)
+		r, rtt, err = c.attempt(l, addr, name, qtype, lim, ev)
 		if err == nil {
-			*ev = append(*ev, replyLines(r)...)
+			*ev = appendReply(*ev, r)
 			return r, rtt, nil
 		}
 		*ev = append(*ev, fmt.Sprintf(";; communications error to %s: %s", digAddr(addr), errText(err)))
@@ -34,7 +36,7 @@ func (c *Client) exchange(ctx context.Context, addr netip.AddrPort, name string,
 		}
 	}
 	if err == nil { // the budget was spent before the first try
-		err = ctx.Err()
+		err = l.err()
 		*ev = append(*ev, ";; not sent: "+errText(err))
 	}
 	return nil, 0, err
@@ -42,40 +44,31 @@ func (c *Client) exchange(ctx context.Context, addr netip.AddrPort, name string,
 
 // attempt sends the query over UDP and, if the reply is truncated, again
 // over TCP (RFC 1035 §4.2.1, RFC 7766 §5), where the whole answer fits.
-func (c *Client) attempt(ctx context.Context, addr netip.AddrPort, name string, qtype uint16, lim *rate.Limiter, ev *[]string) (*dns.Msg, time.Duration, error) {
-	r, rtt, err := c.send(ctx, "udp", addr, name, qtype, lim)
+func (c *Client) attempt(l lookup, addr netip.AddrPort, name string, qtype uint16, lim *rate.Limiter, ev *[]string) (*dns.Msg, time.Duration, error) {
+	r, rtt, err := c.send(l, "udp", addr, name, qtype, lim)
 	if err != nil || !r.Truncated {
 		return r, rtt, err
 	}
 	*ev = append(*ev, ";; Truncated, retrying in TCP mode.")
-	return c.send(ctx, "tcp", addr, name, qtype, lim)
+	return c.send(l, "tcp", addr, name, qtype, lim)
 }
 
-func (c *Client) send(ctx context.Context, network string, addr netip.AddrPort, name string, qtype uint16, lim *rate.Limiter) (*dns.Msg, time.Duration, error) {
+func (c *Client) send(l lookup, network string, addr netip.AddrPort, name string, qtype uint16, lim *rate.Limiter) (*dns.Msg, time.Duration, error) {
 	if lim != nil {
-		if err := c.wait(ctx, lim); err != nil {
+		if err := c.wait(l, lim); err != nil {
 			return nil, 0, err
 		}
 	}
 	q := newQuery(name, qtype, lim == nil)
-	ctx, cancel := context.WithTimeout(ctx, c.timeout())
-	defer cancel()
-	dc := &dns.Client{Net: network, Timeout: c.timeout()}
 	var r *dns.Msg
 	var rtt time.Duration
 	var err error
 	if network == "udp" {
-		var conn *udpConn
-		if conn, err = c.conns.get(ctx, addr); err != nil {
-			return nil, 0, err
-		}
-		r, rtt, err = dc.ExchangeWithConnContext(ctx, q, conn.Conn)
-		if err != nil {
-			conn.Close()
-		} else {
-			c.conns.put(addr, conn)
-		}
+		r, rtt, err = c.exchangeUDP(l, addr, q)
 	} else {
+		ctx, cancel := context.WithDeadline(l.ctx, earlier(l.deadline, time.Now().Add(c.timeout())))
+		defer cancel()
+		dc := &dns.Client{Net: network, Timeout: c.timeout()}
 		r, rtt, err = dc.ExchangeContext(ctx, q, addr.String())
 	}
 	if err != nil {
@@ -87,12 +80,53 @@ func (c *Client) send(ctx context.Context, network string, addr netip.AddrPort, 
 	return r, rtt, nil
 }
 
-// newQuery builds a query with EDNS0 (RFC 6891) and a fresh ID, which
-// dns.Id draws from crypto/rand so that replies cannot be guessed
-// (RFC 5452).
+// exchangeUDP sends q to addr over a pooled socket and reads the reply
+// with q's ID, until the attempt's timeout or the lookup's deadline. Replies with
+// another ID are skipped: late answers to an earlier query on the socket,
+// or guesses.
+func (c *Client) exchangeUDP(l lookup, addr netip.AddrPort, q *dns.Msg) (*dns.Msg, time.Duration, error) {
+	if err := l.err(); err != nil {
+		return nil, 0, err
+	}
+	start := time.Now()
+	deadline := earlier(l.deadline, start.Add(c.timeout()))
+	conn, err := c.conns.get(addr)
+	if err != nil {
+		return nil, 0, err
+	}
+	r, err := conn.exchange(q, deadline)
+	if err != nil {
+		conn.Close()
+		return nil, 0, err
+	}
+	rtt := time.Since(start)
+	c.conns.put(addr, conn)
+	return r, rtt, nil
+}
+
+func (c *udpConn) exchange(q *dns.Msg, deadline time.Time) (*dns.Msg, error) {
+	wire, err := q.PackBuffer(c.buf)
+	if err != nil {
+		return nil, err
+	}
+	n, err := c.roundTrip(wire, c.buf, q.Id, deadline)
+	if err != nil {
+		return nil, err
+	}
+	r := new(dns.Msg)
+	if err := r.Unpack(c.buf[:n]); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// newQuery builds a query with EDNS0 (RFC 6891) and a fresh ID drawn from
+// crypto/rand, so that replies cannot be guessed (RFC 5452).
 func newQuery(name string, qtype uint16, recurse bool) *dns.Msg {
 	m := new(dns.Msg).SetQuestion(dns.Fqdn(name), qtype)
-	m.Id = dns.Id()
+	var id [2]byte
+	rand.Read(id[:]) // never fails (crypto/rand)
+	m.Id = binary.BigEndian.Uint16(id[:])
 	m.RecursionDesired = recurse
 	m.SetEdns0(udpSize, false)
 	return m

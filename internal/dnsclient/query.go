@@ -42,15 +42,17 @@ type Response struct {
 // the target (REFUSED or a reply without authority) by asking the servers
 // of the target's own zone. A chain longer than MaxCNAMEs is a Loop.
 func (c *Client) Query(ctx context.Context, srv Server, name string, qtype uint16) *Response {
-	ctx, cancel := context.WithTimeout(ctx, c.budget())
-	defer cancel()
-	resp := &Response{Server: srv, Name: dns.Fqdn(name), Qtype: qtype}
-	next := c.ask(ctx, srv, resp.Name, resp)
+	return c.query(c.newLookup(ctx), srv, name, qtype)
+}
+
+func (c *Client) query(l lookup, srv Server, name string, qtype uint16) *Response {
+	resp := &Response{Server: srv, Name: dns.Fqdn(name), Qtype: qtype, Evidence: make([]string, 0, 8)}
+	next := c.ask(l, srv, resp.Name, resp)
 	for cur := srv; next != ""; {
 		target := next
-		next = c.ask(ctx, cur, target, resp)
+		next = c.ask(l, cur, target, resp)
 		if resp.Outcome == Lame || resp.Outcome == Refused {
-			cur, next = c.askZone(ctx, target, resp)
+			cur, next = c.askZone(l, target, resp)
 		}
 	}
 	return resp
@@ -62,24 +64,30 @@ func (c *Client) Query(ctx context.Context, srv Server, name string, qtype uint1
 // the new version.
 func (c *Client) QueryAll(ctx context.Context, zone *Zone, name string, qtype uint16) []*Response {
 	out := make([]*Response, len(zone.Servers))
-	var wg sync.WaitGroup
-	for i, srv := range zone.Servers {
-		wg.Go(func() { out[i] = c.Query(ctx, srv, name, qtype) })
+	if len(out) == 0 {
+		return out
 	}
+	l := c.newLookup(ctx) // each Query's budget starts now
+	var wg sync.WaitGroup
+	last := len(out) - 1
+	for i, srv := range zone.Servers[:last] {
+		wg.Go(func() { out[i] = c.query(l, srv, name, qtype) })
+	}
+	out[last] = c.query(l, zone.Servers[last], name, qtype) // this goroutine asks one
 	wg.Wait()
 	return out
 }
 
 // ask queries srv for name into resp and returns the CNAME target to ask
 // about next, if the reply leaves one unanswered.
-func (c *Client) ask(ctx context.Context, srv Server, name string, resp *Response) string {
+func (c *Client) ask(l lookup, srv Server, name string, resp *Response) string {
 	resp.Answer, resp.SOA = nil, nil
 	addr, err := c.authAddr(srv)
 	if err != nil {
 		resp.Outcome, resp.Err = NetError, err
 		return ""
 	}
-	r, rtt, err := c.exchange(ctx, addr, name, resp.Qtype, c.limiter(addr), &resp.Evidence)
+	r, rtt, err := c.exchange(l, addr, name, resp.Qtype, c.limiter(addr), &resp.Evidence)
 	if err != nil {
 		resp.Outcome, resp.Err = errOutcome(err), err
 		return ""
@@ -93,9 +101,9 @@ func (c *Client) ask(ctx context.Context, srv Server, name string, resp *Respons
 // askZone finds the zone of a CNAME target and asks its servers in turn
 // until one gives an outcome that is not temporary. It returns that server
 // and the next target, if any.
-func (c *Client) askZone(ctx context.Context, name string, resp *Response) (Server, string) {
+func (c *Client) askZone(l lookup, name string, resp *Response) (Server, string) {
 	z := &Zone{}
-	err := c.findZone(ctx, name, z)
+	err := c.findZone(l, name, z)
 	resp.Evidence = append(resp.Evidence, z.Evidence...)
 	if err != nil {
 		resp.Err = err
@@ -110,7 +118,7 @@ func (c *Client) askZone(ctx context.Context, name string, resp *Response) (Serv
 		return Server{}, ""
 	}
 	for _, srv := range z.Servers {
-		next := c.ask(ctx, srv, name, resp)
+		next := c.ask(l, srv, name, resp)
 		if !resp.Outcome.Temporary() {
 			return srv, next
 		}

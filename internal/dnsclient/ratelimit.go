@@ -34,9 +34,9 @@ func (c *Client) limiter(addr netip.AddrPort) *rate.Limiter {
 }
 
 // wait blocks until l allows one more query. A wait that would outlast
-// ctx's deadline fails at once, as a timeout, rather than spend the budget
-// sleeping.
-func (c *Client) wait(ctx context.Context, l *rate.Limiter) error {
+// the lookup's budget fails at once, as a timeout, rather than spend the
+// budget sleeping.
+func (c *Client) wait(lk lookup, l *rate.Limiter) error {
 	now, sleep := time.Now, sleepCtx
 	if c.now != nil {
 		now, sleep = c.now, c.sleep
@@ -46,11 +46,11 @@ func (c *Client) wait(ctx context.Context, l *rate.Limiter) error {
 	if d == 0 {
 		return nil
 	}
-	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
+	if time.Until(lk.deadline) < d {
 		r.CancelAt(now())
 		return fmt.Errorf("%w: rate limit of %g queries/s would wait %v", errBudget, float64(l.Limit()), d)
 	}
-	if err := sleep(ctx, d); err != nil {
+	if err := sleep(lk.ctx, d); err != nil {
 		r.CancelAt(now())
 		return err
 	}

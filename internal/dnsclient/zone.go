@@ -38,24 +38,22 @@ type Zone struct {
 // ErrNoServers if no NS host has an address, and ErrTemporary if the
 // resolver failed, timed out or refused.
 func (c *Client) FindZone(ctx context.Context, name string) (*Zone, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.budget())
-	defer cancel()
 	z := &Zone{}
-	if err := c.findZone(ctx, name, z); err != nil {
+	if err := c.findZone(c.newLookup(ctx), name, z); err != nil {
 		return nil, err
 	}
 	return z, nil
 }
 
 // findZone fills z, whose Evidence is kept even when it fails.
-func (c *Client) findZone(ctx context.Context, name string, z *Zone) error {
+func (c *Client) findZone(l lookup, name string, z *Zone) error {
 	res, err := c.resolver()
 	if err != nil {
 		return err
 	}
 	name = dns.CanonicalName(name)
 	for apex := name; apex != "."; apex = parent(apex) {
-		r, err := c.recurse(ctx, res, apex, dns.TypeNS, &z.Evidence)
+		r, err := c.recurse(l, res, apex, dns.TypeNS, &z.Evidence)
 		if err != nil {
 			return err
 		}
@@ -71,7 +69,7 @@ func (c *Client) findZone(ctx context.Context, name string, z *Zone) error {
 	var failed error
 	for _, host := range z.NS {
 		for _, qtype := range []uint16{dns.TypeA, dns.TypeAAAA} {
-			r, err := c.recurse(ctx, res, host, qtype, &z.Evidence)
+			r, err := c.recurse(l, res, host, qtype, &z.Evidence)
 			if err != nil {
 				failed = err
 				continue
@@ -100,8 +98,8 @@ func (c *Client) findZone(ctx context.Context, name string, z *Zone) error {
 
 // recurse asks the recursive resolver; only NOERROR and NXDOMAIN replies
 // say something about the name.
-func (c *Client) recurse(ctx context.Context, res netip.AddrPort, name string, qtype uint16, ev *[]string) (*dns.Msg, error) {
-	r, _, err := c.exchange(ctx, res, name, qtype, nil, ev)
+func (c *Client) recurse(l lookup, res netip.AddrPort, name string, qtype uint16, ev *[]string) (*dns.Msg, error) {
+	r, _, err := c.exchange(l, res, name, qtype, nil, ev)
 	if err != nil {
 		return nil, fmt.Errorf("%w: resolver %s: %s %s: %v", ErrTemporary, res, name, typeString(qtype), err)
 	}

@@ -3,6 +3,8 @@ package verify
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/sesame/sesame/internal/identity"
@@ -111,18 +113,30 @@ func (v *Verifier) policy(id *identity.Identity, name string) identity.Policy {
 // (new tokens, another MAIL FROM domain, a check started or stopped), the
 // results are not applied.
 func subject(id *identity.Identity) string {
-	s := id.Kind.String() + "|" + id.Token + "|" + id.MailFrom.Domain
+	kind := id.Kind.String()
+	n := len(kind) + len(id.Token) + len(id.MailFrom.Domain) + 8
 	for _, t := range id.DKIM.Tokens {
-		s += "|" + t
+		n += len(t) + 1
 	}
-	for _, c := range []identity.Check{id.Verification, id.DKIM.Check, id.MailFrom.Check} {
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(kind)
+	b.WriteByte('|')
+	b.WriteString(id.Token)
+	b.WriteByte('|')
+	b.WriteString(id.MailFrom.Domain)
+	for _, t := range id.DKIM.Tokens {
+		b.WriteByte('|')
+		b.WriteString(t)
+	}
+	for _, c := range [...]*identity.Check{&id.Verification, &id.DKIM.Check, &id.MailFrom.Check} {
 		if c.Active() {
-			s += "|a"
+			b.WriteString("|a")
 		} else {
-			s += "|-"
+			b.WriteString("|-")
 		}
 	}
-	return s
+	return b.String()
 }
 
 type change struct {
@@ -133,13 +147,16 @@ type change struct {
 // report logs and counts what a check found.
 func (v *Verifier) report(c *checked) {
 	k, res, changes, saved := c.key, c.res, c.changes, c.saved
-	log := v.log().With("account", k.Account, "region", k.Region, "identity", k.Name)
 	for name, r := range res.results {
 		checks.WithLabelValues(name, outcomeLabel(r.Outcome)).Inc()
 	}
 	if r, ok := res.spf(); ok {
 		checks.WithLabelValues("spf", outcomeLabel(r.Outcome)).Inc()
 	}
+	if len(changes) == 0 && !v.log().Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	log := v.log().With("account", k.Account, "region", k.Region, "identity", k.Name)
 	if saved == nil {
 		log.Debug("identity deleted or changed during its check; results dropped")
 		return

@@ -164,7 +164,7 @@ func (r *run) lookup(ctx context.Context, p probe) *finding {
 func (r *run) query(ctx context.Context, z *zoneInfo, name string, qtype uint16) []*dnsclient.Response {
 	resps := r.v.DNS.QueryAll(ctx, z.zone, name, qtype)
 	for _, resp := range resps {
-		queries.WithLabelValues(dns.TypeToString[qtype], resp.Outcome.String()).Inc()
+		queryCounter(qtype, resp.Outcome).Inc()
 	}
 	return resps
 }
@@ -194,7 +194,7 @@ func newer(a, b uint32) bool { return a != b && int32(a-b) > 0 }
 // record keeps the evidence of f: one record per server asked, or one for
 // the zone lookup that failed.
 func (r *run) record(f *finding) {
-	var recs []store.CheckRecord
+	recs := make([]store.CheckRecord, 0, len(f.obs)+1)
 	if f.zone.err != nil {
 		recs = append(recs, store.CheckRecord{
 			At: r.at, Check: f.check, Server: "resolver",
@@ -214,6 +214,11 @@ func (r *run) record(f *finding) {
 		recs = append(recs, c)
 	}
 	r.mu.Lock()
+	if r.records == nil {
+		// Room for the six records of a domain with DKIM and MAIL FROM,
+		// on each server that answered this one.
+		r.records = make([]store.CheckRecord, 0, 6*max(len(f.obs), 1))
+	}
 	r.records = append(r.records, recs...)
 	r.mu.Unlock()
 }

@@ -1,6 +1,13 @@
 package verify
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"sync"
+
+	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sesame/sesame/internal/dnsclient"
+)
 
 var (
 	checks = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -29,6 +36,25 @@ var (
 		Help: "Identities being checked now.",
 	})
 )
+
+// queryCounters are the children of queries, by type and outcome: asking
+// the vector for one costs more than counting.
+var queryCounters sync.Map // queryKey → prometheus.Counter
+
+type queryKey struct {
+	qtype   uint16
+	outcome dnsclient.Outcome
+}
+
+func queryCounter(qtype uint16, o dnsclient.Outcome) prometheus.Counter {
+	k := queryKey{qtype, o}
+	if c, ok := queryCounters.Load(k); ok {
+		return c.(prometheus.Counter)
+	}
+	c := queries.WithLabelValues(dns.TypeToString[qtype], o.String())
+	queryCounters.Store(k, c)
+	return c
+}
 
 // Collectors are the metrics of this package, for a prometheus.Registry.
 func Collectors() []prometheus.Collector {

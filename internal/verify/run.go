@@ -93,9 +93,10 @@ func (v *Verifier) run(ctx context.Context, id *identity.Identity, now time.Time
 	if id.Kind != names.KindDomain {
 		zoneOf = id.MailFrom.Domain
 	}
-	var wg sync.WaitGroup
+	// The lookups run at once, the last in this goroutine.
+	var tasks []func()
 	if z := r.find(ctx, zoneOf); z.err == nil {
-		wg.Go(func() { r.fetchSOA(ctx, z) }) // beside the records, not after
+		tasks = append(tasks, func() { r.fetchSOA(ctx, z) }) // beside the records, not after
 	}
 
 	var mu sync.Mutex
@@ -105,16 +106,22 @@ func (v *Verifier) run(ctx context.Context, id *identity.Identity, now time.Time
 		out.results[name] = res
 	}
 	if txt != nil {
-		wg.Go(func() { set("verification", r.verification(ctx, id.Name, *txt)) })
+		tasks = append(tasks, func() { set("verification", r.verification(ctx, id.Name, *txt)) })
 	}
 	if len(dkim) > 0 {
-		wg.Go(func() { set("dkim", r.dkim(ctx, dkim)) })
+		tasks = append(tasks, func() { set("dkim", r.dkim(ctx, dkim)) })
 	}
 	var spfRes identity.Result
 	if mx != nil {
-		wg.Go(func() { spfRes = r.mailFromSPF(ctx, *spf) })
-		wg.Go(func() { set("mail-from", r.mailFromMX(ctx, *mx, id.Region)) })
+		tasks = append(tasks,
+			func() { spfRes = r.mailFromSPF(ctx, *spf) },
+			func() { set("mail-from", r.mailFromMX(ctx, *mx, id.Region)) })
 	}
+	var wg sync.WaitGroup
+	for _, t := range tasks[:len(tasks)-1] {
+		v.workers.Go(&wg, t)
+	}
+	tasks[len(tasks)-1]()
 	wg.Wait()
 	if mx != nil {
 		out.spfRes = &spfRes

@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/sesame/sesame/internal/store"
 )
@@ -11,7 +12,10 @@ import (
 // (group commit): a durable store pays one sync to disk per batch rather
 // than per identity, and a lone check is written at once. Results queue
 // while a batch is written; at most maxQueued wait, so a store slower than
-// the DNS holds the checks back rather than filling memory.
+// the DNS holds the checks back rather than filling memory. When results
+// came in while a batch was written, so that checks are running, the next
+// batch waits up to batchWait for minBatch of them: a transaction has a
+// cost of its own, beside its sync, which a few results would not spread.
 type saver struct {
 	store store.Store
 
@@ -20,6 +24,8 @@ type saver struct {
 	mu      sync.Mutex
 	queue   []*saveReq
 	writing bool
+	waiting bool          // flush waits for minBatch results
+	full    chan struct{} // tells a waiting flush they are there
 }
 
 type saveReq struct {
@@ -30,16 +36,24 @@ type saveReq struct {
 const (
 	maxBatch  = 512 // results in one transaction
 	maxQueued = 2048
+	minBatch  = 64
+	batchWait = 10 * time.Millisecond
 )
 
 // enqueue queues up and returns; then is called once it is written, from
 // the goroutine writing it.
 func (s *saver) enqueue(up store.CheckUpdate, then func(error)) {
-	s.once.Do(func() { s.room = make(chan struct{}, maxQueued) })
+	s.once.Do(func() {
+		s.room = make(chan struct{}, maxQueued)
+		s.full = make(chan struct{}, 1)
+	})
 	s.room <- struct{}{}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.queue = append(s.queue, &saveReq{up: up, then: then})
+	if s.waiting && len(s.queue) == minBatch {
+		s.full <- struct{}{}
+	}
 	if !s.writing {
 		s.writing = true
 		go s.flush()
@@ -72,6 +86,22 @@ func (s *saver) flush() {
 			r.then(err)
 		}
 		s.mu.Lock()
+		if len(s.queue) > 0 && len(s.queue) < minBatch {
+			s.waiting = true
+			s.mu.Unlock()
+			t := time.NewTimer(batchWait)
+			select {
+			case <-s.full:
+			case <-t.C:
+			}
+			t.Stop()
+			s.mu.Lock()
+			s.waiting = false
+			select { // sent after the timer fired
+			case <-s.full:
+			default:
+			}
+		}
 	}
 	s.writing = false
 	s.mu.Unlock()

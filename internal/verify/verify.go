@@ -67,10 +67,11 @@ type Verifier struct {
 	// Poll is how often Run looks for due identities when not woken.
 	Poll time.Duration
 
-	once   sync.Once
-	logger *slog.Logger
-	wake   chan identity.Key
-	save   saver
+	once    sync.Once
+	logger  *slog.Logger
+	wake    chan identity.Key
+	save    saver
+	workers workers
 
 	mu       sync.Mutex
 	busy     map[identity.Key]chan struct{} // checks running in this process
@@ -80,6 +81,7 @@ type Verifier struct {
 func (v *Verifier) init() {
 	v.once.Do(func() {
 		v.wake = make(chan identity.Key, 1024)
+		v.workers.work = make(chan func())
 		v.busy = make(map[identity.Key]chan struct{})
 		v.save.store = v.Store
 		if v.DNS == nil {
@@ -214,24 +216,42 @@ func (v *Verifier) Run(ctx context.Context) error {
 	batch := min(4*v.concurrency(), 1024)
 	var queue []*identity.Identity // claimed, waiting for a slot
 	more := true                   // the store may hold due identities
+	// Claims run beside the loop, so that checks keep starting while the
+	// store is busy (a durable store waits for the disk).
+	type claim struct {
+		ids  []*identity.Identity
+		want int
+		err  error
+	}
+	claimed := make(chan claim, 1)
+	claiming := false
 	for {
-		if more && len(queue) < batch/2 {
+		if more && !claiming && len(queue) < batch/2 {
+			claiming = true
 			now, want := v.now(), batch-len(queue)
-			ids, err := v.Store.ClaimDue(ctx, now, now.Add(v.lease()), want)
-			if err != nil && ctx.Err() == nil {
-				log.Error("claiming due identities", "err", err)
-			}
-			queue = append(queue, ids...)
-			more = err == nil && len(ids) == want
+			go func() {
+				ids, err := v.Store.ClaimDue(ctx, now, now.Add(v.lease()), want)
+				claimed <- claim{ids: ids, want: want, err: err}
+			}()
 		}
 		queue = v.start(ctx, queue, slots, finished, &wg, &saving)
 		backlog.Set(float64(len(queue)))
 
 		select {
 		case <-ctx.Done():
+			if claiming {
+				queue = append(queue, (<-claimed).ids...)
+			}
 			v.unclaim(queue)
 			backlog.Set(0)
 			return nil
+		case c := <-claimed:
+			claiming = false
+			if c.err != nil && ctx.Err() == nil {
+				log.Error("claiming due identities", "err", c.err)
+			}
+			queue = append(queue, c.ids...)
+			more = c.err == nil && len(c.ids) == c.want
 		case k := <-v.wake:
 			if id := v.claim(ctx, k); id != nil {
 				queue = append([]*identity.Identity{id}, queue...)
@@ -255,7 +275,7 @@ func (v *Verifier) start(ctx context.Context, queue []*identity.Identity, slots 
 		}
 		slots <- struct{}{}
 		inFlight.Inc()
-		wg.Go(func() {
+		v.workers.Go(wg, func() {
 			c, err := v.examine(ctx, id)
 			if err != nil { // canceled: Run is stopping
 				v.release(id.Key)

@@ -1,37 +1,184 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
-	"strings"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/sesame/sesame/internal/identity"
 	"github.com/sesame/sesame/internal/store"
 )
 
+// The verifier claims and saves identities in batches of hundreds, so each
+// of these costs a few statements per batch rather than several per
+// identity: the keys of a batch go to SQLite as one JSON array, which
+// json_each turns into a table.
+const keysTable = `SELECT value->>0, value->>1, value->>2 FROM json_each(?)`
+
+// keysJSON is the JSON array of [account, region, name] of keys.
+func keysJSON(keys []identity.Key) (string, error) {
+	l := make([][3]string, len(keys))
+	for i, k := range keys {
+		l[i] = [3]string{k.Account, k.Region, k.Name}
+	}
+	b, err := json.Marshal(l)
+	return string(b), err
+}
+
+// row is an identity as read for an update, and where it is.
+type row struct {
+	rowid int64
+	id    *identity.Identity
+}
+
+// decoded keeps the identities ClaimDue decoded, with the data it stored
+// for them: the check that follows saves its results, and SaveChecks, if it
+// finds that data unchanged, takes the identity rather than decoding the
+// same JSON again. Equal data decode to equal identities, so an entry is
+// right whichever Store finds it. An entry serves once.
+var decoded struct {
+	sync.Mutex
+	m     map[int64]decodedEntry // by rowid
+	order []int64                // oldest first, to bound m
+}
+
+type decodedEntry struct {
+	data []byte
+	id   *identity.Identity
+}
+
+const maxDecoded = 4096
+
+func keepDecoded(rowid int64, data []byte, id *identity.Identity) {
+	decoded.Lock()
+	defer decoded.Unlock()
+	if decoded.m == nil {
+		decoded.m = make(map[int64]decodedEntry)
+	}
+	if _, ok := decoded.m[rowid]; !ok {
+		decoded.order = append(decoded.order, rowid)
+	}
+	decoded.m[rowid] = decodedEntry{data: data, id: id}
+	for len(decoded.m) > maxDecoded {
+		delete(decoded.m, decoded.order[0])
+		decoded.order = decoded.order[1:]
+	}
+	if len(decoded.order) > 2*maxDecoded { // keys of entries taken since
+		decoded.order = slices.DeleteFunc(decoded.order, func(r int64) bool { _, ok := decoded.m[r]; return !ok })
+	}
+}
+
+// decodeAt decodes data, the identity at rowid.
+func decodeAt(rowid int64, data []byte) (*identity.Identity, error) {
+	decoded.Lock()
+	e, ok := decoded.m[rowid]
+	if ok {
+		delete(decoded.m, rowid)
+	}
+	decoded.Unlock()
+	if ok && bytes.Equal(e.data, data) {
+		return e.id, nil
+	}
+	id := new(identity.Identity)
+	if err := json.Unmarshal(data, id); err != nil {
+		return nil, err
+	}
+	return id, nil
+}
+
+// encoder writes JSON as json.Marshal does, into a buffer reused from one
+// row to the next (SQLite copies what it is given).
+type encoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+func (e *encoder) encode(v any) ([]byte, error) {
+	if e.enc == nil {
+		e.enc = json.NewEncoder(&e.buf)
+	}
+	e.buf.Reset()
+	if err := e.enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(e.buf.Bytes(), []byte("\n")), nil
+}
+
 // ClaimDue implements store.Checks.
 func (s *Store) ClaimDue(ctx context.Context, now, until time.Time, limit int) ([]*identity.Identity, error) {
+	next, err := json.Marshal(until) // as encoding/json writes Identity.Next
+	if err != nil {
+		return nil, err
+	}
+	var untilRead time.Time // as decoding the JSON reads it
+	if err := json.Unmarshal(next, &untilRead); err != nil {
+		return nil, err
+	}
 	var out []*identity.Identity
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT data FROM identities WHERE next_check IS NOT NULL AND next_check <= ?
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT rowid, data FROM identities WHERE next_check IS NOT NULL AND next_check <= ?
 			ORDER BY next_check LIMIT ?`, now.UnixNano(), limit)
 		if err != nil {
 			return err
 		}
-		ids, err := scan(rows)
+		type lease struct {
+			rowid int64
+			data  []byte
+			id    *identity.Identity
+		}
+		var leases []lease
+		var e encoder
+		for rows.Next() {
+			var l lease
+			var data sql.RawBytes
+			if err := rows.Scan(&l.rowid, &data); err != nil {
+				rows.Close()
+				return err
+			}
+			id := new(identity.Identity)
+			if err := json.Unmarshal(data, id); err != nil {
+				rows.Close()
+				return err
+			}
+			l.data, l.id = withNext(data, id.Next, next), id
+			id.Next = until
+			if l.data == nil {
+				enc, err := e.encode(id)
+				if err != nil {
+					rows.Close()
+					return err
+				}
+				l.data = bytes.Clone(enc)
+			}
+			leases = append(leases, l)
+			out = append(out, id.Clone())
+			id.Next = untilRead // id is kept for SaveChecks, as if read from l.data
+		}
+		if err := rows.Close(); err != nil || len(leases) == 0 {
+			return err
+		}
+		up, err := tx.PrepareContext(ctx, `UPDATE identities SET next_check = ?, data = ? WHERE rowid = ?`)
 		if err != nil {
 			return err
 		}
-		for _, id := range ids {
-			id.Next = until
-			if err := putIdentity(ctx, tx, id); err != nil {
+		defer up.Close()
+		// ctx is looked at between the updates, each a few microseconds,
+		// rather than watched during each, which costs the driver a
+		// goroutine per statement.
+		each := context.WithoutCancel(ctx)
+		for _, l := range leases {
+			if err := ctx.Err(); err != nil {
 				return err
 			}
+			if _, err := up.ExecContext(each, until.UnixNano(), l.data, l.rowid); err != nil {
+				return err
+			}
+			keepDecoded(l.rowid, l.data, l.id)
 		}
-		out = ids
 		return nil
 	})
 	if err != nil {
@@ -40,93 +187,237 @@ func (s *Store) ClaimDue(ctx context.Context, now, until time.Time, limit int) (
 	return out, nil
 }
 
+// withNext returns data, an identity as encoding/json writes it, with next
+// as its Next instead of old, or nil if data does not end with Next's
+// member as encoding/json writes it, which is what a new encoding would
+// change. Rewriting the end saves encoding the whole identity again.
+func withNext(data []byte, old time.Time, next []byte) []byte {
+	was, err := json.Marshal(old)
+	if err != nil {
+		return nil
+	}
+	const key = `,"Next":`
+	n := len(key) + len(was) + 1
+	if len(data) < n || string(data[len(data)-n:len(data)-n+len(key)]) != key ||
+		!bytes.Equal(data[len(data)-len(was)-1:len(data)-1], was) || data[len(data)-1] != '}' {
+		return nil
+	}
+	out := make([]byte, 0, len(data)-len(was)+len(next))
+	out = append(out, data[:len(data)-len(was)-1]...)
+	out = append(out, next...)
+	return append(out, '}')
+}
+
+// upsertIdentity is putIdentity's statement.
+const upsertIdentity = `INSERT INTO identities (account, region, name, kind, status, next_check, data)
+	VALUES (?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (account, region, name) DO UPDATE SET
+	kind = excluded.kind, status = excluded.status, next_check = excluded.next_check, data = excluded.data`
+
 // SaveChecks implements store.Checks: one transaction, so one sync to disk,
-// for a whole batch of checks.
+// for a whole batch of checks, and a few statements for the batch. The
+// records of one check of an identity are one row of checks (migration 4),
+// a JSON array, oldest first.
 func (s *Store) SaveChecks(ctx context.Context, updates []store.CheckUpdate) error {
+	if len(updates) == 0 {
+		return nil
+	}
+	keys := make([]identity.Key, len(updates))
+	for i, u := range updates {
+		keys[i] = u.Key
+	}
+	list, err := keysJSON(keys)
+	if err != nil {
+		return err
+	}
 	return s.write(ctx, func(tx *sql.Tx) error {
-		// One INSERT of all the records of a check, prepared once per size:
-		// a statement costs more than a row.
-		inserts := map[int]*sql.Stmt{}
-		defer func() {
-			for _, st := range inserts {
-				st.Close()
-			}
-		}()
-		insert := func(n int) (*sql.Stmt, error) {
-			if st := inserts[n]; st != nil {
-				return st, nil
-			}
-			q := `INSERT INTO checks (account, region, name, at, data) VALUES (?, ?, ?, ?, ?)` + strings.Repeat(`, (?, ?, ?, ?, ?)`, n-1)
-			st, err := tx.PrepareContext(ctx, q)
-			inserts[n] = st
-			return st, err
+		// The identities, and the total of the records of each (its
+		// records are numbered on from there).
+		rows, err := tx.QueryContext(ctx, `SELECT rowid, data,
+			(SELECT max(total) FROM checks c WHERE c.account = i.account AND c.region = i.region AND c.name = i.name)
+			FROM identities i WHERE (account, region, name) IN (`+keysTable+`)`, list)
+		if err != nil {
+			return err
 		}
-		// Keep the last MaxChecks: delete below the MaxChecks-th newest.
-		trim, err := tx.PrepareContext(ctx, `DELETE FROM checks WHERE account = ?1 AND region = ?2 AND name = ?3 AND seq <
-			(SELECT seq FROM checks WHERE account = ?1 AND region = ?2 AND name = ?3 ORDER BY seq DESC LIMIT 1 OFFSET ?4)`)
+		cur := make(map[identity.Key]row, len(updates))
+		totals := make(map[identity.Key]int64, len(updates))
+		for rows.Next() {
+			var r row
+			var data sql.RawBytes
+			var total sql.NullInt64
+			if err := rows.Scan(&r.rowid, &data, &total); err != nil {
+				rows.Close()
+				return err
+			}
+			if r.id, err = decodeAt(r.rowid, data); err != nil {
+				rows.Close()
+				return err
+			}
+			cur[r.id.Key] = r
+			totals[r.id.Key] = total.Int64
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		update, err := tx.PrepareContext(ctx, `UPDATE identities SET kind = ?, status = ?, next_check = ?, data = ? WHERE rowid = ?`)
+		if err != nil {
+			return err
+		}
+		defer update.Close()
+		insert, err := tx.PrepareContext(ctx, `INSERT INTO checks (account, region, name, at, total, data) VALUES (?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer insert.Close()
+		// Keep the last MaxChecks records: delete the rows holding only
+		// older ones. The oldest row kept may hold older ones too, which
+		// ListChecks leaves out.
+		trim, err := tx.PrepareContext(ctx, `DELETE FROM checks WHERE account = ? AND region = ? AND name = ? AND total <= ?`)
 		if err != nil {
 			return err
 		}
 		defer trim.Close()
+		var e encoder
 		for _, u := range updates {
-			cur, err := getIdentity(ctx, tx, u.Key)
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
-			next := u.Apply(cur)
+			r := cur[u.Key]
+			next := u.Apply(r.id)
 			if next == nil {
 				continue
 			}
 			next.Key = u.Key
-			if err := putIdentity(ctx, tx, next); err != nil {
-				return err
-			}
-			if len(u.Checks) == 0 {
-				continue
-			}
-			k := u.Key
-			args := make([]any, 0, 5*len(u.Checks))
-			for _, c := range u.Checks {
-				data, err := json.Marshal(c)
-				if err != nil {
-					return err
-				}
-				args = append(args, k.Account, k.Region, k.Name, c.At.UnixNano(), data)
-			}
-			ins, err := insert(len(u.Checks))
+			data, err := e.encode(next)
 			if err != nil {
 				return err
 			}
-			if _, err := ins.ExecContext(ctx, args...); err != nil {
+			var due any
+			if !next.Next.IsZero() {
+				due = next.Next.UnixNano()
+			}
+			k := u.Key
+			if r.id != nil {
+				_, err = update.ExecContext(ctx, int(next.Kind), string(next.Status()), due, data, r.rowid)
+			} else { // Apply made one up
+				var res sql.Result
+				res, err = tx.ExecContext(ctx, upsertIdentity, k.Account, k.Region, k.Name, int(next.Kind), string(next.Status()), due, data)
+				if err == nil {
+					r.rowid, err = res.LastInsertId()
+				}
+			}
+			if err != nil {
 				return err
 			}
-			if _, err := trim.ExecContext(ctx, k.Account, k.Region, k.Name, store.MaxChecks-1); err != nil {
+			// A key twice in a batch: the second update sees the first.
+			cur[k] = row{rowid: r.rowid, id: next}
+			if len(u.Checks) == 0 {
+				continue
+			}
+			recs, err := e.encode(newCheckRow(u.Checks))
+			if err != nil {
 				return err
+			}
+			total := totals[k] + int64(len(u.Checks))
+			totals[k] = total
+			if _, err := insert.ExecContext(ctx, k.Account, k.Region, k.Name, u.Checks[0].At.UnixNano(), total, recs); err != nil {
+				return err
+			}
+			if total > store.MaxChecks {
+				if _, err := trim.ExecContext(ctx, k.Account, k.Region, k.Name, total-store.MaxChecks); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
 	})
 }
 
-// ListChecks implements store.Checks.
+// checkRow is a row of checks: the records of one check, oldest first,
+// with the time they share written once. Records comes first: rows from
+// before migration 4 hold one store.CheckRecord, whose JSON starts with At.
+type checkRow struct {
+	Records []rowRecord
+	At      time.Time
+}
+
+var checkRowStart = []byte(`{"Records":`)
+
+// rowRecord is a store.CheckRecord in a checkRow; empty strings are left
+// out.
+type rowRecord struct {
+	At       *time.Time `json:",omitempty"` // when not the row's
+	Check    string
+	Server   string        `json:",omitempty"`
+	Query    string        `json:",omitempty"`
+	Answer   []string      // null and [] are told apart
+	Expected string        `json:",omitempty"`
+	Outcome  string        `json:",omitempty"`
+	TTL      time.Duration `json:",omitempty"`
+	Detail   string        `json:",omitempty"`
+}
+
+func newCheckRow(recs []store.CheckRecord) *checkRow {
+	row := &checkRow{Records: make([]rowRecord, len(recs)), At: recs[0].At}
+	for i, c := range recs {
+		r := rowRecord{Check: c.Check, Server: c.Server, Query: c.Query, Answer: c.Answer,
+			Expected: c.Expected, Outcome: c.Outcome, TTL: c.TTL, Detail: c.Detail}
+		if !c.At.Equal(row.At) || c.At.Location() != row.At.Location() {
+			r.At = &recs[i].At
+		}
+		row.Records[i] = r
+	}
+	return row
+}
+
+// records returns the records of r, newest first.
+func (r *checkRow) records() []store.CheckRecord {
+	out := make([]store.CheckRecord, len(r.Records))
+	for i, c := range r.Records {
+		at := r.At
+		if c.At != nil {
+			at = *c.At
+		}
+		out[len(out)-1-i] = store.CheckRecord{At: at, Check: c.Check, Server: c.Server, Query: c.Query, Answer: c.Answer,
+			Expected: c.Expected, Outcome: c.Outcome, TTL: c.TTL, Detail: c.Detail}
+	}
+	return out
+}
+
+// ListChecks implements store.Checks. A row holds one record (a JSON
+// object, before migration 4) or a checkRow.
 func (s *Store) ListChecks(ctx context.Context, k identity.Key, limit int) ([]store.CheckRecord, error) {
+	if limit < 0 || limit > store.MaxChecks { // as SQL's LIMIT -1: all that are kept
+		limit = store.MaxChecks
+	}
+	if limit == 0 {
+		return nil, nil
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT data FROM checks WHERE account = ? AND region = ? AND name = ?
-		ORDER BY seq DESC LIMIT ?`, k.Account, k.Region, k.Name, limit)
+		ORDER BY total DESC`, k.Account, k.Region, k.Name)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []store.CheckRecord
-	for rows.Next() {
+	for len(out) < limit && rows.Next() {
 		var data []byte
 		if err := rows.Scan(&data); err != nil {
 			return nil, err
 		}
-		var c store.CheckRecord
-		if err := json.Unmarshal(data, &c); err != nil {
+		var recs []store.CheckRecord
+		if bytes.HasPrefix(data, checkRowStart) {
+			var row checkRow
+			err = json.Unmarshal(data, &row)
+			recs = row.records()
+		} else {
+			recs = make([]store.CheckRecord, 1)
+			err = json.Unmarshal(data, &recs[0])
+		}
+		if err != nil {
 			return nil, err
 		}
-		out = append(out, c)
+		out = append(out, recs[:min(len(recs), limit-len(out))]...)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

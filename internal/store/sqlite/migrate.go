@@ -97,6 +97,41 @@ var migrations = []string{
 		data    BLOB NOT NULL, -- the template as JSON
 		PRIMARY KEY (account, region, name)
 	) WITHOUT ROWID;`,
+	// 4: one row of checks per check of an identity rather than per record:
+	// data holds the check's records as a JSON array, oldest first. Rows
+	// written before hold one record, a JSON object. total counts the
+	// identity's records up to and including the row's, so that keeping the
+	// last store.MaxChecks is one range of the index to delete.
+	`ALTER TABLE checks ADD COLUMN total INTEGER NOT NULL DEFAULT 0;
+	UPDATE checks SET total = t.total FROM (
+		SELECT seq, ROW_NUMBER() OVER (PARTITION BY account, region, name ORDER BY seq) AS total FROM checks
+	) AS t WHERE checks.seq = t.seq;
+	DROP INDEX checks_identity;
+	CREATE INDEX checks_identity ON checks(account, region, name, total);`,
+	// 5: identities become a rowid table. WITHOUT ROWID keeps whole rows in
+	// the interior pages of its b-tree, so every lookup by key compared
+	// against rows whose JSON spills to overflow pages and read those from
+	// disk, a dozen reads per identity; now a lookup goes through the
+	// primary key's index, which holds the key alone.
+	`CREATE TABLE identities_new (
+		account    TEXT    NOT NULL,
+		region     TEXT    NOT NULL,
+		name       TEXT    NOT NULL,
+		kind       INTEGER NOT NULL,
+		status     TEXT    NOT NULL,
+		next_check INTEGER,          -- unix nanoseconds; NULL when nothing is checked
+		data       BLOB    NOT NULL, -- the identity as JSON
+		PRIMARY KEY (account, region, name)
+	);
+	INSERT INTO identities_new (account, region, name, kind, status, next_check, data)
+		SELECT account, region, name, kind, status, next_check, data FROM identities;
+	DROP TABLE identities;
+	ALTER TABLE identities_new RENAME TO identities;
+	CREATE INDEX identities_next ON identities(next_check) WHERE next_check IS NOT NULL;
+	CREATE INDEX identities_kind ON identities(account, region, kind, name);
+	CREATE TRIGGER identities_delete_checks AFTER DELETE ON identities BEGIN
+		DELETE FROM checks WHERE account = old.account AND region = old.region AND name = old.name;
+	END;`,
 }
 
 // SchemaVersion is the version this binary writes.
