@@ -4,12 +4,9 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
+
+	"github.com/sesame/sesame/internal/keyfile"
 )
 
 // KeyFile is the default name of the sealing key, beside the database.
@@ -21,41 +18,12 @@ type Sealer struct {
 	aead cipher.AEAD
 }
 
-// LoadSealer reads the hex key in path, creating the file (mode 0600) with a
+// LoadSealer reads the key in path, creating the file (mode 0600) with a
 // new random key when it does not exist.
 func LoadSealer(path string) (*Sealer, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		key := make([]byte, 32)
-		rand.Read(key)
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, err
-		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, os.ErrExist) {
-			return LoadSealer(path) // another process made it first
-		}
-		if err != nil {
-			return nil, fmt.Errorf("sealing key: %w", err)
-		}
-		_, err = f.WriteString(hex.EncodeToString(key) + "\n")
-		if err == nil {
-			err = f.Sync()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return nil, fmt.Errorf("sealing key %q: %w", path, err)
-		}
-		return NewSealer(key)
-	}
+	key, err := keyfile.Load(path, "sealing key")
 	if err != nil {
-		return nil, fmt.Errorf("sealing key: %w", err)
-	}
-	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
-	if err != nil || len(key) != 32 {
-		return nil, fmt.Errorf("sealing key %q: want 64 hexadecimal characters", path)
+		return nil, err
 	}
 	return NewSealer(key)
 }

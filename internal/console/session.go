@@ -5,15 +5,13 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/sesame/sesame/internal/keyfile"
 )
 
 // KeyFile is the default name of the session signing key, in the data
@@ -132,45 +130,5 @@ func randomToken() string {
 // with a new random key when it does not exist, as the account sealing key
 // is. Deleting the file signs everyone out at the next start.
 func LoadKey(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		if err := writeKey(path); err != nil {
-			return nil, err
-		}
-		b, err = os.ReadFile(path)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("console session key: %w", err)
-	}
-	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
-	if err != nil || len(key) != 32 {
-		return nil, fmt.Errorf("console session key %q: want 64 hexadecimal characters; delete the file to make a new key", path)
-	}
-	return key, nil
-}
-
-func writeKey(path string) error {
-	key := make([]byte, 32)
-	rand.Read(key)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return nil // another process made it first
-	}
-	if err != nil {
-		return fmt.Errorf("console session key: %w", err)
-	}
-	_, err = f.WriteString(hex.EncodeToString(key) + "\n")
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("console session key %q: %w", path, err)
-	}
-	return nil
+	return keyfile.Load(path, "console session key")
 }

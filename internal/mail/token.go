@@ -6,15 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/sesame/sesame/internal/identity"
+	"github.com/sesame/sesame/internal/keyfile"
 )
 
 // KeyFile is the default name of the link signing key, beside the database.
@@ -51,50 +48,14 @@ func NewSigner(key []byte) (*Signer, error) {
 	return &Signer{key: key}, nil
 }
 
-// LoadSigner reads the hex key in path, creating the file (mode 0600) with a
+// LoadSigner reads the key in path, creating the file (mode 0600) with a
 // new random key when it does not exist, as the account sealing key is.
 func LoadSigner(path string) (*Signer, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		if err := writeKey(path); err != nil {
-			return nil, err
-		}
-		return LoadSigner(path)
-	}
+	key, err := keyfile.Load(path, "link signing key")
 	if err != nil {
-		return nil, fmt.Errorf("link signing key: %w", err)
-	}
-	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
-	if err != nil || len(key) != 32 {
-		return nil, fmt.Errorf("link signing key %q: want 64 hexadecimal characters", path)
+		return nil, err
 	}
 	return NewSigner(key)
-}
-
-func writeKey(path string) error {
-	key := make([]byte, 32)
-	rand.Read(key)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return nil // another process made it first
-	}
-	if err != nil {
-		return fmt.Errorf("link signing key: %w", err)
-	}
-	_, err = f.WriteString(hex.EncodeToString(key) + "\n")
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("link signing key %q: %w", path, err)
-	}
-	return nil
 }
 
 // NewNonce returns a fresh link nonce.
