@@ -254,18 +254,7 @@ func (r *Registry) SendCustomVerificationEmail(ctx context.Context, sc Scope, ad
 			return "", err
 		}
 	}
-	id, err := r.update(ctx, sc.key(e), func(cur *identity.Identity) (*identity.Identity, error) {
-		if cur == nil {
-			if err := r.checkLimit(ctx, sc); err != nil {
-				return nil, err
-			}
-			cur = r.newIdentity(sc, names.KindEmail, e)
-		} else {
-			cur.Verification.Start(r.now())
-		}
-		r.schedule(cur, r.now())
-		return cur, nil
-	})
+	id, err := r.startVerification(ctx, sc, names.KindEmail, e)
 	if err != nil {
 		return "", err
 	}

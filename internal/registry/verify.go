@@ -67,12 +67,19 @@ func (r *Registry) VerifyDomainIdentity(ctx context.Context, sc Scope, domain st
 	if err != nil {
 		return nil, err
 	}
-	return r.update(ctx, sc.key(d), func(cur *identity.Identity) (*identity.Identity, error) {
+	return r.startVerification(ctx, sc, names.KindDomain, d)
+}
+
+// startVerification adds an identity, or asks again for one already there:
+// a Pending or Failed verification gets a new window, a verified one stays
+// verified.
+func (r *Registry) startVerification(ctx context.Context, sc Scope, kind names.Kind, name string) (*identity.Identity, error) {
+	return r.update(ctx, sc.key(name), func(cur *identity.Identity) (*identity.Identity, error) {
 		if cur == nil {
 			if err := r.checkLimit(ctx, sc); err != nil {
 				return nil, err
 			}
-			cur = r.newIdentity(sc, names.KindDomain, d)
+			cur = r.newIdentity(sc, kind, name)
 		} else {
 			cur.Verification.Start(r.now())
 		}
@@ -112,18 +119,7 @@ func (r *Registry) VerifyEmailIdentity(ctx context.Context, sc Scope, address st
 	if err := r.checkMailLimits(ctx, sc.key(e), false); err != nil {
 		return nil, err
 	}
-	id, err := r.update(ctx, sc.key(e), func(cur *identity.Identity) (*identity.Identity, error) {
-		if cur == nil {
-			if err := r.checkLimit(ctx, sc); err != nil {
-				return nil, err
-			}
-			cur = r.newIdentity(sc, names.KindEmail, e)
-		} else {
-			cur.Verification.Start(r.now())
-		}
-		r.schedule(cur, r.now())
-		return cur, nil
-	})
+	id, err := r.startVerification(ctx, sc, names.KindEmail, e)
 	if err != nil {
 		return nil, err
 	}
