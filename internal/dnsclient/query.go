@@ -212,3 +212,17 @@ func rcodeString(rcode int) string {
 	}
 	return fmt.Sprintf("RCODE%d", rcode)
 }
+
+// Serial is the serial of the SOA record in the answer of a SOA query;
+// ok is false when the server gave no such answer.
+func (r *Response) Serial() (serial uint32, ok bool) {
+	if r == nil || r.Outcome != Answer {
+		return 0, false
+	}
+	for _, rr := range r.Answer {
+		if soa, ok := rr.(*dns.SOA); ok {
+			return soa.Serial, true
+		}
+	}
+	return 0, false
+}

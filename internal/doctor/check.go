@@ -161,7 +161,7 @@ func (r *run) disagreeChecks() {
 		var evidence []string
 		distinct := map[uint32]bool{}
 		for i, srv := range z.Servers {
-			s, ok := serial(soa.resps[i])
+			s, ok := soa.resps[i].Serial()
 			if !ok {
 				serials = append(serials, serverID(srv)+" no SOA")
 				continue
@@ -191,18 +191,6 @@ func (r *run) disagreeChecks() {
 		r.add(&Finding{Code: NameserversDisagree, Summary: fmt.Sprintf("the servers of %s %s", bare(z.Apex), what),
 			Records: recs, Servers: all, Evidence: evidence})
 	}
-}
-
-func serial(resp *dnsclient.Response) (uint32, bool) {
-	if resp == nil || resp.Outcome != dnsclient.Answer {
-		return 0, false
-	}
-	for _, rr := range resp.Answer {
-		if soa, ok := rr.(*dns.SOA); ok {
-			return soa.Serial, true
-		}
-	}
-	return 0, false
 }
 
 // serverID names a server in findings: host and address.

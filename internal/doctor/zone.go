@@ -175,7 +175,7 @@ func (r *run) zoneReport(z *zoneData) ZoneReport {
 		if soa != nil {
 			resp := soa.resps[i]
 			sr.Outcome = resp.Outcome.String()
-			if s, ok := serial(resp); ok {
+			if s, ok := resp.Serial(); ok {
 				sr.Serial = &s
 			}
 		}

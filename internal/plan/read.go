@@ -38,7 +38,7 @@ func (pl *Planner) reader(ctx context.Context, z *dnsclient.Zone) (*reader, erro
 	main, best := -1, uint32(0)
 	var failed []string
 	for i, resp := range soas {
-		s, ok := serial(resp)
+		s, ok := resp.Serial()
 		if !ok {
 			failed = append(failed, fmt.Sprintf("%s: %s", serverName(z.Servers[i]), outcome(resp)))
 			continue
@@ -55,18 +55,6 @@ func (pl *Planner) reader(ctx context.Context, z *dnsclient.Zone) (*reader, erro
 
 // newer compares SOA serials in sequence space arithmetic (RFC 1982).
 func newer(a, b uint32) bool { return a != b && int32(a-b) > 0 }
-
-func serial(resp *dnsclient.Response) (uint32, bool) {
-	if resp == nil || resp.Outcome != dnsclient.Answer {
-		return 0, false
-	}
-	for _, rr := range resp.Answer {
-		if soa, ok := rr.(*dns.SOA); ok {
-			return soa.Serial, true
-		}
-	}
-	return 0, false
-}
 
 func outcome(resp *dnsclient.Response) string {
 	if resp.Err != nil {

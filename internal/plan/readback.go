@@ -86,7 +86,7 @@ func (pl *Planner) ReadBack(ctx context.Context, p *Plan, wait time.Duration) ([
 func readServer(ctx context.Context, cl *dnsclient.Client, srv dnsclient.Server, desc string, p *Plan) ServerState {
 	st := ServerState{Server: desc, Total: len(p.RRsets)}
 	if soa := cl.Query(ctx, srv, p.Zone, dns.TypeSOA); soa != nil {
-		st.Serial, _ = serial(soa)
+		st.Serial, _ = soa.Serial()
 	}
 	for _, s := range p.RRsets {
 		resp := cl.Query(ctx, srv, s.Name, dns.StringToType[s.Type])
