@@ -7,16 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/sesame/sesame/internal/config"
 	"github.com/sesame/sesame/internal/dnsclient"
 	"github.com/sesame/sesame/internal/doctor"
 	"github.com/sesame/sesame/internal/names"
@@ -40,11 +37,7 @@ type doctorFlags struct {
 	dkimTokens []string
 	mailFrom   string
 
-	resolver  string
-	authPort  string
-	timeout   time.Duration
-	rateLimit float64
-	dns       config.DNS
+	dnsFlags
 }
 
 // doctorRateLimit is the doctor's default per-server query rate: a
@@ -52,7 +45,7 @@ type doctorFlags struct {
 const doctorRateLimit = 100
 
 func newDoctor(g *globals) *cobra.Command {
-	f := &doctorFlags{dns: config.SES()}
+	f := &doctorFlags{dnsFlags: newDNSFlags()}
 	cmd := &cobra.Command{
 		Use:   "doctor [NAME]",
 		Short: "Check the DNS records of a domain or an email address, as SES's troubleshooting guide does",
@@ -105,15 +98,7 @@ error or when a name could not be checked at all.`,
 	fl.StringVar(&f.token, "token", "", "expected domain verification token")
 	fl.StringArrayVar(&f.dkimTokens, "dkim-token", nil, "expected Easy DKIM token (give three)")
 	fl.StringVar(&f.mailFrom, "mail-from", "", "expected custom MAIL FROM domain")
-	fl.StringVar(&f.resolver, "resolver", "", "recursive resolver used to find name servers, host:port (default: the first of /etc/resolv.conf)")
-	fl.StringVar(&f.authPort, "dns-port", "53", "port of authoritative name servers (change only for tests)")
-	fl.DurationVar(&f.timeout, "timeout", dnsclient.DefaultTimeout, "how long to wait for one DNS reply")
-	fl.Float64Var(&f.rateLimit, "dns-rate-limit", doctorRateLimit, "most DNS queries per second to any one name server")
-	fl.StringVar(&f.dns.VerificationPrefix, "verification-prefix", f.dns.VerificationPrefix, "label of the verification TXT record: <prefix>.<domain>")
-	fl.StringVar(&f.dns.ValuePrefix, "value-prefix", f.dns.ValuePrefix, "optional prefix of the verification TXT value")
-	fl.StringVar(&f.dns.DKIMDomain, "dkim-domain", f.dns.DKIMDomain, "target domain of the Easy DKIM CNAMEs: <token>.<dkim-domain>")
-	fl.StringVar(&f.dns.MailFromMX, "mail-from-mx", f.dns.MailFromMX, "MX host of custom MAIL FROM domains; {region} is replaced by the region")
-	fl.StringVar(&f.dns.SPFInclude, "spf-include", f.dns.SPFInclude, "domain SES's SPF record is included as: include:<spf-include>")
+	f.dnsFlags.add(fl)
 	return cmd
 }
 
@@ -248,20 +233,7 @@ func (f *doctorFlags) validate() error {
 	if f.output != "text" && f.output != "json" {
 		return usageError{fmt.Errorf("--output %q: use text or json", f.output)}
 	}
-	if f.resolver != "" {
-		if _, err := netip.ParseAddrPort(f.resolver); err != nil {
-			if _, err := netip.ParseAddr(f.resolver); err != nil {
-				return usageError{fmt.Errorf("--resolver %q: want an IP address and port, such as 127.0.0.1:53", f.resolver)}
-			}
-		}
-	}
-	if p, err := strconv.ParseUint(f.authPort, 10, 16); err != nil || p == 0 {
-		return usageError{fmt.Errorf("--dns-port %q: want a port number", f.authPort)}
-	}
-	if f.timeout <= 0 || f.rateLimit <= 0 {
-		return usageError{errors.New("--timeout and --dns-rate-limit must be positive")}
-	}
-	if err := f.dns.Validate(); err != nil {
+	if err := f.dnsFlags.validate(); err != nil {
 		return usageError{err}
 	}
 	fromSES := f.ses || f.profile != "" || f.endpoint != "" || len(f.instances) > 0

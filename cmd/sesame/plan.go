@@ -5,17 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/miekg/dns"
 	"github.com/spf13/cobra"
 
-	"github.com/sesame/sesame/internal/config"
 	"github.com/sesame/sesame/internal/dnsclient"
 	"github.com/sesame/sesame/internal/doctor"
 	"github.com/sesame/sesame/internal/names"
@@ -44,15 +41,11 @@ type planFlags struct {
 	dryRun bool
 	wait   time.Duration
 
-	resolver  string
-	authPort  string
-	timeout   time.Duration
-	rateLimit float64
-	dns       config.DNS
+	dnsFlags
 }
 
 func newPlan(g *globals) *cobra.Command {
-	f := &planFlags{dns: config.SES()}
+	f := &planFlags{dnsFlags: newDNSFlags()}
 	cmd := &cobra.Command{
 		Use:   "plan DOMAIN",
 		Short: "Print, and optionally apply, the one DNS record set of a domain shared by several SES accounts and regions",
@@ -111,15 +104,7 @@ or when nothing could be planned.`,
 	fl.StringVar(&f.tsig, "tsig", "", "TSIG key of the update and zone transfer: NAME:ALGORITHM:SECRET (better in SESAME_TSIG)")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "with --apply, show the update instead of sending it")
 	fl.DurationVar(&f.wait, "wait", 30*time.Second, "after --apply, how long to wait for every server to serve the update")
-	fl.StringVar(&f.resolver, "resolver", "", "recursive resolver used to find name servers, host:port (default: the first of /etc/resolv.conf)")
-	fl.StringVar(&f.authPort, "dns-port", "53", "port of authoritative name servers (change only for tests)")
-	fl.DurationVar(&f.timeout, "timeout", dnsclient.DefaultTimeout, "how long to wait for one DNS reply")
-	fl.Float64Var(&f.rateLimit, "dns-rate-limit", doctorRateLimit, "most DNS queries per second to any one name server")
-	fl.StringVar(&f.dns.VerificationPrefix, "verification-prefix", f.dns.VerificationPrefix, "label of the verification TXT record: <prefix>.<domain>")
-	fl.StringVar(&f.dns.ValuePrefix, "value-prefix", f.dns.ValuePrefix, "optional prefix of the verification TXT value")
-	fl.StringVar(&f.dns.DKIMDomain, "dkim-domain", f.dns.DKIMDomain, "target domain of the Easy DKIM CNAMEs: <token>.<dkim-domain>")
-	fl.StringVar(&f.dns.MailFromMX, "mail-from-mx", f.dns.MailFromMX, "MX host of custom MAIL FROM domains; {region} is replaced by the region")
-	fl.StringVar(&f.dns.SPFInclude, "spf-include", f.dns.SPFInclude, "domain SES's SPF record is included as: include:<spf-include>")
+	f.dnsFlags.add(fl)
 	return cmd
 }
 
@@ -221,19 +206,10 @@ func (f *planFlags) validate() (*plan.Target, *plan.TSIG, error) {
 	if !slices.Contains(plan.Formats, plan.Format(f.output)) {
 		return nil, nil, fmt.Errorf("--output %q: use table, bind, route53, terraform or json", f.output)
 	}
-	if f.resolver != "" {
-		if _, err := netip.ParseAddrPort(f.resolver); err != nil {
-			if _, err := netip.ParseAddr(f.resolver); err != nil {
-				return nil, nil, fmt.Errorf("--resolver %q: want an IP address and port, such as 127.0.0.1:53", f.resolver)
-			}
-		}
-	}
-	if p, err := strconv.ParseUint(f.authPort, 10, 16); err != nil || p == 0 {
-		return nil, nil, fmt.Errorf("--dns-port %q: want a port number", f.authPort)
+	if err := f.dnsFlags.validate(); err != nil {
+		return nil, nil, err
 	}
 	switch {
-	case f.timeout <= 0 || f.rateLimit <= 0:
-		return nil, nil, errors.New("--timeout and --dns-rate-limit must be positive")
 	case f.ttl == 0:
 		return nil, nil, errors.New("--ttl must be positive")
 	case !slices.Contains([]string{"none", "quarantine", "reject"}, f.dmarcPolicy):
@@ -242,9 +218,6 @@ func (f *planFlags) validate() (*plan.Target, *plan.TSIG, error) {
 		return nil, nil, fmt.Errorf("--dmarc-rua %q: want mailto:ADDRESS", f.dmarcRUA)
 	case f.apply == "" && f.dryRun:
 		return nil, nil, errors.New("--dry-run goes with --apply")
-	}
-	if err := f.dns.Validate(); err != nil {
-		return nil, nil, err
 	}
 	if f.apply == "" {
 		return nil, nil, nil
