@@ -1,7 +1,7 @@
 # Sesame: make run, make test, make bench.
 GO ?= go
 
-.PHONY: build run test bench fuzz clean
+.PHONY: build run test bench bench-api bench-verify bench-doctor fuzz clean
 
 build:
 	$(GO) build -o sesame ./cmd/sesame
@@ -14,10 +14,22 @@ run: build
 test:
 	bash scripts/test.sh
 
-# Benchmarks; figures go to docs/benchmarks.md.
-bench: build
+# Benchmarks; figures go to docs/benchmarks.md (commands and dates there).
+bench: bench-api bench-verify bench-doctor
+
+bench-api: build
 	$(GO) run ./bench/apiload -sesame ./sesame
 	$(GO) test -run XXX -bench . -benchtime 2s ./internal/server ./internal/auth/sigv4
+
+# Needs dnsperf (apt-get install -y dnsperf) for the comparison.
+bench-verify:
+	command -v dnsperf >/dev/null || apt-get install -y -qq dnsperf
+	$(GO) build -o /tmp/verifyload ./bench/verifyload
+	/tmp/verifyload -n 100000 -dnsperf -l 10
+
+bench-doctor:
+	$(GO) test ./internal/doctor -run '^$$' -bench DoctorDomain -benchtime 50x
+	$(GO) test ./internal/doctor -run '^$$' -bench DoctorBatch -benchtime 1x
 
 # A short run of every fuzz target.
 fuzz:
