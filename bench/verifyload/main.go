@@ -51,6 +51,7 @@ import (
 	"github.com/sesame/sesame/internal/identity"
 	"github.com/sesame/sesame/internal/names"
 	"github.com/sesame/sesame/internal/records"
+	"github.com/sesame/sesame/internal/server"
 	"github.com/sesame/sesame/internal/store"
 	"github.com/sesame/sesame/internal/store/sqlite"
 	"github.com/sesame/sesame/internal/verify"
@@ -72,6 +73,7 @@ func main() {
 		runServer(*serve, *n)
 		return
 	}
+	server.TuneGC() // as sesame serve does
 
 	dir, err := os.MkdirTemp("", "verifyload-")
 	check(err)

@@ -75,6 +75,7 @@ func runServe(ctx context.Context, g *globals, f *serveFlags, out io.Writer) err
 	if f.verify.RateLimit <= 0 {
 		return usageError{fmt.Errorf("--dns-rate-limit %v: want a positive number of queries per second", f.verify.RateLimit)}
 	}
+	server.TuneGC()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
