@@ -114,6 +114,16 @@ func (q *Queue) backoff(n int) time.Duration {
 
 func (q *Queue) deliver(ctx context.Context, m *store.Message) {
 	log := q.log().With("message_id", m.ID, "to", m.To, "account", m.Key.Account, "region", m.Key.Region)
+	if q.GiveUp > 0 && !q.now().Before(m.Created.Add(q.GiveUp)) {
+		// Its link expired while the server was down: sending it would
+		// only hand the recipient a dead link.
+		m.Status, m.NextAttempt, m.Done = store.Failed, time.Time{}, q.now()
+		m.LastError = "not sent: its link expired before it could be delivered"
+		attempts.WithLabelValues("expired").Inc()
+		log.Warn("verification email not sent: its link expired first")
+		q.record(ctx, log, m)
+		return
+	}
 	err := q.Relay.Send(ctx, m.From, m.To, m.Raw)
 	if ctx.Err() != nil {
 		return // shutting down: the message stays queued
@@ -141,6 +151,12 @@ func (q *Queue) deliver(ctx context.Context, m *store.Message) {
 		attempts.WithLabelValues("temporary").Inc()
 		log.Info("verification email delayed; will retry", "err", err, "attempts", m.Attempts, "next", m.NextAttempt)
 	}
+	q.record(ctx, log, m)
+}
+
+// record stores the outcome of an attempt, and tells Failed of a message
+// that failed for good.
+func (q *Queue) record(ctx context.Context, log *slog.Logger, m *store.Message) {
 	if err := q.Store.UpdateMessage(ctx, m); err != nil {
 		log.Error("recording the delivery", "err", err)
 		return

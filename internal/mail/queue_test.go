@@ -115,6 +115,28 @@ func TestQueueGivesUpWhenTheLinkExpires(t *testing.T) {
 	}
 }
 
+// TestQueueDropsExpired: a message whose link expired while no process
+// ran is failed without being offered to the relay.
+func TestQueueDropsExpired(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	srv := smtptest.New(t)
+	queueMessage(t, st, "m1")
+	later := func() time.Time { return time.Now().Add(2 * time.Hour) }
+	var failed []string
+	var mu sync.Mutex
+	runQueue(t, &Queue{Store: st, Relay: relayTo(t, srv), Now: later, GiveUp: time.Hour,
+		Failed: func(_ context.Context, m *store.Message) { mu.Lock(); failed = append(failed, m.ID); mu.Unlock() }})
+	m := waitStatus(t, st, "m1", store.Failed)
+	if !strings.Contains(m.LastError, "expired") || m.Done.IsZero() || srv.Attempts() != 0 {
+		t.Errorf("an expired message: %+v; %d offers to the relay", m, srv.Attempts())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(failed) != 1 {
+		t.Errorf("Failed was told of %v, want [m1]", failed)
+	}
+}
+
 // TestQueueSurvivesRestart: a message queued while the relay is down is
 // delivered by the next process.
 func TestQueueSurvivesRestart(t *testing.T) {
