@@ -32,6 +32,9 @@ reads the data directory directly, and works while the server runs.
 			if output != "text" && output != "json" {
 				return usageError{fmt.Errorf("--output %q: use text or json", output)}
 			}
+			if limit < 1 {
+				return usageError{fmt.Errorf("--limit %d: give at least 1", limit)}
+			}
 			switch s := store.MessageStatus(status); s {
 			case "", store.Local, store.Queued, store.Sent, store.Failed:
 			default:
@@ -50,7 +53,7 @@ reads the data directory directly, and works while the server runs.
 	fl.StringVarP(&output, "output", "o", "text", "output format: text or json")
 	fl.StringVar(&to, "to", "", "only the messages to this address")
 	fl.StringVar(&status, "status", "", "only the messages in this status: local, queued, sent or failed")
-	fl.IntVar(&limit, "limit", 50, "at most this many messages")
+	fl.IntVar(&limit, "limit", 50, "at most this many messages (at least 1)")
 
 	show := &cobra.Command{
 		Use:   "show MESSAGE_ID",
@@ -113,13 +116,13 @@ func printOutbox(w io.Writer, ms []*store.Message, output string) error {
 		return enc.Encode(out)
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CREATED\tSTATUS\tTO\tREGION\tLINK")
+	fmt.Fprintln(tw, "CREATED\tSTATUS\tTO\tREGION\tMESSAGE ID\tLINK")
 	for _, m := range out {
 		st := string(m.Status)
 		if m.LastError != "" {
 			st += " (" + m.LastError + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.Created.Format(time.RFC3339), st, m.To, m.Region, m.Link)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Created.Format(time.RFC3339), st, m.To, m.Region, m.MessageId, m.Link)
 	}
 	return tw.Flush()
 }

@@ -81,6 +81,10 @@ expect_eq "identity before the click" Pending "$(status custom@example.com)"
 expect_eq "custom link redirects to success" "303 https://app.example.com/ok" "$(http "$(link custom@example.com)")"
 expect_eq "verified by the custom link" Success "$(status custom@example.com)"
 expect_eq "reused custom link redirects to failure" "303 https://app.example.com/ko" "$(http "$(link custom@example.com)")"
+out=$("$SESAME" outbox --data "$DATA")
+grep -q "$MID" <<<"$out" && ok "sesame outbox lists message IDs" || fail "no message ID in sesame outbox: $out"
+"$SESAME" outbox --limit 0 --data "$DATA" >/dev/null 2>&1
+expect_eq "sesame outbox --limit 0 is a usage error" 2 "$?"
 msg=$("$SESAME" outbox show "$MID" --data "$DATA")
 grep -q "Welcome" <<<"$msg" && ok "sesame outbox show" || fail "sesame outbox show"
 a sesv2 delete-custom-verification-email-template --template-name welcome >/dev/null
