@@ -2,7 +2,10 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -180,4 +183,59 @@ func TestVerificationLimitsV2Rate(t *testing.T) {
 // moved points a link made by an earlier listener at this one.
 func (e *env) moved(link string) string {
 	return e.url + link[strings.Index(link, "/verify"):]
+}
+
+// TestAWSCLIThroughRelay is the whole path with the aws CLI and a real
+// SMTP server: verify-email-identity, the message arrives at the relay,
+// its link is opened, and get-identity-verification-attributes says
+// Success.
+func TestAWSCLIThroughRelay(t *testing.T) {
+	awsCLI, err := exec.LookPath("aws")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("the aws CLI is missing: the test set-up must install it")
+		}
+		t.Skip("the aws CLI is missing; CI fails here instead")
+	}
+	relay := smtptest.New(t, smtptest.Options{Username: "sesame", Password: "pw"})
+	e := start(t, server.Options{SMTPURL: relay.URL, Mail: relayMail(relay)})
+	creds, err := e.creds.Retrieve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(awsCLI, append([]string{"--endpoint-url", e.url, "--output", "json"}, args...)...)
+		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+creds.SecretAccessKey,
+			"AWS_DEFAULT_REGION="+region, "AWS_PAGER=", "AWS_MAX_ATTEMPTS=1", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	status := func() string {
+		var out struct {
+			VerificationAttributes map[string]struct{ VerificationStatus string }
+		}
+		if err := json.Unmarshal([]byte(cli("ses", "get-identity-verification-attributes", "--identities", "cli@example.com")), &out); err != nil {
+			t.Fatal(err)
+		}
+		return out.VerificationAttributes["cli@example.com"].VerificationStatus
+	}
+
+	cli("ses", "verify-email-identity", "--email-address", "cli@example.com")
+	got := relay.Next(t)
+	if len(got.To) != 1 || got.To[0] != "cli@example.com" {
+		t.Fatalf("the relay got a message to %v", got.To)
+	}
+	if s := status(); s != "Pending" {
+		t.Errorf("before the click: %s", s)
+	}
+	if code, _, page := e.open(t, linkIn(t, got.Data)); code != http.StatusOK || !strings.Contains(page, "Email address verified") {
+		t.Fatalf("opening the link: %d\n%s", code, page)
+	}
+	if s := status(); s != "Success" {
+		t.Errorf("after the click: %s, want Success", s)
+	}
 }
