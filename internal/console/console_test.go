@@ -430,6 +430,10 @@ func TestIdentityPages(t *testing.T) {
 	if !strings.Contains(p.Body, "open the verification link") || strings.Contains(p.Body, "Records to publish") {
 		t.Errorf("address page:\n%s", p.Body)
 	}
+	// Nothing in DNS to check, and no "Domain" verification.
+	if strings.Contains(p.Body, "Check now") || strings.Contains(p.Body, "Domain verification") || !strings.Contains(p.Body, "Email address verification") {
+		t.Errorf("address page: a DNS check or a domain's words:\n%s", p.Body)
+	}
 	wantRedirect(t, b.post("/console/identities/ops@example.net/resend", b.form("/console/identities/ops@example.net")), "/console/identities/ops@example.net?done=resent")
 	if n := strings.Count(b.get("/console/outbox").Body, "Open the verification link"); n != 2 {
 		t.Errorf("outbox shows %d emails, want 2", n)

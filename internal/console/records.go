@@ -102,7 +102,9 @@ func (c *Console) identityData(r *request, id *identity.Identity) (*identityData
 	}
 	d := &identityData{
 		CSRF: r.s.CSRF, ID: id, Type: typeName(id), Verification: badgeOf(id.Status()), DKIM: badgeOf(dk.Status),
-		MailFrom: mailFromBadge(id), VerifiedForSending: id.VerifiedForSending(), CanCheck: c.Verifier != nil, Doctor: c.DNS != nil,
+		MailFrom: mailFromBadge(id), VerifiedForSending: id.VerifiedForSending(), Doctor: c.DNS != nil,
+		// An address has nothing in DNS to check but its MAIL FROM domain.
+		CanCheck: c.Verifier != nil && (id.IsDomain() || id.MailFrom.Domain != ""),
 	}
 	var timeline []store.CheckRecord
 	if c.Checks != nil {
@@ -117,7 +119,11 @@ func (c *Console) identityData(r *request, id *identity.Identity) (*identityData
 			if !ok {
 				continue
 			}
-			d.Checks = append(d.Checks, checkRow{Name: cn.label, Status: badgeOf(identity.Status(st.Status)), Started: deref(st.Started),
+			label := cn.label
+			if cn.key == "verification" && !id.IsDomain() {
+				label = "Email address verification"
+			}
+			d.Checks = append(d.Checks, checkRow{Name: label, Status: badgeOf(identity.Status(st.Status)), Started: deref(st.Started),
 				LastChecked: deref(st.LastChecked), Deadline: deref(st.Deadline), ErrorType: st.ErrorType, Detail: st.Detail, SOA: st.SOA})
 		}
 		d.Evidence = lastEvidence(timeline)
