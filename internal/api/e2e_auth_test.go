@@ -67,6 +67,8 @@ func TestAuth(t *testing.T) {
 		{name: "14 minutes late", r: raw{Creds: good, At: now.Add(-14 * time.Minute)}, v1: 200, v2: 200},
 		{name: "service email", r: raw{Creds: good, Service: "email"}, v1: 200, v2: 403, code: "SignatureDoesNotMatch", msgPart: "'ses'"},
 		{name: "service s3", r: raw{Creds: good, Service: "s3"}, v1: 403, v2: 403, code: "SignatureDoesNotMatch", msgPart: "service"},
+		{name: "region in upper case", r: raw{Creds: good, Region: "US-EAST-1"}, v1: 403, v2: 403, code: "SignatureDoesNotMatch", msgPart: "valid region, not 'US-EAST-1'"},
+		{name: "region with a space", r: raw{Creds: good, Region: "us east"}, v1: 403, v2: 403, code: "SignatureDoesNotMatch", msgPart: "valid region"},
 		{name: "other algorithm", r: raw{Creds: good, Authorization: "AWS3-HTTPS AWSAccessKeyId=" + good.AccessKeyID + ",Algorithm=HmacSHA256,Signature=x"}, v1: 403, v2: 403, code: "SignatureDoesNotMatch", msgPart: "algorithm"},
 	}
 	for _, p := range protocols {

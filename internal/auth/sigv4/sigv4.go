@@ -275,8 +275,8 @@ func (v *Verifier) checkScope(a *authInfo) *Error {
 	if a.term != terminator {
 		return newErr(Mismatch, "Credential should be scoped with a valid terminator: '"+terminator+"', not '"+a.term+"'.")
 	}
-	if a.region == "" {
-		return newErr(Mismatch, "Credential should be scoped to a valid region, not ''.")
+	if !validRegion(a.region) {
+		return newErr(Mismatch, "Credential should be scoped to a valid region, not '"+a.region+"'. A region is lower-case letters, digits and hyphens, such as us-east-1.")
 	}
 	services := v.Services
 	if len(services) == 0 {
@@ -290,6 +290,23 @@ func (v *Verifier) checkScope(a *authInfo) *Error {
 			a.date+"' != '"+a.amzDate[:8]+"', from '"+a.dateFrom+"'.")
 	}
 	return nil
+}
+
+// validRegion reports whether a region of the credential scope is an AWS
+// region name: lower-case letters, digits and hyphens, starting with a
+// letter, at most 63 octets. Identities are kept per region and the region
+// goes into DNS names (the MAIL FROM MX host), so "US-EAST-1" or "a b" must
+// not become regions of their own.
+func validRegion(r string) bool {
+	if r == "" || len(r) > 63 || r[0] < 'a' || r[0] > 'z' || r[len(r)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(r); i++ {
+		if c := r[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
 }
 
 // checkTime enforces the clock-skew window; a presigned URL with X-Amz-Expires

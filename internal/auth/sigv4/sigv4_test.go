@@ -455,7 +455,11 @@ func TestErrorKinds(t *testing.T) {
 		wantKind(t, verify(withAuth(strings.Replace(authz, "/aws4_request", "/aws5_request", 1), nil), base.body), Mismatch,
 			"Credential should be scoped with a valid terminator: 'aws4_request', not 'aws5_request'.")
 		wantKind(t, verify(withAuth(strings.Replace(authz, "/us-east-1/", "//", 1), nil), base.body), Mismatch,
-			"Credential should be scoped to a valid region")
+			"Credential should be scoped to a valid region, not ''.")
+		for _, r := range []string{"US-EAST-1", "us east 1", "<x>", "1-east", "us-east-", strings.Repeat("a", 64)} {
+			wantKind(t, verify(withAuth(strings.Replace(authz, "/us-east-1/", "/"+r+"/", 1), nil), base.body), Mismatch,
+				"Credential should be scoped to a valid region, not '"+r+"'.")
+		}
 	})
 	t.Run("scope date mismatch", func(t *testing.T) {
 		err := verify(withAuth(strings.Replace(authz, "/20261122/", "/20261121/", 1), nil), base.body)
