@@ -71,10 +71,10 @@ func runServe(ctx context.Context, g *globals, f *serveFlags, out io.Writer) err
 	if err != nil {
 		return err
 	}
-	f.policies.MailFrom.Window = f.policies.Records.Window
-	if f.verify.RateLimit <= 0 {
-		return usageError{fmt.Errorf("--dns-rate-limit %v: want a positive number of queries per second", f.verify.RateLimit)}
+	if err := f.validate(); err != nil {
+		return usageError{err}
 	}
+	f.policies.MailFrom.Window = f.policies.Records.Window
 	server.TuneGC()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -120,6 +120,37 @@ func runServe(ctx context.Context, g *globals, f *serveFlags, out io.Writer) err
 		return err
 	}
 	return nil
+}
+
+// validate refuses the flag values that cannot work, before anything is
+// opened: a mistake is a usage error, not a verifier that fails later.
+func (f *serveFlags) validate() error {
+	if f.verify.RateLimit <= 0 {
+		return fmt.Errorf("--dns-rate-limit %v: want a positive number of queries per second", f.verify.RateLimit)
+	}
+	if f.verify.Concurrency < 1 {
+		return fmt.Errorf("--verify-concurrency %d: want at least 1", f.verify.Concurrency)
+	}
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+		zero bool // zero is allowed
+	}{
+		{"--verification-window", f.policies.Records.Window, false},
+		{"--revocation-grace", f.policies.Records.Grace, true},
+		{"--link-validity", f.policies.Link.Window, false},
+		{"--recheck-interval", f.verify.Recheck, false},
+	} {
+		if d.v < 0 && d.zero {
+			return fmt.Errorf("%s %v: want 0 (at once) or a positive duration, such as 72h", d.flag, d.v)
+		}
+		if d.v <= 0 && !d.zero {
+			return fmt.Errorf("%s %v: want a positive duration, such as 72h", d.flag, d.v)
+		}
+	}
+	// The resolver, port and record settings are those of doctor and plan.
+	dns := dnsFlags{resolver: f.verify.Resolver, authPort: f.verify.AuthPort, timeout: time.Second, rateLimit: f.verify.RateLimit, dns: f.dns}
+	return dns.validate()
 }
 
 func printWelcome(out io.Writer, url, consoleURL string, c *account.Credentials) {
