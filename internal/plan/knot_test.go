@@ -29,7 +29,7 @@ func knotWorld(t *testing.T, records string) (*knottest.Server, *dnsclient.Clien
 	res.SetZone(".", rootZone)
 	res.SetZone("test.", tldZone)
 	res.SetZone("amazonses.com.", strings.ReplaceAll(sesZone, "127.0.2.4", "127.0.2.104"))
-	res.SetZone("example.test.", head)
+	res.SetZone("example.test.", head+records)
 	cl := &dnsclient.Client{Resolver: res.Addr, AuthPort: knot.Port, Timeout: time.Second, RateLimit: 1000}
 	key := &TSIG{Name: dns.CanonicalName(knot.KeyName), Algorithm: dns.HmacSHA256, Secret: Secret(knot.KeySecret)}
 	return knot, cl, &Target{Host: knot.IP, Port: knot.Port, Zone: knot.Zone}, key
@@ -134,6 +134,63 @@ func TestKnotApply(t *testing.T) {
 	}
 	if ch := again.Changed(); len(ch) > 0 || again.Update(target.Zone) != nil {
 		t.Errorf("a second plan changes %d record sets: %+v", len(ch), ch[0])
+	}
+}
+
+// TestKnotReadBack: after the update, every name server is read back,
+// and one that has not transferred it yet is reported with what it serves
+// until it has.
+func TestKnotReadBack(t *testing.T) {
+	const ns2 = "@ NS ns2\nns2 A 127.0.2.102\n"
+	knot, cl, target, key := knotWorld(t, ns2)
+	// A secondary of the zone that does not follow the primary's NOTIFY.
+	secondary := dnstest.NewServer(t, "127.0.2.102:"+knot.Port)
+	secondary.SetZone("example.test.", "$TTL 300\n@ SOA ns1 hostmaster 1 3600 600 86400 30\n@ NS ns1\nns1 A 127.0.2.101\n"+ns2)
+	ctx := context.Background()
+	pl := &Planner{Client: cl, Primary: target}
+	p, err := pl.Plan(ctx, knotOptions(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Apply(ctx, target, key, p.Update(target.Zone)); err != nil {
+		t.Fatal(err)
+	}
+	states, err := pl.ReadBack(ctx, p, 300*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lagging []string
+	for _, st := range states {
+		if len(st.Differ) > 0 {
+			lagging = append(lagging, st.Server)
+		}
+	}
+	if len(states) != 2 || !slices.Equal(lagging, []string{"ns2.example.test 127.0.2.102"}) {
+		t.Errorf("read back %+v: want ns1 (the primary, once) as planned and ns2 behind", states)
+	}
+	var out strings.Builder
+	if err := WriteReadBack(&out, states, WriteOptions{}); err != nil || !strings.Contains(out.String(), "ns2.example.test 127.0.2.102 (serial 1): 0 of") {
+		t.Errorf("WriteReadBack: %v\n%s", err, out.String())
+	}
+
+	// The secondary transfers the zone: every server serves the plan.
+	rrs, err := ListAXFR(target, key)(ctx, target.Zone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var zone strings.Builder
+	for _, rr := range rrs[:len(rrs)-1] { // the transfer ends with the SOA again
+		zone.WriteString(rr.String() + "\n")
+	}
+	secondary.SetZone("example.test.", zone.String())
+	states, err = pl.ReadBack(ctx, p, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range states {
+		if len(st.Differ) > 0 || st.AsPlanned != len(p.RRsets) || st.Serial != 2 {
+			t.Errorf("after the transfer, %s: serial %d, %d of %d as planned, %+v", st.Server, st.Serial, st.AsPlanned, len(p.RRsets), st.Differ)
+		}
 	}
 }
 
