@@ -430,6 +430,9 @@ func TestIdentityPages(t *testing.T) {
 	if !strings.Contains(p.Body, "open the verification link") || strings.Contains(p.Body, "Records to publish") {
 		t.Errorf("address page:\n%s", p.Body)
 	}
+	if !strings.Contains(p.Body, "opened, within 24 hours.") {
+		t.Error("address page does not say how long the link works")
+	}
 	// Nothing in DNS to check, and no "Domain" verification.
 	if strings.Contains(p.Body, "Check now") || strings.Contains(p.Body, "Domain verification") || !strings.Contains(p.Body, "Email address verification") {
 		t.Errorf("address page: a DNS check or a domain's words:\n%s", p.Body)

@@ -33,6 +33,7 @@ type identityData struct {
 	Doctor             bool
 	Outbox             bool // the address's mail is in the local outbox
 	Messages           []*store.Message
+	LinkValidity       string // how long a verification link works: "24 hours"
 	FormError          string
 }
 
@@ -133,6 +134,10 @@ func (c *Console) identityData(r *request, id *identity.Identity) (*identityData
 		if d.Records[0].Regions, err = c.otherRegions(r, id); err != nil {
 			return nil, err
 		}
+	}
+	d.LinkValidity = "24 hours"
+	if c.Mail != nil && c.Mail.Validity > 0 {
+		d.LinkValidity = duration(c.Mail.Validity)
 	}
 	if !id.IsDomain() && c.Mail != nil && c.Mail.Local() {
 		d.Outbox = true

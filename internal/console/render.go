@@ -183,6 +183,17 @@ func ago(t time.Time) string {
 	return s + " ago"
 }
 
+// duration writes a setting for people: "24 hours", "90 minutes".
+func duration(d time.Duration) string {
+	switch {
+	case d%time.Hour == 0:
+		return plural(int(d/time.Hour), "hour")
+	case d%time.Minute == 0:
+		return plural(int(d/time.Minute), "minute")
+	}
+	return d.String()
+}
+
 func plural(n int, unit string) string {
 	if n == 1 {
 		return "1 " + unit

@@ -89,3 +89,11 @@ func TestOtherValues(t *testing.T) {
 		t.Errorf("otherValues = %q, want %q: own values, other names and older checks left out", got, want)
 	}
 }
+
+func TestDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{24 * time.Hour: "24 hours", time.Hour: "1 hour", 90 * time.Minute: "90 minutes", 1500 * time.Millisecond: "1.5s"} {
+		if got := duration(d); got != want {
+			t.Errorf("duration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
