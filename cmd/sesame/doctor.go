@@ -273,7 +273,9 @@ func (f *doctorFlags) expectations(ctx context.Context, ids []string) (func(stri
 		}
 		specs = append(specs, spec)
 	}
-	if len(specs) == 0 && (f.ses || f.profile != "" || f.endpoint != "") {
+	// --region alone reads SES there with the default credential chain,
+	// as the aws CLI would; with --token and the like it was handled above.
+	if len(specs) == 0 && (f.ses || f.profile != "" || f.endpoint != "" || f.region != "") {
 		specs = append(specs, doctor.SourceSpec{Profile: f.profile, Region: f.region, Endpoint: f.endpoint})
 	}
 	fetched := make([]map[string]doctor.Instance, len(specs))

@@ -345,6 +345,14 @@ func TestDoctorEndpoint(t *testing.T) {
 		t.Errorf("instance %+v, want %+v", got, want)
 	}
 
+	// --region alone reads SES with the default credential chain, here
+	// pointed at the Sesame by AWS_ENDPOINT_URL, as the aws CLI would be.
+	t.Setenv("AWS_ENDPOINT_URL", url)
+	out, errs, code := sesame(t, "", append([]string{"doctor", "example.test", "--region", "us-east-1", "-o", "json"}, w.args()...)...)
+	if rep := decodeReport(t, out); code != 0 || len(rep.Instances) != 1 || rep.Instances[0].Token != token || !rep.Instances[0].FromSES {
+		t.Errorf("--region alone: exit status %d, instances %+v, want the identity's token read from SES; %s", code, rep.Instances, errs)
+	}
+
 	// The records of another identity do not pass for this one's.
 	w.serve("example.test.", doctorZone("example.test", goodRecords(tok1, dkim[:2], "mail.example.test")))
 	rep, code = run()
