@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"blitiri.com.ar/go/spf"
+	"github.com/emersion/go-msgauth/dmarc"
 	"github.com/miekg/dns"
 
 	"github.com/sesame/sesame/internal/doctor"
@@ -32,6 +34,7 @@ const (
 	CodeDMARCInherited    Code = "dmarc-inherited"
 	CodeDMARCOnce         Code = "dmarc-once"
 	CodeDMARCMultiple     Code = "dmarc-multiple-records"
+	CodeDMARCInvalid      Code = "dmarc-invalid"             // as the doctor's
 	CodeMailFromConflict  Code = "mail-from-region-conflict" // as the doctor's
 	CodeMailFromNotSub    Code = "mail-from-not-subdomain"   // as the doctor's
 	CodeMailFromForeignMX Code = "mail-from-mx-foreign"
@@ -186,6 +189,10 @@ func (b *builder) checkDMARC() {
 		switch recs := doctor.DMARCRecords(s.Final()); len(recs) {
 		case 1:
 			b.problem(doctor.SeverityOK, CodeDMARCOnce, name, "%s has one DMARC record: %q", bare(name), recs[0])
+			if _, err := dmarc.Parse(strings.TrimSpace(recs[0])); err != nil {
+				// Not the plan's to replace, and SES verifies without it.
+				b.problem(doctor.SeverityWarning, CodeDMARCInvalid, name, "%s holds a DMARC record that does not parse (%v), so receivers ignore it (RFC 7489 §6.6.3): correct it by hand; the plan keeps it", bare(name), err)
+			}
 		case 0:
 			b.problem(doctor.SeverityError, CodeDMARCOnce, name, "%s would have no DMARC record", bare(name))
 		default:
