@@ -7,10 +7,6 @@ import (
 	"github.com/sesame/sesame/internal/store"
 )
 
-// outboxScan is how many of the newest messages are read to find the
-// account's: the store lists the outbox of every account together.
-const outboxScan = 2000
-
 type outboxData struct {
 	Local    bool
 	Messages []*store.Message
@@ -35,17 +31,8 @@ func (c *Console) outbox(w http.ResponseWriter, r *request) error {
 // messages returns up to n of the newest messages of the session's account
 // and region, to one address or (empty) to any.
 func (c *Console) messages(r *request, to string, n int) ([]*store.Message, error) {
-	all, err := c.Mail.Store.ListMessages(r.Context(), store.MessageQuery{To: to, Limit: outboxScan})
-	if err != nil {
-		return nil, err
-	}
-	var out []*store.Message
-	for _, m := range all {
-		if m.Key.Account == r.scope.Account && m.Key.Region == r.scope.Region && len(out) < n {
-			out = append(out, m)
-		}
-	}
-	return out, nil
+	return c.Mail.Store.ListMessages(r.Context(), store.MessageQuery{
+		Account: r.scope.Account, Region: r.scope.Region, To: to, Limit: n})
 }
 
 func durationOr(d, def time.Duration) time.Duration {

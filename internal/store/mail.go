@@ -88,9 +88,11 @@ type Limit struct {
 
 // MessageQuery selects messages, newest first.
 type MessageQuery struct {
-	To     string // empty: every recipient
-	Status MessageStatus
-	Limit  int
+	Account string // empty: every account
+	Region  string // empty: every region; only with Account
+	To      string // empty: every recipient
+	Status  MessageStatus
+	Limit   int
 }
 
 // Outbox stores messages.

@@ -98,6 +98,14 @@ func (s *Store) GetMessage(ctx context.Context, id string) (*store.Message, erro
 func (s *Store) ListMessages(ctx context.Context, q store.MessageQuery) ([]*store.Message, error) {
 	query := `SELECT ` + messageColumns + ` FROM mail_messages WHERE 1`
 	var args []any
+	if q.Account != "" {
+		query += ` AND account = ?`
+		args = append(args, q.Account)
+		if q.Region != "" {
+			query += ` AND region = ?`
+			args = append(args, q.Region)
+		}
+	}
 	if q.To != "" {
 		query += ` AND recipient = ?`
 		args = append(args, q.To)

@@ -74,6 +74,14 @@ func testOutbox(t *testing.T, s store.Store) {
 	if d := cmp.Diff([]string{"b"}, ids(to)); d != "" {
 		t.Errorf("ListMessages To, Limit 1 (-want +got):\n%s", d)
 	}
+	mine, _ := s.ListMessages(ctx, store.MessageQuery{Account: userKey.Account, Limit: 10})
+	if d := cmp.Diff([]string{"b", "a"}, ids(mine)); d != "" {
+		t.Errorf("ListMessages Account (-want +got):\n%s", d)
+	}
+	other, _ := s.ListMessages(ctx, store.MessageQuery{Account: "222222222222", Region: "us-east-1", Limit: 10})
+	if len(other) != 0 {
+		t.Errorf("ListMessages of another region: %v, want none", ids(other))
+	}
 	local, _ := s.ListMessages(ctx, store.MessageQuery{Status: store.Local, Limit: 10})
 	if d := cmp.Diff([]string{"c"}, ids(local)); d != "" {
 		t.Errorf("ListMessages Status (-want +got):\n%s", d)
