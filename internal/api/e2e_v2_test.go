@@ -159,6 +159,23 @@ func TestV2CreateDomain(t *testing.T) {
 	}
 }
 
+// Sesame has no configuration sets: naming one is NotFoundException, as
+// SES answers for a configuration set that does not exist, and nothing is
+// created.
+func TestV2CreateConfigurationSet(t *testing.T) {
+	t.Parallel()
+	_, a := start(t)
+	c := a.V2(east)
+	for _, n := range []string{"cs.example", "user@cs.example"} {
+		_, err := c.CreateEmailIdentity(t.Context(), &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(n), ConfigurationSetName: aws.String("my-set")})
+		if msg := wantAPIError(t, err, "NotFoundException", http.StatusNotFound); !strings.Contains(msg, "my-set") {
+			t.Errorf("message %q does not name the configuration set", msg)
+		}
+		_, err = c.GetEmailIdentity(t.Context(), &sesv2.GetEmailIdentityInput{EmailIdentity: aws.String(n)})
+		wantAPIError(t, err, "NotFoundException", http.StatusNotFound)
+	}
+}
+
 func TestV2CreateDomainKeyLength(t *testing.T) {
 	t.Parallel()
 	_, a := start(t)
