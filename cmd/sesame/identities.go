@@ -21,6 +21,7 @@ func newIdentities(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "identities", Short: "Look at identities and the evidence of their checks"}
 	var account, region, output string
 	var limit int
+	p := identity.SESPolicies()
 	show := &cobra.Command{
 		Use:   "show NAME",
 		Short: "Show an identity's checks, when a record published now will be seen, and the timeline of its checks",
@@ -55,7 +56,7 @@ GET /v2/email/identities/{identity}/sesame/checks.`,
 				return fmt.Errorf("identity %s in account %s, region %s: %w", name, a.ID, region, err)
 			}
 			now := time.Now().UTC()
-			p := identity.SESPolicies()
+			p.MailFrom.Window = p.Records.Window
 			id.Expire(now, p)
 			rep, err := verify.BuildReport(ctx, st, id, p, now, limit)
 			if err != nil {
@@ -74,6 +75,10 @@ GET /v2/email/identities/{identity}/sesame/checks.`,
 	show.Flags().StringVar(&region, "region", "us-east-1", "region")
 	show.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
 	show.Flags().IntVar(&limit, "limit", 20, "checks of the timeline to show")
+	// The windows of serve, so that deadlines agree with the server's.
+	show.Flags().DurationVar(&p.Records.Window, "verification-window", p.Records.Window, "the server's --verification-window, for the deadlines")
+	show.Flags().DurationVar(&p.Records.Grace, "revocation-grace", p.Records.Grace, "the server's --revocation-grace, for the deadlines")
+	show.Flags().DurationVar(&p.Link.Window, "link-validity", p.Link.Window, "the server's --link-validity, for the deadlines")
 	cmd.AddCommand(show)
 	return cmd
 }
@@ -84,8 +89,11 @@ func when(t *time.Time, now time.Time) string {
 	}
 	d := t.Sub(now).Round(time.Second)
 	rel := "in " + d.String()
-	if d < 0 {
+	switch {
+	case d < 0:
 		rel = (-d).String() + " ago"
+	case d == 0:
+		rel = "now"
 	}
 	return t.Format(time.RFC3339) + " (" + rel + ")"
 }
