@@ -86,6 +86,7 @@ func (c *Client) budget() time.Duration  { return cmp.Or(c.Budget, DefaultBudget
 type lookup struct {
 	ctx      context.Context
 	deadline time.Time // the end of the budget, or ctx's deadline if sooner
+	cd       bool      // set the CD (checking disabled) bit of queries
 }
 
 func (c *Client) newLookup(ctx context.Context) lookup {

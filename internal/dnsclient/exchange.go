@@ -20,7 +20,11 @@ import (
 // servers (lim != nil) go without recursion and wait for lim; the resolver
 // gets RD set. What happens is appended to ev as dig would show it.
 func (c *Client) exchange(l lookup, addr netip.AddrPort, name string, qtype uint16, lim *rate.Limiter, ev *[]string) (*dns.Msg, time.Duration, error) {
-	*ev = append(*ev, digCommand(addr, lim == nil, name, qtype))
+	cmd := digCommand(addr, lim == nil, name, qtype)
+	if l.cd {
+		cmd += " +cd"
+	}
+	*ev = append(*ev, cmd)
 	var err error
 	for try := 0; try <= c.retries() && l.err() == nil; try++ {
 		var r *dns.Msg
@@ -60,6 +64,7 @@ func (c *Client) send(l lookup, network string, addr netip.AddrPort, name string
 		}
 	}
 	q := newQuery(name, qtype, lim == nil)
+	q.CheckingDisabled = l.cd
 	var r *dns.Msg
 	var rtt time.Duration
 	var err error

@@ -65,6 +65,10 @@ var (
 	ErrNoServers = errors.New("no address for any name server of the zone")
 	// ErrTemporary: the recursive resolver failed; try again later.
 	ErrTemporary = errors.New("temporary resolver failure")
+	// ErrDNSSEC, with ErrTemporary: the resolver failed only while it
+	// validated DNSSEC, so the zone's chain of trust is broken (a DS record
+	// that matches no DNSKEY, expired signatures).
+	ErrDNSSEC = errors.New("DNSSEC validation failed at the resolver")
 	// ErrCNAMELoop: a CNAME chain loops or exceeds MaxCNAMEs links.
 	ErrCNAMELoop = errors.New("CNAME loop or chain too long")
 	// ErrBadReply: a reply that does not answer the query sent: wrong ID,

@@ -103,6 +103,17 @@ func (c *Client) recurse(l lookup, res netip.AddrPort, name string, qtype uint16
 	if err != nil {
 		return nil, fmt.Errorf("%w: resolver %s: %s %s: %v", ErrTemporary, res, name, typeString(qtype), err)
 	}
+	if r.Rcode == dns.RcodeServerFailure && !l.cd {
+		// A validating resolver answers SERVFAIL for a zone whose DNSSEC
+		// is broken; asked again with checking disabled, it answers
+		// (RFC 4035 §3.2.2). Servers that are down fail both times.
+		cd := l
+		cd.cd = true
+		if rcd, _, err := c.exchange(cd, res, name, qtype, nil, ev); err == nil &&
+			(rcd.Rcode == dns.RcodeSuccess || rcd.Rcode == dns.RcodeNameError) {
+			return nil, fmt.Errorf("%w: %w: resolver %s: %s %s: SERVFAIL, answered with checking disabled (+cd)", ErrTemporary, ErrDNSSEC, res, name, typeString(qtype))
+		}
+	}
 	if r.Rcode != dns.RcodeSuccess && r.Rcode != dns.RcodeNameError {
 		return nil, fmt.Errorf("%w: resolver %s: %s %s: %s", ErrTemporary, res, name, typeString(qtype), dns.RcodeToString[r.Rcode])
 	}

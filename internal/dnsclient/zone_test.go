@@ -68,15 +68,17 @@ func TestFindZone(t *testing.T) {
 func TestFindZoneErrors(t *testing.T) {
 	w := newWorld(t)
 	tests := []struct {
-		name  string
-		fault dnstest.Fault
-		want  error
+		name   string
+		fault  dnstest.Fault
+		want   error
+		dnssec bool // want ErrDNSSEC too
 	}{
 		{name: "nosuch.invalid", want: ErrNoZone},
 		{name: ".", want: ErrNoZone},
 		{name: "lame.test", want: ErrNoServers},
 		{name: "example.test", fault: dnstest.ServFail, want: ErrTemporary},
 		{name: "example.test", fault: dnstest.Refused, want: ErrTemporary},
+		{name: "example.test", fault: dnstest.Bogus, want: ErrTemporary, dnssec: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -85,6 +87,9 @@ func TestFindZoneErrors(t *testing.T) {
 			z, err := w.c.FindZone(context.Background(), tc.name)
 			if !errors.Is(err, tc.want) {
 				t.Errorf("FindZone(%q) = %v, %v; want %v", tc.name, z, err, tc.want)
+			}
+			if errors.Is(err, ErrDNSSEC) != tc.dnssec {
+				t.Errorf("FindZone(%q) = %v; DNSSEC failure: %v, want %v", tc.name, err, !tc.dnssec, tc.dnssec)
 			}
 		})
 	}

@@ -34,6 +34,10 @@ const (
 	// LowercaseTXT lowercases TXT strings in answers, as some DNS providers
 	// do to the records their customers enter.
 	LowercaseTXT
+	// Bogus answers SERVFAIL unless the query sets the CD (checking
+	// disabled) bit, as a validating resolver does for a zone whose DNSSEC
+	// chain of trust is broken (RFC 4035 §3.2.2, §5.5).
+	Bogus
 )
 
 // Query is one query a Server received.
@@ -183,6 +187,10 @@ func (s *Server) serveDNS(w dns.ResponseWriter, req *dns.Msg) {
 	switch fault {
 	case ServFail:
 		reply = new(dns.Msg).SetRcode(req, dns.RcodeServerFailure)
+	case Bogus:
+		if !req.CheckingDisabled {
+			reply = new(dns.Msg).SetRcode(req, dns.RcodeServerFailure)
+		}
 	case Refused:
 		reply = new(dns.Msg).SetRcode(req, dns.RcodeRefused)
 	case Drop:

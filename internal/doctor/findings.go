@@ -49,6 +49,7 @@ const (
 	DomainNotFound        Code = "domain-not-found"
 	DomainPublicSuffix    Code = "domain-public-suffix"
 	DomainLookupFailed    Code = "domain-lookup-failed"
+	DNSSECBogus           Code = "dnssec-validation-failed"
 	NameserverNoAddress   Code = "nameserver-no-address"
 	NameserverTimeout     Code = "nameserver-timeout"
 	NameserverServFail    Code = "nameserver-servfail"
@@ -130,6 +131,9 @@ var catalogue = map[Code]entry{
 	DomainLookupFailed: {SeverityError,
 		"The recursive resolver failed (SERVFAIL) while looking for the domain's name servers. Resolvers do this when none of the domain's servers answers, or when its DNSSEC chain is broken. SES's resolvers will fail the same way.",
 		"Check that the domain's name servers answer (dig @server {domain} SOA) and that the DS record at the registrar matches the zone's DNSKEY (https://dnsviz.net shows both)."},
+	DNSSECBogus: {SeverityError,
+		"The recursive resolver answered SERVFAIL while validating DNSSEC, and answered when asked with checking disabled (+cd): the zone's chain of trust is broken, usually a DS record at the registrar that matches none of the zone's DNSKEYs (after a change of DNS provider or a key rollover), or expired signatures. Every validating resolver, SES's among them, treats the domain as if it did not exist.",
+		"Compare the DS record at the registrar with the zone's DNSKEY records (dig {domain} DS; dig @server {domain} DNSKEY; https://dnsviz.net shows the chain). Publish a matching DS record, re-sign the zone, or remove the DS record at the registrar to turn DNSSEC off."},
 	NameserverNoAddress: {SeverityWarning,
 		"A name server of the zone has no address (A or AAAA) that the resolver can find, so nobody can ask it. Resolvers that pick it waste time before trying another server.",
 		"Fix or remove the NS record, at the registrar and in the zone."},

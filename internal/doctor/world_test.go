@@ -69,6 +69,7 @@ type zoneText struct {
 
 var faults = map[string]dnstest.Fault{
 	"drop": dnstest.Drop, "servfail": dnstest.ServFail, "refused": dnstest.Refused, "lowercase": dnstest.LowercaseTXT,
+	"bogus": dnstest.Bogus,
 }
 
 func readCase(t testing.TB, path string) testCase {

@@ -106,6 +106,9 @@ func (r *run) zoneNotFound(err error) error {
 		r.notFound(fmt.Sprintf("%s is not in DNS: no zone holds it", r.domain), []string{";; " + err.Error()})
 	case errors.Is(err, dnsclient.ErrNoServers):
 		r.notFound(fmt.Sprintf("the name servers of %s have no address", r.domain), []string{";; " + err.Error()})
+	case errors.Is(err, dnsclient.ErrDNSSEC):
+		r.add(&Finding{Code: DNSSECBogus, Summary: fmt.Sprintf("DNSSEC validation fails for %s: validating resolvers cannot look it up", r.domain),
+			Records: []Record{{Name: r.domain, Type: "DS"}, {Name: r.domain, Type: "DNSKEY"}}, Evidence: []string{";; " + err.Error()}})
 	case errors.Is(err, dnsclient.ErrTemporary) && strings.Contains(err.Error(), "SERVFAIL"):
 		// The resolver answered, so it works: it failed for this
 		// domain, as it does when the domain's servers are all down
