@@ -106,7 +106,7 @@ func parseParams(r *http.Request, body []byte) (params, error) {
 	if r.Method == http.MethodPost && len(body) > 0 {
 		b, err := url.ParseQuery(string(body))
 		if err != nil {
-			return nil, api.Errorf(http.StatusNotFound, "MalformedQueryString", "The form body could not be parsed: %v. Send application/x-www-form-urlencoded parameters.", err)
+			return nil, api.Errorf(http.StatusBadRequest, "MalformedQueryString", "The form body could not be parsed: %v. Send application/x-www-form-urlencoded parameters.", err)
 		}
 		for k, v := range b {
 			q[k] = append(q[k], v...)
