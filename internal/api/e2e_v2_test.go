@@ -467,6 +467,69 @@ func TestV2PutEmailIdentityDkimAttributes(t *testing.T) {
 	}
 }
 
+// PutEmailIdentityDkimSigningAttributes: AWS_SES sets up Easy DKIM (on a
+// domain added by v1 VerifyDomainIdentity, or again on one that has it);
+// BYODKIM and replication are refused with BadRequestException.
+func TestV2PutEmailIdentityDkimSigningAttributes(t *testing.T) {
+	t.Parallel()
+	_, a := start(t)
+	c := a.V2(east)
+	ctx := t.Context()
+	verifyDomain(t, a.V1(east), "legacy.example")
+	createIdentity(t, c, "user@legacy.example")
+	put := func(n string, origin types.DkimSigningAttributesOrigin, attrs *types.DkimSigningAttributes) (*sesv2.PutEmailIdentityDkimSigningAttributesOutput, error) {
+		return c.PutEmailIdentityDkimSigningAttributes(ctx, &sesv2.PutEmailIdentityDkimSigningAttributesInput{
+			EmailIdentity: aws.String(n), SigningAttributesOrigin: origin, SigningAttributes: attrs})
+	}
+
+	out := try(put("legacy.example", types.DkimSigningAttributesOriginAwsSes, nil)).must(t)
+	checkDkimTokens(t, out.DkimTokens)
+	if out.DkimStatus != types.DkimStatusPending {
+		t.Errorf("DkimStatus %q, want PENDING", out.DkimStatus)
+	}
+	if d := getIdentity(t, c, "legacy.example").DkimAttributes; !cmp.Equal(d.Tokens, out.DkimTokens) || d.Status != types.DkimStatusPending || !d.SigningEnabled {
+		t.Errorf("GetEmailIdentity DkimAttributes %+v, want the new tokens, PENDING, signing", d)
+	}
+	if v1 := dkimAttrs(t, a.V1(east), "legacy.example")["legacy.example"]; !cmp.Equal(v1.DkimTokens, out.DkimTokens) {
+		t.Errorf("v1 DkimTokens %q, want %q", v1.DkimTokens, out.DkimTokens)
+	}
+	// Again, with a key length: the tokens stay.
+	again := try(put("legacy.example", types.DkimSigningAttributesOriginAwsSes, &types.DkimSigningAttributes{NextSigningKeyLength: types.DkimSigningKeyLengthRsa1024Bit})).must(t)
+	if !cmp.Equal(again.DkimTokens, out.DkimTokens) {
+		t.Errorf("tokens changed: %q, want %q", again.DkimTokens, out.DkimTokens)
+	}
+	if got := getIdentity(t, c, "legacy.example").DkimAttributes.NextSigningKeyLength; got != types.DkimSigningKeyLengthRsa1024Bit {
+		t.Errorf("NextSigningKeyLength %q, want RSA_1024_BIT", got)
+	}
+
+	for _, tc := range []struct {
+		name   string
+		id     string
+		origin types.DkimSigningAttributesOrigin
+		attrs  *types.DkimSigningAttributes
+		code   string
+		status int
+		msg    string
+	}{
+		{"BYODKIM", "legacy.example", types.DkimSigningAttributesOriginExternal,
+			&types.DkimSigningAttributes{DomainSigningSelector: aws.String("s1"), DomainSigningPrivateKey: aws.String("QUJD")}, "BadRequestException", 400, "EXTERNAL"},
+		{"replication", "legacy.example", types.DkimSigningAttributesOriginAwsSesEuWest1, nil, "BadRequestException", 400, "AWS_SES_EU_WEST_1"},
+		{"selector with AWS_SES", "legacy.example", types.DkimSigningAttributesOriginAwsSes,
+			&types.DkimSigningAttributes{DomainSigningSelector: aws.String("s1")}, "BadRequestException", 400, "Bring Your Own DKIM"},
+		{"bad key length", "legacy.example", types.DkimSigningAttributesOriginAwsSes,
+			&types.DkimSigningAttributes{NextSigningKeyLength: "RSA_4096_BIT"}, "BadRequestException", 400, "RSA_4096_BIT"},
+		{"an address", "user@legacy.example", types.DkimSigningAttributesOriginAwsSes, nil, "BadRequestException", 400, "must be a valid domain"},
+		{"unknown identity", "unknown.example", types.DkimSigningAttributesOriginAwsSes, nil, "NotFoundException", 404, "unknown.example"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := put(tc.id, tc.origin, tc.attrs)
+			if msg := wantAPIError(t, err, tc.code, tc.status); !strings.Contains(msg, tc.msg) {
+				t.Errorf("message %q, want it to contain %q", msg, tc.msg)
+			}
+		})
+	}
+}
+
 func TestV2PutEmailIdentityMailFromAttributes(t *testing.T) {
 	t.Parallel()
 	_, a := start(t)

@@ -106,3 +106,33 @@ func (r *Registry) SetMailFrom(ctx context.Context, sc Scope, name, mailFrom, be
 		return cur, nil
 	})
 }
+
+// SetEasyDKIM is v2 PutEmailIdentityDkimSigningAttributes with the origin
+// AWS_SES: it sets up Easy DKIM on a domain identity (three tokens, kept if
+// there already are some) and restarts a DKIM check that failed. keyLength
+// (NextSigningKeyLength) may be empty, RSA_1024_BIT or RSA_2048_BIT.
+func (r *Registry) SetEasyDKIM(ctx context.Context, sc Scope, name, keyLength string) (*identity.Identity, error) {
+	kind, n, err := parseIdentity(name)
+	if err != nil {
+		return nil, err
+	}
+	if kind != names.KindDomain {
+		return nil, errorf(Invalid, "The EmailIdentity value must be a valid domain: DKIM signing attributes are set on the domain of %s.", n)
+	}
+	switch keyLength {
+	case "", "RSA_1024_BIT", "RSA_2048_BIT":
+	default:
+		return nil, errorf(Invalid, "Invalid NextSigningKeyLength %q: use RSA_1024_BIT or RSA_2048_BIT.", keyLength)
+	}
+	return r.update(ctx, sc.key(n), func(cur *identity.Identity) (*identity.Identity, error) {
+		if cur == nil {
+			return nil, errorf(NotFound, "Email identity %s does not exist.", n)
+		}
+		if keyLength != "" {
+			cur.DKIM.KeyLength = keyLength
+		}
+		r.startDKIM(cur)
+		r.schedule(cur, r.now())
+		return cur, nil
+	})
+}

@@ -218,6 +218,38 @@ func (h *Handler) putDkimAttributes(r *request) (any, error) {
 	return struct{}{}, nil
 }
 
+// putDkimSigningAttributes serves Easy DKIM (origin AWS_SES) and refuses
+// BYODKIM (EXTERNAL) and DKIM replication (AWS_SES_<REGION>), which Sesame
+// does not support.
+func (h *Handler) putDkimSigningAttributes(r *request) (any, error) {
+	var in struct {
+		SigningAttributesOrigin string
+		SigningAttributes       *dkimSigningAttributes
+	}
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	switch in.SigningAttributesOrigin {
+	case "":
+		return nil, api.Errorf(http.StatusBadRequest, "BadRequestException", "SigningAttributesOrigin is required: use AWS_SES for Easy DKIM.")
+	case "AWS_SES":
+	default:
+		return nil, api.Errorf(http.StatusBadRequest, "BadRequestException", "SigningAttributesOrigin %q is not supported by this server: Bring Your Own DKIM (EXTERNAL) and DKIM replication (AWS_SES_<REGION>) are not available; use AWS_SES for Easy DKIM.", in.SigningAttributesOrigin)
+	}
+	keyLength := ""
+	if a := in.SigningAttributes; a != nil {
+		if a.DomainSigningSelector != "" || a.DomainSigningPrivateKey != "" || (a.DomainSigningAttributesOrigin != "" && a.DomainSigningAttributesOrigin != "AWS_SES") {
+			return nil, api.Errorf(http.StatusBadRequest, "BadRequestException", "Bring Your Own DKIM (DomainSigningSelector, DomainSigningPrivateKey) and DKIM replication are not supported by this server: give only NextSigningKeyLength, or no SigningAttributes, for Easy DKIM.")
+		}
+		keyLength = a.NextSigningKeyLength
+	}
+	id, err := h.Registry.SetEasyDKIM(r.ctx, r.scope, r.name, keyLength)
+	if err != nil {
+		return nil, err
+	}
+	return dkimSigningOutput{DkimStatus: id.DKIM.Check.Status.V2(), DkimTokens: id.DKIM.Tokens}, nil
+}
+
 func (h *Handler) putMailFromAttributes(r *request) (any, error) {
 	var in struct {
 		MailFromDomain      string

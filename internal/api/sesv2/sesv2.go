@@ -78,6 +78,8 @@ func route(method, escapedPath string) (string, operation, string, error) {
 		return "DeleteEmailIdentity", (*Handler).deleteEmailIdentity, name, nil
 	case sub == "dkim" && method == http.MethodPut:
 		return "PutEmailIdentityDkimAttributes", (*Handler).putDkimAttributes, name, nil
+	case sub == "dkim/signing" && method == http.MethodPut:
+		return "PutEmailIdentityDkimSigningAttributes", (*Handler).putDkimSigningAttributes, name, nil
 	case sub == "mail-from" && method == http.MethodPut:
 		return "PutEmailIdentityMailFromAttributes", (*Handler).putMailFromAttributes, name, nil
 	case sub == "sesame/checks" && method == http.MethodGet:

@@ -44,6 +44,11 @@ type createOutput struct {
 	DkimAttributes           *dkimAttributes `json:",omitempty"`
 }
 
+type dkimSigningOutput struct {
+	DkimStatus string
+	DkimTokens []string
+}
+
 type mailFromAttributes struct {
 	MailFromDomain       string `json:",omitempty"`
 	MailFromDomainStatus string `json:",omitempty"`
