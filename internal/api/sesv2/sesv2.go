@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"time"
 
@@ -143,10 +144,50 @@ func (r *request) decode(v any) error {
 	if len(r.body) == 0 {
 		return nil
 	}
-	if err := json.Unmarshal(r.body, v); err != nil {
+	err := json.Unmarshal(r.body, v)
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &te) && te.Field == "":
+		return api.Errorf(http.StatusBadRequest, "BadRequestException", "The request body must be a JSON object, not %s %s.", article(te.Value), jsonName(te.Value))
+	case errors.As(err, &te):
+		return api.Errorf(http.StatusBadRequest, "BadRequestException", "Invalid request body: %s must be %s %s, not %s %s.", te.Field, article(jsonKind(te.Type)), jsonKind(te.Type), article(te.Value), jsonName(te.Value))
+	case err != nil:
 		return api.Errorf(http.StatusBadRequest, "BadRequestException", "The request body is not valid JSON for this operation: %v.", err)
 	}
 	return nil
+}
+
+// jsonKind names the JSON type that decodes into t, for messages.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Struct, reflect.Map:
+		return "object"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return "number"
+}
+
+// jsonName spells encoding/json's names of JSON values as the JSON
+// specification does ("bool" is a boolean).
+func jsonName(v string) string {
+	if v == "bool" {
+		return "boolean"
+	}
+	return v
+}
+
+func article(kind string) string {
+	if kind != "" && strings.IndexByte("aeio", kind[0]) >= 0 {
+		return "an"
+	}
+	return "a"
 }
 
 func toAPIError(err error) *api.Error {
