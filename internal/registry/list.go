@@ -39,7 +39,7 @@ func decodeToken(tok string, kind names.Kind) (string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(tok)
 	s := string(b)
 	if err != nil || len(s) < 2 || s[1] != ':' || s[0] != byte('0'+int(kind)) {
-		return "", errorf(Invalid, "Invalid NextToken %q: pass the NextToken of the previous page unchanged, with the same IdentityType.", tok)
+		return "", errorf(Invalid, "Invalid NextToken %q: pass the NextToken of the previous page unchanged, with the same identity type (v1 IdentityType, v2 IDENTITY_TYPE filter).", tok)
 	}
 	return s[2:], nil
 }
