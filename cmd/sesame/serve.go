@@ -37,12 +37,18 @@ func newServe(g *globals) *cobra.Command {
 	f := &serveFlags{dns: config.SES(), policies: identity.SESPolicies()}
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the SES API (v1 and v2), /healthz and /metrics",
+		Short: "Run the SES API (v1 and v2), the DNS verifier and the web console",
 		Long: `Run the SES-compatible API on one HTTP listener: the v1 Query protocol at /,
-v2 REST-JSON under /v2/email/, /healthz and Prometheus /metrics.
+v2 REST-JSON under /v2/email/, the web console at /console/, the links of
+verification emails at /verify, /healthz and Prometheus /metrics. In the
+background, the verifier checks each domain's records on its authoritative
+name servers (--verify=false turns it off).
 
 On the first start with an empty data directory, a "default" account is
-created and its credentials are printed.`,
+created and its credentials are printed.
+
+Every flag can also be set with an environment variable: SESAME_ and the
+flag's name in upper case with dashes as underscores (--listen: SESAME_LISTEN).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runServe(cmd.Context(), g, f, cmd.OutOrStdout()) },
 	}
