@@ -81,6 +81,14 @@ check("MaxItems out of range", error_code(ses.list_identities, MaxItems=1001)[0]
 check("v2 unknown identity", error_code(v2.get_email_identity, EmailIdentity="none.example") == ("NotFoundException", 404))
 check("v2 BYODKIM refused", error_code(v2.create_email_identity, EmailIdentity="byo.example",
       DkimSigningAttributes={"DomainSigningSelector": "s1", "DomainSigningPrivateKey": "QUJD"})[0] == "BadRequestException")
+ses.verify_domain_identity(Domain="legacy.example")
+signing = v2.put_email_identity_dkim_signing_attributes(EmailIdentity="legacy.example", SigningAttributesOrigin="AWS_SES")
+check("Easy DKIM set up through v2 on a v1 domain", signing["DkimStatus"] == "PENDING" and len(signing["DkimTokens"]) == 3, signing)
+check("BYODKIM on an existing identity refused", error_code(v2.put_email_identity_dkim_signing_attributes, EmailIdentity="legacy.example",
+      SigningAttributesOrigin="EXTERNAL", SigningAttributes={"DomainSigningSelector": "s1", "DomainSigningPrivateKey": "QUJD"}) == ("BadRequestException", 400))
+ses.delete_identity(Identity="legacy.example")
+bad_region = client("ses", "US-WEST-2")
+check("region not a region name", error_code(bad_region.list_identities) == ("SignatureDoesNotMatch", 403))
 bad = client("ses", "us-west-2", secret="x" * 40)
 check("wrong secret", error_code(bad.list_identities) == ("SignatureDoesNotMatch", 403))
 
