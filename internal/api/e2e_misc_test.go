@@ -170,3 +170,35 @@ func TestPresigned(t *testing.T) {
 		})
 	}
 }
+
+// TestUncleanPaths: paths that Go's ServeMux would redirect (no slash after
+// /v2/email, //, /./, /../) reach the API as sent, so a client gets an SES
+// answer rather than a redirect that it follows into a bad signature: v1
+// serves any path, v2 names the operations it has.
+func TestUncleanPaths(t *testing.T) {
+	srv, a := start(t)
+	list := v1Body("Action", "ListIdentities", "Version", "2010-12-01")
+	notRedirected := func(t *testing.T, resp *http.Response, target string) {
+		t.Helper()
+		if got := resp.Request.URL.EscapedPath(); got != target {
+			t.Fatalf("%s was redirected to %s", target, got)
+		}
+	}
+	for _, target := range []string{"//", "/./", "/x/../"} {
+		t.Run("v1 "+target, func(t *testing.T) {
+			resp, body := send(t, srv, raw{Target: target, Body: list, Creds: a.AWS(),
+				Header: http.Header{"Content-Type": {formType}}})
+			notRedirected(t, resp, target)
+			if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "<ListIdentitiesResponse") {
+				t.Errorf("POST %s: HTTP %d\n%s", target, resp.StatusCode, body)
+			}
+		})
+	}
+	for _, target := range []string{"/v2/email", "/v2", "/v2/email//identities", "/v2/email/./identities"} {
+		t.Run("v2 "+target, func(t *testing.T) {
+			resp, body := send(t, srv, raw{Method: http.MethodGet, Target: target, Creds: a.AWS()})
+			notRedirected(t, resp, target)
+			wantV2Error(t, resp, body, http.StatusNotFound, "UnknownOperationException")
+		})
+	}
+}

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -97,10 +99,12 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.openVerifier(opts)
-	if s.Handler, err = s.withConsole(opts, s.routes()); err != nil { // the web console at /console/ (console.go)
+	console, err := s.console(opts) // the web console at /console/ (console.go)
+	if err != nil {
 		s.Close()
 		return nil, err
 	}
+	s.Handler = s.routes(console)
 	return s, nil
 }
 
@@ -123,7 +127,7 @@ func (s *Server) Close() error {
 	return s.Store.Close()
 }
 
-func (s *Server) routes() http.Handler {
+func (s *Server) routes(console http.Handler) http.Handler {
 	auth := api.NewAuthenticator(s.Accounts)
 	v1 := &sesv1.Handler{Registry: s.Registry, Auth: auth, Log: s.Log.With("component", "sesv1")}
 	v2 := &sesv2.Handler{Registry: s.Registry, Auth: auth, Verifier: s.Verifier, Checks: s.Identities, Log: s.Log.With("component", "sesv2")}
@@ -133,12 +137,37 @@ func (s *Server) routes() http.Handler {
 	reg.MustRegister(identityCollector{s}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	mux := http.NewServeMux()
-	mux.Handle("/v2/email/", v2)
+	mux.Handle("/console/", console)
+	mux.Handle("/console", http.RedirectHandler("/console/", http.StatusMovedPermanently))
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", s.healthz)
 	s.mailRoutes(mux, reg)
 	mux.Handle("/", v1)
-	return mux
+	// ServeMux answers a path that is not clean (//, /./, /../) with a
+	// redirect to the clean one, which a signed client follows only to
+	// fail its signature. The API gets such paths as they were sent, and
+	// the v2 handler every path under /v2, so that each gets an SES error.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		switch {
+		case p == "/v2" || strings.HasPrefix(p, "/v2/"):
+			v2.ServeHTTP(w, r)
+		case !isClean(p):
+			v1.ServeHTTP(w, r)
+		default:
+			mux.ServeHTTP(w, r)
+		}
+	})
+}
+
+// isClean says whether ServeMux would serve p as it is: p is its own
+// path.Clean, but for a trailing slash.
+func isClean(p string) bool {
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c == p
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
