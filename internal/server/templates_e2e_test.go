@@ -252,6 +252,20 @@ func TestMessageRejected(t *testing.T) {
 	wantAPIError(t, err, "MessageRejected", http.StatusBadRequest)
 }
 
+// TestLargeTemplateV1: a template just under 10 MB of markup, which the v1
+// form encoding makes three times as large, is taken.
+func TestLargeTemplateV1(t *testing.T) {
+	t.Parallel() // 10 MB through the API: slow under -race
+	e := start(t, server.Options{})
+	ctx := context.Background()
+	verified(t, e, "sender@example.com")
+	in := v1Template("large")
+	in.TemplateContent = aws.String("<p>" + strings.Repeat("<b>a b</b>", 990_000) + "</p>")
+	if _, err := e.v1.CreateCustomVerificationEmailTemplate(ctx, in); err != nil {
+		t.Fatalf("a %d-byte template through v1: %v", len(*in.TemplateContent), err)
+	}
+}
+
 func TestTemplatesV2(t *testing.T) {
 	e := start(t, server.Options{})
 	ctx := context.Background()
