@@ -13,6 +13,13 @@
 // x-amz-content-sha256 header, if sent, must equal it; UNSIGNED-PAYLOAD is
 // refused). X-Amz-Security-Token is covered by the signature when the client
 // signed it but is not otherwise checked: Sesame issues no session credentials.
+//
+// Why not the SDK's signer (aws-sdk-go-v2's v4.Signer): it signs, choosing
+// the headers itself and leaving some out (User-Agent, X-Amzn-Trace-Id...),
+// while a verifier must canonicalise exactly the headers each client chose,
+// and botocore chooses differently from the Go SDK. The canonicalisation
+// here is therefore tested against requests signed by the SDK's signer, by
+// botocore (the aws CLI and boto3) and presigned by both (clients_test.go).
 package sigv4
 
 import (
