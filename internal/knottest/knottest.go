@@ -76,6 +76,26 @@ func freePort(t *testing.T, ip string) string {
 // (zone-file text with $ORIGIN and SOA), and stops it at the end of the test.
 func Start(t *testing.T, ip, zone, zoneText string) *Server {
 	t.Helper()
+	return StartWith(t, ip, zone, zoneText, Options{})
+}
+
+// Options change how StartWith runs knotd.
+type Options struct {
+	// Port is the port to listen on; "" picks a free one. The name servers
+	// of a zone listen on one port at several loopback addresses, as the
+	// verifier asks every server of a zone on the same port: give the
+	// first server's Port to the others.
+	Port string
+	// Unloaded configures the zone without its zone file, as after a load
+	// that failed (a file missing or broken): knotd is authoritative for
+	// the zone but has nothing to serve, and answers SERVFAIL for every
+	// name in it. zoneText is ignored and Update fails.
+	Unloaded bool
+}
+
+// StartWith is Start with options.
+func StartWith(t *testing.T, ip, zone, zoneText string, o Options) *Server {
+	t.Helper()
 	knotd := Require(t, "knotd")
 	Require(t, "knsupdate")
 	zone = dns.Fqdn(zone)
@@ -85,12 +105,18 @@ func Start(t *testing.T, ip, zone, zoneText string) *Server {
 			t.Fatal(err)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, "zones", zone+"zone"), []byte(zoneText), 0o644); err != nil {
-		t.Fatal(err)
+	if !o.Unloaded {
+		if err := os.WriteFile(filepath.Join(dir, "zones", zone+"zone"), []byte(zoneText), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	secret := make([]byte, 32)
 	rand.Read(secret)
-	s := &Server{IP: ip, Port: freePort(t, ip), Zone: zone, KeyName: "sesame-test.", KeySecret: base64.StdEncoding.EncodeToString(secret), t: t}
+	port := o.Port
+	if port == "" {
+		port = freePort(t, ip)
+	}
+	s := &Server{IP: ip, Port: port, Zone: zone, KeyName: "sesame-test.", KeySecret: base64.StdEncoding.EncodeToString(secret), t: t}
 	s.Addr = net.JoinHostPort(ip, s.Port)
 	conf := fmt.Sprintf(`server:
     listen: %s@%s
@@ -138,7 +164,8 @@ zone:
 			cmd.Process.Kill()
 		}
 	})
-	// Ready when the zone's SOA is served.
+	// Ready when the zone's SOA is served, or for an unloaded zone when
+	// knotd answers SERVFAIL for it.
 	c := &dns.Client{Timeout: 200 * time.Millisecond}
 	m := new(dns.Msg)
 	m.SetQuestion(zone, dns.TypeSOA)
@@ -149,8 +176,10 @@ zone:
 			t.Fatalf("knotd exited: %v\n%s", err, stderr.String())
 		default:
 		}
-		if r, _, err := c.Exchange(m, s.Addr); err == nil && r.Rcode == dns.RcodeSuccess && len(r.Answer) > 0 {
-			return s
+		if r, _, err := c.Exchange(m, s.Addr); err == nil {
+			if !o.Unloaded && r.Rcode == dns.RcodeSuccess && len(r.Answer) > 0 || o.Unloaded && r.Rcode == dns.RcodeServerFailure {
+				return s
+			}
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("knotd did not serve %s within 15s:\n%s", zone, stderr.String())

@@ -48,6 +48,7 @@ func waitStatus(t *testing.T, c *sesv2.Client, name, want string, within time.Du
 // Pending to Success within 10 seconds of its records being published into
 // a real Knot DNS server with RFC 2136 updates, and back when removed.
 func TestKnotEndToEnd(t *testing.T) {
+	t.Parallel()
 	knot := knottest.Start(t, "127.0.0.1", "example.test", knotZone)
 	srv := sestest.New(t, sestest.Options{Verify: server.VerifyOptions{
 		Run: true, Resolver: knot.Addr, AuthPort: knot.Port, RateLimit: 1000, Recheck: time.Second,
@@ -84,6 +85,19 @@ func TestKnotEndToEnd(t *testing.T) {
 	rep := checkNow(t, srv, a, "example.test")
 	if c := rep["verification"]; c.status != "Pending" || c.errorType != "INVALID_VALUE" || !strings.Contains(strings.ToLower(c.detail), "case") {
 		t.Fatalf("lowercased token: %+v", c)
+	}
+	if st, _ := v1Attrs(t, v1, "example.test"); st != "Pending" {
+		t.Errorf("lowercased token: v1 status %s", st)
+	}
+	if out := getV2(t, v2, "example.test"); out.VerificationStatus != "PENDING" {
+		t.Errorf("lowercased token: v2 status %s", out.VerificationStatus)
+	}
+	lowered := false
+	for _, r := range report(t, srv, a, "us-east-1", "example.test").Timeline {
+		lowered = lowered || r.Check == "verification" && r.Outcome == "mismatch" && strings.Contains(r.Detail, "only in case")
+	}
+	if !lowered {
+		t.Error("no timeline record says the served value differs only in case")
 	}
 
 	published := time.Now()
