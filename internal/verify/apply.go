@@ -43,12 +43,19 @@ func (v *Verifier) check(ctx context.Context, id *identity.Identity) (*identity.
 
 // examine asks the DNS about id and prepares the update that applies what
 // it found to the identity as stored when it is saved.
+// lastLook is how long after its deadline a check is still asked about.
+const lastLook = time.Minute
+
 func (v *Verifier) examine(ctx context.Context, id *identity.Identity) (*checked, error) {
 	start := time.Now()
 	now := v.now()
 	want := subject(id)
 	snap := id.Clone()
-	snap.Expire(now, v.Policies) // a check whose window is over is not asked about
+	// A check whose window or grace period ended a while ago is not asked
+	// about. One that ends now, when next schedules the check that fails
+	// it, gets a last look: a record put back since the previous check
+	// (up to 30 minutes earlier in a long grace period) is seen.
+	snap.Expire(now.Add(-lastLook), v.Policies)
 	res := v.run(ctx, snap, now)
 	if ctx.Err() != nil {
 		return nil, errCanceled

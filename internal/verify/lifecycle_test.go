@@ -17,6 +17,8 @@ func TestFailedAfterWindow(t *testing.T) {
 	if got := w.check(id.Key); got.Verification.Status != identity.Pending {
 		t.Fatalf("a second before the window ends: %s", got.Verification.Status)
 	}
+	id2 := w.domain(scope("222222222222", "us-east-1"), "example.test")
+	w.check(id2.Key)
 	w.clock.Advance(time.Second)
 	got := w.check(id.Key)
 	if got.Verification.Status != identity.Failed || got.DKIM.Check.Status != identity.Failed {
@@ -24,6 +26,14 @@ func TestFailedAfterWindow(t *testing.T) {
 	}
 	if !got.Next.IsZero() {
 		t.Errorf("a failed identity is still scheduled at %v", got.Next)
+	}
+
+	// Published just before the window ends, seen by the check at its end.
+	w.clock.Advance(72*time.Hour - 2*time.Second)
+	w.add(txt(id2))
+	w.clock.Advance(2 * time.Second)
+	if got := w.check(id2.Key); got.Verification.Status != identity.Success {
+		t.Errorf("published a second before the window ends, checked at its end: %s", got.Verification.Status)
 	}
 }
 
@@ -93,6 +103,19 @@ func TestRecordRemoved(t *testing.T) {
 	w.clock.Advance(time.Hour)
 	if v := w.check(id.Key).Verification; v.Status != identity.Success || !v.MissingSince.IsZero() {
 		t.Fatalf("restored: %s, missing since %v", v.Status, v.MissingSince)
+	}
+
+	// Put back after the last check before the deadline: the check at
+	// the deadline sees it.
+	w.remove(txt(id))
+	w.clock.Advance(time.Hour)
+	w.check(id.Key)
+	w.clock.Advance(72*time.Hour - 10*time.Minute)
+	w.check(id.Key)
+	w.add(txt(id))
+	w.clock.Advance(10 * time.Minute)
+	if v := w.check(id.Key).Verification; v.Status != identity.Success || !v.MissingSince.IsZero() {
+		t.Fatalf("put back before the deadline, checked at it: %s, missing since %v", v.Status, v.MissingSince)
 	}
 
 	// Removed for good: Failed when the grace period ends.
