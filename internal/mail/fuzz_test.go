@@ -53,3 +53,25 @@ func FuzzParseToken(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCheckContent feeds the template checker any content, as
+// CreateCustomVerificationEmailTemplate may carry: it must not panic, its
+// refusals must be ErrContent (the API's CustomVerificationEmailInvalidContent),
+// and text without markup must pass.
+func FuzzCheckContent(f *testing.F) {
+	f.Add(`<html><body><h1>Welcome</h1><p style="color:red">One last step.</p></body></html>`)
+	f.Add(`<a href="https://evil.example">x</a>`)
+	f.Add(`<!-- hidden --><p>x</p>`)
+	f.Add(`<img src=x onerror=alert(1)>`)
+	f.Add(`<p`)
+	f.Add("plain text & more")
+	f.Fuzz(func(t *testing.T, content string) {
+		err := CheckContent(content)
+		if err != nil && !errors.Is(err, ErrContent) {
+			t.Fatalf("CheckContent(%q) = %v: want nil or ErrContent", content, err)
+		}
+		if err != nil && !bytes.ContainsAny([]byte(content), "<&") {
+			t.Fatalf("CheckContent(%q) refused text without markup: %v", content, err)
+		}
+	})
+}
