@@ -66,7 +66,7 @@ flag's name in upper case with dashes as underscores (--listen: SESAME_LISTEN).`
 	fl.DurationVar(&f.verify.Recheck, "recheck-interval", time.Hour, "how often verified identities are checked again, to notice removed records")
 	fl.BoolVar(&f.verify.Run, "verify", true, "run the DNS verifier (--verify=false: identities stay as they are until checked on demand)")
 	fl.StringVar(&f.publicURL, "public-url", "", "base URL of verification links, as recipients reach this server (default http://<listen address>)")
-	fl.StringVar(&f.smtpURL, "smtp-url", "", "SMTP relay of verification mail: smtp://[user:password@]host[:587] (STARTTLS) or smtps://...[:465]; empty keeps mail in the local outbox (sesame outbox, /outbox)")
+	fl.StringVar(&f.smtpURL, "smtp-url", "", "SMTP relay of verification mail: smtp://[user:password@]host[:587] (STARTTLS; plain SMTP accepted on loopback only) or smtps://...[:465]; empty keeps mail in the local outbox (sesame outbox, /outbox)")
 	fl.StringVar(&f.mail.CAFile, "smtp-ca-file", "", "PEM file of the CAs the relay's certificate must chain to (default the system's)")
 	fl.StringVar(&f.mail.From, "mail-sender", "", "sender (From address) of verification mail (default no-reply@<host of --public-url>)")
 	return cmd

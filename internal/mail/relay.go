@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/emersion/go-sasl"
@@ -19,12 +21,17 @@ import (
 
 // Relay hands messages to one SMTP server: smtp:// with STARTTLS (which
 // must succeed: credentials and links never cross the network in the
-// clear), or smtps:// with TLS from the start (RFC 8314).
+// clear), or smtps:// with TLS from the start (RFC 8314). A relay on a
+// loopback address, where nothing crosses a network, may also speak plain
+// SMTP, as a local MTA or a mail catcher often does; STARTTLS is still used
+// when it offers it.
 type Relay struct {
 	// Addr is host:port.
 	Addr string
 	// Implicit is TLS from the first byte (smtps); otherwise STARTTLS.
 	Implicit bool
+	// Loopback allows plain SMTP when the server offers no STARTTLS.
+	Loopback bool
 	Username string
 	Password Secret
 	// TLS verifies the server; its RootCAs may be a private CA.
@@ -67,6 +74,7 @@ func ParseRelay(raw, caFile string) (*Relay, error) {
 	}
 	r.Addr = net.JoinHostPort(u.Hostname(), port)
 	r.TLS.ServerName = u.Hostname()
+	r.Loopback = isLoopback(u.Hostname())
 	if u.User != nil {
 		r.Username = u.User.Username()
 		p, _ := u.User.Password()
@@ -83,6 +91,16 @@ func ParseRelay(raw, caFile string) (*Relay, error) {
 		}
 	}
 	return r, nil
+}
+
+// isLoopback says whether host names this machine: localhost, 127.0.0.0/8
+// or ::1.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
 }
 
 func redact(u *url.URL) string {
@@ -138,10 +156,29 @@ func (r *Relay) Send(ctx context.Context, from, to string, msg []byte) error {
 // dial connects, secures the connection and logs in. stop releases the
 // watch on ctx.
 func (r *Relay) dial(ctx context.Context) (c *smtp.Client, stop func() bool, err error) {
-	timeout := r.Timeout
-	if timeout == 0 {
-		timeout = time.Minute
+	if r.Loopback && !r.Implicit {
+		// Plain SMTP first: if the server offers STARTTLS, the connection
+		// is made again with it (go-smtp starts TLS only on a new client).
+		c, stop, err := r.connect(ctx, false)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ok, _ := c.Extension("STARTTLS"); !ok {
+			return r.login(c, stop)
+		}
+		stop()
+		c.Close()
 	}
+	if c, stop, err = r.connect(ctx, true); err != nil {
+		return nil, nil, err
+	}
+	return r.login(c, stop)
+}
+
+// connect connects and greets, securing the connection unless secure is
+// false (smtp:// on loopback only).
+func (r *Relay) connect(ctx context.Context, secure bool) (c *smtp.Client, stop func() bool, err error) {
+	timeout := r.timeout()
 	d := net.Dialer{Timeout: timeout}
 	conn, err := d.DialContext(ctx, "tcp", r.Addr)
 	if err != nil {
@@ -154,14 +191,19 @@ func (r *Relay) dial(ctx context.Context) (c *smtp.Client, stop func() bool, err
 		conn.Close()
 		return nil, nil, err
 	}
-	if r.Implicit {
+	switch {
+	case r.Implicit:
 		tc := tls.Client(conn, r.TLS)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return fail(err)
 		}
 		c = smtp.NewClient(tc)
-	} else if c, err = smtp.NewClientStartTLS(conn, r.TLS); err != nil {
-		return fail(err)
+	case !secure:
+		c = smtp.NewClient(conn)
+	default:
+		if c, err = smtp.NewClientStartTLS(conn, r.TLS); err != nil {
+			return fail(err)
+		}
 	}
 	c.CommandTimeout, c.SubmissionTimeout = timeout, timeout
 	// After STARTTLS the client greets again, so the name can still be set.
@@ -172,10 +214,25 @@ func (r *Relay) dial(ctx context.Context) (c *smtp.Client, stop func() bool, err
 	if err := c.Hello(hello); err != nil {
 		return fail(err)
 	}
-	if r.Username != "" {
-		if err := c.Auth(sasl.NewPlainClient("", r.Username, string(r.Password))); err != nil {
-			return fail(fmt.Errorf("AUTH PLAIN as %q: %w", r.Username, err))
-		}
+	return c, stop, nil
+}
+
+// login authenticates, if the relay has a user; on failure it closes c.
+func (r *Relay) login(c *smtp.Client, stop func() bool) (*smtp.Client, func() bool, error) {
+	if r.Username == "" {
+		return c, stop, nil
+	}
+	if err := c.Auth(sasl.NewPlainClient("", r.Username, string(r.Password))); err != nil {
+		stop()
+		c.Close()
+		return nil, nil, fmt.Errorf("AUTH PLAIN as %q: %w", r.Username, err)
 	}
 	return c, stop, nil
+}
+
+func (r *Relay) timeout() time.Duration {
+	if r.Timeout == 0 {
+		return time.Minute
+	}
+	return r.Timeout
 }

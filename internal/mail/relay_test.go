@@ -21,17 +21,25 @@ func relayTo(t *testing.T, srv *smtptest.Server) *Relay {
 
 func TestRelaySend(t *testing.T) {
 	for _, tt := range []struct {
-		name string
-		opts smtptest.Options
+		name  string
+		opts  smtptest.Options
+		relay func(r *Relay)
 	}{
 		{name: "STARTTLS", opts: smtptest.Options{}},
 		{name: "STARTTLS with AUTH PLAIN", opts: smtptest.Options{Username: "sesame", Password: "s3cret:/@"}},
 		{name: "smtps with AUTH PLAIN", opts: smtptest.Options{Implicit: true, Username: "sesame", Password: "pw"}},
+		{name: "plain SMTP on loopback", opts: smtptest.Options{Plain: true}},
+		{name: "plain SMTP on loopback with AUTH PLAIN", opts: smtptest.Options{Plain: true, Username: "sesame", Password: "pw"}},
+		{name: "STARTTLS off loopback", opts: smtptest.Options{}, relay: func(r *Relay) { r.Loopback = false }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := smtptest.New(t, tt.opts)
 			msg := []byte("Subject: hi\r\n\r\nbody\r\n")
-			if err := relayTo(t, srv).Send(context.Background(), "no-reply@sesame.example.com", "user@example.com", msg); err != nil {
+			r := relayTo(t, srv)
+			if tt.relay != nil {
+				tt.relay(r)
+			}
+			if err := r.Send(context.Background(), "no-reply@sesame.example.com", "user@example.com", msg); err != nil {
 				t.Fatal(err)
 			}
 			m := srv.Next(t)
@@ -55,6 +63,8 @@ func TestRelayErrors(t *testing.T) {
 		{name: "wrong password is the relay's problem", opts: smtptest.Options{Username: "u", Password: "p"},
 			relay: func(r *Relay) { r.Password = "wrong" }, want: "AUTH PLAIN"},
 		{name: "untrusted certificate", relay: func(r *Relay) { r.TLS.RootCAs = nil }, want: "certificate"},
+		{name: "untrusted certificate off loopback", relay: func(r *Relay) { r.TLS.RootCAs, r.Loopback = nil, false }, want: "certificate"},
+		{name: "no STARTTLS off loopback", opts: smtptest.Options{Plain: true}, relay: func(r *Relay) { r.Loopback = false }, want: "STARTTLS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,13 +95,15 @@ func TestRelayErrors(t *testing.T) {
 func TestParseRelay(t *testing.T) {
 	tests := []struct {
 		url, addr, user, pass string
-		implicit              bool
+		implicit, loopback    bool
 		bad                   string
 	}{
 		{url: "smtp://mail.example.com", addr: "mail.example.com:587"},
 		{url: "smtp://u%40x:p%3Aw@mail.example.com:2525", addr: "mail.example.com:2525", user: "u@x", pass: "p:w"},
 		{url: "smtps://mail.example.com", addr: "mail.example.com:465", implicit: true},
-		{url: "smtps://[::1]:4650", addr: "[::1]:4650", implicit: true},
+		{url: "smtps://[::1]:4650", addr: "[::1]:4650", implicit: true, loopback: true},
+		{url: "smtp://localhost:1025", addr: "localhost:1025", loopback: true},
+		{url: "smtp://127.0.0.2:25", addr: "127.0.0.2:25", loopback: true},
 		{url: "http://mail.example.com", bad: "use smtp://"},
 		{url: "smtp://user:secret@mail.example.com/path", bad: "REDACTED"},
 		{url: "smtp://:25", bad: "host"},
@@ -108,7 +120,7 @@ func TestParseRelay(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r.Addr != tt.addr || r.Username != tt.user || string(r.Password) != tt.pass || r.Implicit != tt.implicit {
+			if r.Addr != tt.addr || r.Username != tt.user || string(r.Password) != tt.pass || r.Implicit != tt.implicit || r.Loopback != tt.loopback {
 				t.Errorf("got %+v", r)
 			}
 			if strings.Contains(r.String(), "p:w") {

@@ -36,6 +36,8 @@ import (
 type Options struct {
 	// Implicit is TLS from the first byte (smtps); otherwise STARTTLS.
 	Implicit bool
+	// Plain offers no TLS at all, as a local MTA or a mail catcher may.
+	Plain bool
 	// Username and Password, when set, are required through AUTH PLAIN.
 	Username, Password string
 	// Reply answers the n-th message (from 1) once its data is read: nil
@@ -80,6 +82,9 @@ func New(tb testing.TB, opts ...Options) *Server {
 	s.srv = smtp.NewServer(backend{s})
 	s.srv.Domain = "smtptest.localhost"
 	s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+	if o.Plain {
+		s.srv.TLSConfig, s.srv.AllowInsecureAuth = nil, true
+	}
 	s.srv.ReadTimeout, s.srv.WriteTimeout = 10*time.Second, 10*time.Second
 	s.srv.ErrorLog = log.New(io.Discard, "", 0)
 	s.srv.EnableSMTPUTF8 = true
