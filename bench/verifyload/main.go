@@ -202,8 +202,11 @@ func main() {
 	if *perf {
 		file := filepath.Join(dir, "queries.txt")
 		check(writeQueryFile(file, *n))
+		sq0, scpu0 := serverCount(addr), procCPU(serverPID)
 		dq := dnsperf(addr, port, file, *perfSeconds)
+		sq, scpu := serverCount(addr)-sq0-1, procCPU(serverPID)-scpu0
 		fmt.Printf("dnsperf -s 127.0.0.1 -p %s -d queries.txt -l %d (same query mix, %d queries): %.0f queries/s\n", port, *perfSeconds, 10**n, dq)
+		fmt.Printf("  DNS server meanwhile: %.1fs CPU (%.0fµs per query)\n", scpu.Seconds(), float64(scpu.Microseconds())/float64(sq))
 		fmt.Printf("  verifier / dnsperf = %.2f\n", qps/dq)
 	}
 }
