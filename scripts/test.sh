@@ -14,8 +14,9 @@ if [ -n "$unformatted" ]; then echo "gofmt would change: $unformatted"; exit 1; 
 echo "== go test -race"
 go test -race -count=1 ./...
 
-echo "== aws CLI and boto3 against a running server"
+echo "== aws CLI and boto3 against a running server; the aws CLI, knsupdate and Knot for the verifier"
 go build -o sesame ./cmd/sesame
 SESAME=$PWD/sesame bash test/cli/aws-cli.sh
 SESAME=$PWD/sesame bash test/cli/boto3.sh
 SESAME=$PWD/sesame bash test/cli/email.sh
+SESAME=$PWD/sesame bash test/cli/knot.sh

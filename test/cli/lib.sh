@@ -27,9 +27,10 @@ expect_error() {
 	fi
 }
 
+# start_sesame [SERVE-FLAGS...]
 start_sesame() {
 	DATA=$(mktemp -d)
-	"$SESAME" serve --listen 127.0.0.1:0 --data "$DATA" >"$DATA/stdout" 2>"$DATA/stderr" &
+	"$SESAME" serve --listen 127.0.0.1:0 --data "$DATA" "$@" >"$DATA/stdout" 2>"$DATA/stderr" &
 	SESAME_PID=$!
 	trap 'kill $SESAME_PID 2>/dev/null; wait $SESAME_PID 2>/dev/null; rm -rf "$DATA"' EXIT
 	for _ in $(seq 100); do
