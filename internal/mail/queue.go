@@ -118,7 +118,11 @@ func (q *Queue) deliver(ctx context.Context, m *store.Message) {
 		// Its link expired while the server was down: sending it would
 		// only hand the recipient a dead link.
 		m.Status, m.NextAttempt, m.Done = store.Failed, time.Time{}, q.now()
-		m.LastError = "not sent: its link expired before it could be delivered"
+		if m.Attempts > 0 { // keep what the relay said last
+			m.LastError = fmt.Sprintf("gave up after %d attempts, as the link expires: %s", m.Attempts, m.LastError)
+		} else {
+			m.LastError = "not sent: its link expired before it could be delivered"
+		}
 		attempts.WithLabelValues("expired").Inc()
 		log.Warn("verification email not sent: its link expired first")
 		q.record(ctx, log, m)

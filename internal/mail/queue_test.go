@@ -137,6 +137,25 @@ func TestQueueDropsExpired(t *testing.T) {
 	}
 }
 
+// TestQueueExpiredAfterAttempts: a message tried before, whose retry comes
+// after its link expired, is failed with what the relay said last.
+func TestQueueExpiredAfterAttempts(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	srv := smtptest.New(t)
+	queueMessage(t, st, "m1")
+	m, _ := st.GetMessage(context.Background(), "m1")
+	m.Attempts, m.LastError = 3, "relay: 451 4.3.0 try again later"
+	if err := st.UpdateMessage(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	later := func() time.Time { return time.Now().Add(2 * time.Hour) }
+	runQueue(t, &Queue{Store: st, Relay: relayTo(t, srv), Now: later, GiveUp: time.Hour})
+	m = waitStatus(t, st, "m1", store.Failed)
+	if !strings.Contains(m.LastError, "gave up after 3 attempts") || !strings.Contains(m.LastError, "451") || srv.Attempts() != 0 {
+		t.Errorf("expired after 3 attempts: %q; %d offers to the relay", m.LastError, srv.Attempts())
+	}
+}
+
 // TestQueueSurvivesRestart: a message queued while the relay is down is
 // delivered by the next process.
 func TestQueueSurvivesRestart(t *testing.T) {
