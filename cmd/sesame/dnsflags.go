@@ -11,6 +11,7 @@ import (
 
 	"github.com/sesame/sesame/internal/config"
 	"github.com/sesame/sesame/internal/dnsclient"
+	"github.com/sesame/sesame/internal/identity"
 )
 
 // dnsFlags are the flags of the commands that ask name servers themselves:
@@ -45,18 +46,55 @@ func addRecordFlags(fl *pflag.FlagSet, d *config.DNS) {
 
 // validate checks the flags; its errors are usage errors.
 func (d *dnsFlags) validate() error {
-	if d.resolver != "" {
-		if _, err := netip.ParseAddrPort(d.resolver); err != nil {
-			if _, err := netip.ParseAddr(d.resolver); err != nil {
-				return fmt.Errorf("--resolver %q: want an IP address and port, such as 127.0.0.1:53", d.resolver)
-			}
-		}
-	}
-	if p, err := strconv.ParseUint(d.authPort, 10, 16); err != nil || p == 0 {
-		return fmt.Errorf("--dns-port %q: want a port number", d.authPort)
-	}
 	if d.timeout <= 0 || d.rateLimit <= 0 {
 		return errors.New("--timeout and --dns-rate-limit must be positive")
 	}
-	return d.dns.Validate()
+	return validateDNS(d.resolver, d.authPort, d.dns)
 }
+
+// validateDNS checks the flags that serve, doctor and plan share: the
+// resolver, the port of authoritative servers and the record settings.
+func validateDNS(resolver, authPort string, d config.DNS) error {
+	if resolver != "" {
+		if _, err := netip.ParseAddrPort(resolver); err != nil {
+			if _, err := netip.ParseAddr(resolver); err != nil {
+				return fmt.Errorf("--resolver %q: want an IP address and port, such as 127.0.0.1:53", resolver)
+			}
+		}
+	}
+	if p, err := strconv.ParseUint(authPort, 10, 16); err != nil || p == 0 {
+		return fmt.Errorf("--dns-port %q: want a port number", authPort)
+	}
+	return d.Validate()
+}
+
+// addPolicyFlags adds the windows of the checks, whose defaults are SES's.
+// serve and `identities show` share them, so that both compute the same
+// deadlines.
+func addPolicyFlags(fl *pflag.FlagSet, p *identity.Policies) {
+	fl.Var(recordsWindow{p}, "verification-window", "how long a DNS record may take to appear before the check fails")
+	fl.DurationVar(&p.Records.Grace, "revocation-grace", p.Records.Grace, "how long a verified TXT or DKIM record may be missing before verification is revoked")
+	fl.DurationVar(&p.Link.Window, "link-validity", p.Link.Window, "how long an email verification link works")
+}
+
+// recordsWindow is --verification-window: the window of the DNS records,
+// the domain's TXT and DKIM records and the MAIL FROM MX alike.
+type recordsWindow struct{ p *identity.Policies }
+
+func (w recordsWindow) String() string {
+	if w.p == nil {
+		return ""
+	}
+	return w.p.Records.Window.String()
+}
+
+func (w recordsWindow) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	w.p.Records.Window, w.p.MailFrom.Window = d, d
+	return nil
+}
+
+func (recordsWindow) Type() string { return "duration" }

@@ -56,7 +56,6 @@ GET /v2/email/identities/{identity}/sesame/checks.`,
 				return fmt.Errorf("identity %s in account %s, region %s: %w", name, a.ID, region, err)
 			}
 			now := time.Now().UTC()
-			p.MailFrom.Window = p.Records.Window
 			id.Expire(now, p)
 			rep, err := verify.BuildReport(ctx, st, id, p, now, limit)
 			if err != nil {
@@ -75,10 +74,8 @@ GET /v2/email/identities/{identity}/sesame/checks.`,
 	show.Flags().StringVar(&region, "region", "us-east-1", "region")
 	show.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
 	show.Flags().IntVar(&limit, "limit", 20, "checks of the timeline to show")
-	// The windows of serve, so that deadlines agree with the server's.
-	show.Flags().DurationVar(&p.Records.Window, "verification-window", p.Records.Window, "the server's --verification-window, for the deadlines")
-	show.Flags().DurationVar(&p.Records.Grace, "revocation-grace", p.Records.Grace, "the server's --revocation-grace, for the deadlines")
-	show.Flags().DurationVar(&p.Link.Window, "link-validity", p.Link.Window, "the server's --link-validity, for the deadlines")
+	// Those of serve: give the server's, so that the deadlines agree.
+	addPolicyFlags(show.Flags(), &p)
 	cmd.AddCommand(show)
 	return cmd
 }

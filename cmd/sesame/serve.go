@@ -56,9 +56,7 @@ flag's name in upper case with dashes as underscores (--listen: SESAME_LISTEN).`
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080", "address of the HTTP listener")
 	fl.StringVar(&f.keyFile, "key-file", "", "file of the key that seals secret access keys (default <data>/secret.key)")
 	addRecordFlags(fl, &f.dns)
-	fl.DurationVar(&f.policies.Records.Window, "verification-window", f.policies.Records.Window, "how long a DNS record may take to appear before the check fails")
-	fl.DurationVar(&f.policies.Records.Grace, "revocation-grace", f.policies.Records.Grace, "how long a verified TXT or DKIM record may be missing before verification is revoked")
-	fl.DurationVar(&f.policies.Link.Window, "link-validity", f.policies.Link.Window, "how long an email verification link works")
+	addPolicyFlags(fl, &f.policies)
 	fl.StringVar(&f.verify.Resolver, "resolver", "", "recursive resolver (host:port) used to find each domain's authoritative name servers (default: the first nameserver of /etc/resolv.conf)")
 	fl.StringVar(&f.verify.AuthPort, "dns-port", "53", "port of authoritative name servers (change only for tests)")
 	fl.Float64Var(&f.verify.RateLimit, "dns-rate-limit", 50, "most DNS queries per second to any one name server")
@@ -80,7 +78,6 @@ func runServe(ctx context.Context, g *globals, f *serveFlags, out io.Writer) err
 	if err := f.validate(); err != nil {
 		return usageError{err}
 	}
-	f.policies.MailFrom.Window = f.policies.Records.Window
 	server.TuneGC()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -154,9 +151,7 @@ func (f *serveFlags) validate() error {
 			return fmt.Errorf("%s %v: want a positive duration, such as 72h", d.flag, d.v)
 		}
 	}
-	// The resolver, port and record settings are those of doctor and plan.
-	dns := dnsFlags{resolver: f.verify.Resolver, authPort: f.verify.AuthPort, timeout: time.Second, rateLimit: f.verify.RateLimit, dns: f.dns}
-	return dns.validate()
+	return validateDNS(f.verify.Resolver, f.verify.AuthPort, f.dns)
 }
 
 func printWelcome(out io.Writer, url, consoleURL string, c *account.Credentials) {

@@ -115,11 +115,12 @@ func (q *Queue) backoff(n int) time.Duration {
 func (q *Queue) deliver(ctx context.Context, m *store.Message) {
 	log := q.log().With("message_id", m.ID, "to", m.To, "account", m.Key.Account, "region", m.Key.Region)
 	if q.GiveUp > 0 && !q.now().Before(m.Created.Add(q.GiveUp)) {
-		// Its link expired while the server was down: sending it would
-		// only hand the recipient a dead link.
+		// Its link expired before this attempt (the server was down, or
+		// the retry came late): sending it would only hand the recipient
+		// a dead link.
 		m.Status, m.NextAttempt, m.Done = store.Failed, time.Time{}, q.now()
 		if m.Attempts > 0 { // keep what the relay said last
-			m.LastError = fmt.Sprintf("gave up after %d attempts, as the link expires: %s", m.Attempts, m.LastError)
+			m.LastError = gaveUp(m.Attempts, m.LastError)
 		} else {
 			m.LastError = "not sent: its link expired before it could be delivered"
 		}
@@ -147,7 +148,7 @@ func (q *Queue) deliver(ctx context.Context, m *store.Message) {
 		log.Warn("verification email refused by the relay", "err", err)
 	case q.GiveUp > 0 && !now.Add(q.backoff(m.Attempts)).Before(m.Created.Add(q.GiveUp)):
 		m.Status, m.NextAttempt, m.Done = store.Failed, time.Time{}, now
-		m.LastError = fmt.Sprintf("gave up after %d attempts, as the link expires: %v", m.Attempts, err)
+		m.LastError = gaveUp(m.Attempts, err.Error())
 		attempts.WithLabelValues("expired").Inc()
 		log.Warn("verification email not delivered before its link expired", "err", err)
 	default:
@@ -156,6 +157,12 @@ func (q *Queue) deliver(ctx context.Context, m *store.Message) {
 		log.Info("verification email delayed; will retry", "err", err, "attempts", m.Attempts, "next", m.NextAttempt)
 	}
 	q.record(ctx, log, m)
+}
+
+// gaveUp is the error of a message failed after attempts that all failed
+// for a while, the last with last.
+func gaveUp(attempts int, last string) string {
+	return fmt.Sprintf("gave up after %d attempts, as the link expires: %s", attempts, last)
 }
 
 // record stores the outcome of an attempt, and tells Failed of a message

@@ -366,10 +366,7 @@ func TestKnotStaleServer(t *testing.T) {
 	// sees serial 2 throughout.
 	var rep *verify.Report
 	eventually(t, 10*time.Second, "a check that sees ns1's serial 2 and ns2 behind", func() (bool, string) {
-		out, err := v2.GetEmailIdentity(context.Background(), &sesv2.GetEmailIdentityInput{EmailIdentity: aws.String("example.test")})
-		if err != nil {
-			return false, err.Error()
-		}
+		out := getV2(t, v2, "example.test")
 		rep = report(t, srv, a, "us-east-1", "example.test")
 		soa, c := out.VerificationInfo.SOARecord, rep.Checks["verification"]
 		return soa != nil && soa.SerialNumber == 2 && aws.ToString(soa.PrimaryNameServer) == "ns1.example.test" &&
