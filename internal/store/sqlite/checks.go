@@ -260,7 +260,10 @@ func (s *Store) SaveChecks(ctx context.Context, updates []store.CheckUpdate) err
 		if err := rows.Close(); err != nil {
 			return err
 		}
-		update, err := tx.PrepareContext(ctx, `UPDATE identities SET kind = ?, status = ?, next_check = ?, data = ? WHERE rowid = ?`)
+		// kind is left out unless it changes (it does not: it follows
+		// from the name): SQLite rewrites the entries of every index on a
+		// column the statement sets, whatever the value.
+		update, err := tx.PrepareContext(ctx, `UPDATE identities SET status = ?, next_check = ?, data = ? WHERE rowid = ?`)
 		if err != nil {
 			return err
 		}
@@ -295,12 +298,12 @@ func (s *Store) SaveChecks(ctx context.Context, updates []store.CheckUpdate) err
 				due = next.Next.UnixNano()
 			}
 			k := u.Key
-			if r.id != nil {
-				_, err = update.ExecContext(ctx, int(next.Kind), string(next.Status()), due, data, r.rowid)
-			} else { // Apply made one up
+			if r.id != nil && r.id.Kind == next.Kind {
+				_, err = update.ExecContext(ctx, string(next.Status()), due, data, r.rowid)
+			} else { // Apply made one up, or changed its kind
 				var res sql.Result
 				res, err = tx.ExecContext(ctx, upsertIdentity, k.Account, k.Region, k.Name, int(next.Kind), string(next.Status()), due, data)
-				if err == nil {
+				if err == nil && r.id == nil { // an upsert's update leaves LastInsertId
 					r.rowid, err = res.LastInsertId()
 				}
 			}
