@@ -11,6 +11,7 @@ import (
 	json "github.com/go-json-experiment/json/v1"
 
 	"github.com/sesame/sesame/internal/identity"
+	"github.com/sesame/sesame/internal/names"
 	"github.com/sesame/sesame/internal/store"
 )
 
@@ -284,6 +285,10 @@ func (s *Store) SaveChecks(ctx context.Context, updates []store.CheckUpdate) err
 		var e encoder
 		for _, u := range updates {
 			r := cur[u.Key]
+			var kind names.Kind // before Apply, which may change r.id
+			if r.id != nil {
+				kind = r.id.Kind
+			}
 			next := u.Apply(r.id)
 			if next == nil {
 				continue
@@ -298,7 +303,7 @@ func (s *Store) SaveChecks(ctx context.Context, updates []store.CheckUpdate) err
 				due = next.Next.UnixNano()
 			}
 			k := u.Key
-			if r.id != nil && r.id.Kind == next.Kind {
+			if r.id != nil && kind == next.Kind {
 				_, err = update.ExecContext(ctx, string(next.Status()), due, data, r.rowid)
 			} else { // Apply made one up, or changed its kind
 				var res sql.Result

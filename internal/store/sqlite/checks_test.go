@@ -286,6 +286,41 @@ func TestSaveChecksAfterClaim(t *testing.T) {
 	}
 }
 
+// TestSaveChecksKind: SaveChecks' UPDATE leaves the kind column alone, so
+// an Apply that changes Kind goes through the upsert, and a second update
+// of that identity in the batch still finds its row.
+func TestSaveChecksKind(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	a := testIdentity("a.example")
+	if err := s.Import(ctx, []*identity.Identity{a, testIdentity("b.example")}); err != nil {
+		t.Fatal(err)
+	}
+	rec := []store.CheckRecord{{At: t0, Check: "verification", Outcome: "NoData"}}
+	toEmail := func(cur *identity.Identity) *identity.Identity { cur.Kind = names.KindEmail; return cur }
+	keep := func(cur *identity.Identity) *identity.Identity { cur.Token = "second"; return cur }
+	if err := s.SaveChecks(ctx, []store.CheckUpdate{{Key: a.Key, Apply: toEmail, Checks: rec}, {Key: a.Key, Apply: keep, Checks: rec}}); err != nil {
+		t.Fatal(err)
+	}
+	for kind, want := range map[names.Kind]string{names.KindEmail: "a.example", names.KindDomain: "b.example"} {
+		l, err := s.ListIdentities(ctx, store.ListQuery{Account: a.Account, Region: a.Region, Kind: kind, Limit: 10})
+		if err != nil || len(l) != 1 || l[0].Name != want {
+			t.Errorf("ListIdentities(kind %d) = %v, %v; want %s alone", kind, l, err, want)
+		}
+	}
+	got, err := s.GetIdentity(ctx, a.Key)
+	if err != nil || got.Kind != names.KindEmail || got.Token != "second" {
+		t.Fatalf("GetIdentity = %+v, %v; want kind email and the second update", got, err)
+	}
+	if recs, err := s.ListChecks(ctx, a.Key, 10); err != nil || len(recs) != 2 {
+		t.Errorf("ListChecks = %d records, %v; want 2", len(recs), err)
+	}
+}
+
 // BenchmarkClaimSave is the store's part of checking one identity: claimed
 // in a batch of 256, then its results and six records of evidence saved in
 // a batch, among 20,000 identities.
