@@ -4,7 +4,6 @@ import (
 	"net"
 	"net/netip"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -30,7 +29,7 @@ type udpConn struct {
 	uses int
 	idle time.Time // when it was put back
 	buf  []byte    // the query, then the reply
-	raw  syscall.RawConn
+	rt   rawExchange
 }
 
 type connPool struct {

@@ -9,6 +9,9 @@ import (
 	"github.com/miekg/dns"
 )
 
+// rawExchange is kept on the socket by the unix round trip only.
+type rawExchange struct{}
+
 // roundTrip sends wire and reads into buf the reply with ID id, skipping
 // others, until deadline.
 func (c *udpConn) roundTrip(wire, buf []byte, id uint16, deadline time.Time) (int, error) {

@@ -41,8 +41,9 @@ func (c *Client) wait(lk lookup, l *rate.Limiter) error {
 	if c.now != nil {
 		now, sleep = c.now, c.sleep
 	}
-	r := l.ReserveN(now(), 1)
-	d := r.DelayFrom(now())
+	t := now()
+	r := l.ReserveN(t, 1)
+	d := r.DelayFrom(t)
 	if d == 0 {
 		return nil
 	}

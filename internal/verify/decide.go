@@ -165,12 +165,23 @@ func mailbox(rname string) string {
 	return rname
 }
 
+// servers lists the servers of obs as "name (address), ...".
 func servers(obs []*observation) string {
-	var names []string
-	for _, o := range obs {
-		names = append(names, fmt.Sprintf("%s (%s)", trim(o.resp.Server.Name), o.resp.Server.Addr))
+	b := make([]byte, 0, 48*len(obs))
+	for i, o := range obs {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, trim(o.resp.Server.Name)...)
+		b = append(b, " ("...)
+		if a := o.resp.Server.Addr; a.IsValid() {
+			b = a.AppendTo(b)
+		} else {
+			b = append(b, a.String()...) // "invalid IP", which AppendTo leaves out
+		}
+		b = append(b, ')')
 	}
-	return strings.Join(names, ", ")
+	return string(b)
 }
 
 func failures(obs []*observation) string {
