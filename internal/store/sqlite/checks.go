@@ -283,6 +283,7 @@ func (s *Store) SaveChecks(ctx context.Context, updates []store.CheckUpdate) err
 		}
 		defer trim.Close()
 		var e encoder
+		var rowBuf []byte
 		for _, u := range updates {
 			r := cur[u.Key]
 			var kind names.Kind // before Apply, which may change r.id
@@ -320,10 +321,11 @@ func (s *Store) SaveChecks(ctx context.Context, updates []store.CheckUpdate) err
 			if len(u.Checks) == 0 {
 				continue
 			}
-			recs, err := e.encode(newCheckRow(u.Checks))
+			recs, err := newCheckRow(u.Checks).appendJSON(rowBuf[:0])
 			if err != nil {
 				return err
 			}
+			rowBuf = recs // SQLite copies it
 			total := totals[k] + int64(len(u.Checks))
 			totals[k] = total
 			if _, err := insert.ExecContext(ctx, k.Account, k.Region, k.Name, u.Checks[0].At.UnixNano(), total, recs); err != nil {
