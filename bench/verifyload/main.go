@@ -13,8 +13,8 @@
 // With -dnsperf, the same query mix (the queries one check of an identity
 // makes, for every identity) is written to a file and replayed with
 // dnsperf (Debian package dnsperf) against the same server, -perfruns
-// times, and the verifier's rate is printed with its ratio to the median
-// of dnsperf's.
+// times (once before the verifier, the others after), and the verifier's
+// rate is printed with its ratio to the median of dnsperf's.
 package main
 
 import (
@@ -65,7 +65,7 @@ func main() {
 	rateLimit := flag.Float64("ratelimit", 0, "queries/s to one server (dnsclient.Client.RateLimit); 0: no limit")
 	perf := flag.Bool("dnsperf", false, "also replay the same query mix with dnsperf and compare")
 	perfSeconds := flag.Int("l", 10, "dnsperf run length, seconds")
-	perfRuns := flag.Int("perfruns", 3, "dnsperf runs; the rate compared is their median")
+	perfRuns := flag.Int("perfruns", 3, "dnsperf runs, one before the verifier and the others after (at least 2); the rate compared is their median")
 	serve := flag.String("serve", "", "run the DNS server on this address (used by the command itself)")
 	cpuProfile := flag.String("cpuprofile", "", "write the verifier's CPU profile to this file")
 	memProfile := flag.String("memprofile", "", "write the verifier's allocation profile to this file")
@@ -108,6 +108,25 @@ func main() {
 			ids = append(ids, benchIdentity(i, now))
 		}
 		check(st.Import(ctx, ids))
+	}
+
+	// dnsperf runs once before the verifier and the other times after it,
+	// so that the median brackets the verifier's run: the machine's speed
+	// drifts over minutes, and the DNS server's cost per query with it.
+	file := filepath.Join(dir, "queries.txt")
+	var perfLines []string
+	var rates []float64
+	runPerf := func(when string) {
+		sq0, scpu0 := serverCount(addr), procCPU(serverPID)
+		dq := dnsperf(addr, port, file, *perfSeconds)
+		sq, scpu := serverCount(addr)-sq0-1, procCPU(serverPID)-scpu0
+		perfLines = append(perfLines, fmt.Sprintf("  %s: %.0f queries/s, DNS server meanwhile %.1fs CPU (%.0fµs per query)",
+			when, dq, scpu.Seconds(), float64(scpu.Microseconds())/float64(sq)))
+		rates = append(rates, dq)
+	}
+	if *perf {
+		check(writeQueryFile(file, *n))
+		runPerf("before the verifier")
 	}
 
 	if *rateLimit == 0 {
@@ -203,19 +222,15 @@ func main() {
 	}
 
 	if *perf {
-		file := filepath.Join(dir, "queries.txt")
-		check(writeQueryFile(file, *n))
-		// One run of dnsperf moves by a quarter from one to the next on a
-		// shared machine (50,000-90,000 queries/s), far more than the
-		// verifier's 100,000 identities; the median of a few is compared.
-		fmt.Printf("dnsperf -s 127.0.0.1 -p %s -d queries.txt -l %d (same query mix, %d queries), %d runs:\n", port, *perfSeconds, 10**n, *perfRuns)
-		var rates []float64
-		for range max(*perfRuns, 1) {
-			sq0, scpu0 := serverCount(addr), procCPU(serverPID)
-			dq := dnsperf(addr, port, file, *perfSeconds)
-			sq, scpu := serverCount(addr)-sq0-1, procCPU(serverPID)-scpu0
-			fmt.Printf("  %.0f queries/s, DNS server meanwhile %.1fs CPU (%.0fµs per query)\n", dq, scpu.Seconds(), float64(scpu.Microseconds())/float64(sq))
-			rates = append(rates, dq)
+		for range max(*perfRuns, 2) - 1 {
+			runPerf("after")
+		}
+		// One run of dnsperf moves by a tenth within minutes and by a
+		// quarter between sittings on a shared machine (60,000-90,000
+		// queries/s); the median of a few is compared.
+		fmt.Printf("dnsperf -s 127.0.0.1 -p %s -d queries.txt -l %d (same query mix, %d queries), %d runs:\n", port, *perfSeconds, 10**n, len(rates))
+		for _, l := range perfLines {
+			fmt.Println(l)
 		}
 		slices.Sort(rates)
 		med := rates[len(rates)/2]
