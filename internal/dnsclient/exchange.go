@@ -18,30 +18,39 @@ import (
 // validate. It retries timeouts, network errors and bad replies up to
 // Retries times within the lookup's budget. Queries to authoritative
 // servers (lim != nil) go without recursion and wait for lim; the resolver
-// gets RD set. What happens is appended to ev as dig would show it.
+// gets RD set. What happens is appended to ev as dig would show it,
+// unless ev is nil.
 func (c *Client) exchange(l lookup, addr netip.AddrPort, name string, qtype uint16, lim *rate.Limiter, ev *[]string) (*dns.Msg, time.Duration, error) {
-	cmd := digCommand(addr, lim == nil, name, qtype)
-	if l.cd {
-		cmd += " +cd"
+	if ev != nil {
+		cmd := digCommand(addr, lim == nil, name, qtype)
+		if l.cd {
+			cmd += " +cd"
+		}
+		*ev = append(*ev, cmd)
 	}
-	*ev = append(*ev, cmd)
 	var err error
 	for try := 0; try <= c.retries() && l.err() == nil; try++ {
 		var r *dns.Msg
 		var rtt time.Duration
 		r, rtt, err = c.attempt(l, addr, name, qtype, lim, ev)
 		if err == nil {
-			*ev = appendReply(*ev, r)
+			if ev != nil {
+				*ev = appendReply(*ev, r)
+			}
 			return r, rtt, nil
 		}
-		*ev = append(*ev, fmt.Sprintf(";; communications error to %s: %s", digAddr(addr), errText(err)))
+		if ev != nil {
+			*ev = append(*ev, fmt.Sprintf(";; communications error to %s: %s", digAddr(addr), errText(err)))
+		}
 		if errors.Is(err, errBudget) {
 			break
 		}
 	}
 	if err == nil { // the budget was spent before the first try
 		err = l.err()
-		*ev = append(*ev, ";; not sent: "+errText(err))
+		if ev != nil {
+			*ev = append(*ev, ";; not sent: "+errText(err))
+		}
 	}
 	return nil, 0, err
 }
@@ -53,7 +62,9 @@ func (c *Client) attempt(l lookup, addr netip.AddrPort, name string, qtype uint1
 	if err != nil || !r.Truncated {
 		return r, rtt, err
 	}
-	*ev = append(*ev, ";; Truncated, retrying in TCP mode.")
+	if ev != nil {
+		*ev = append(*ev, ";; Truncated, retrying in TCP mode.")
+	}
 	return c.send(l, "tcp", addr, name, qtype, lim)
 }
 

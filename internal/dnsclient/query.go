@@ -103,8 +103,7 @@ func (c *Client) ask(l lookup, srv Server, name string, resp *Response) string {
 // and the next target, if any.
 func (c *Client) askZone(l lookup, name string, resp *Response) (Server, string) {
 	z := &Zone{}
-	err := c.findZone(l, name, z)
-	resp.Evidence = append(resp.Evidence, z.Evidence...)
+	err := c.findZone(l, name, z, &resp.Evidence)
 	if err != nil {
 		resp.Err = err
 		switch {

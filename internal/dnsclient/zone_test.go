@@ -44,6 +44,17 @@ func TestFindZone(t *testing.T) {
 			if diff := cmp.Diff(tc.want, got, cmpopts.IgnoreFields(Zone{}, "Evidence"), cmpopts.EquateComparable(netip.Addr{})); diff != "" {
 				t.Errorf("zone (-want +got):\n%s", diff)
 			}
+			if len(got.Evidence) == 0 {
+				t.Error("FindZone kept no evidence")
+			}
+			// The same zone without the evidence.
+			bare, err := w.c.FindZoneNoEvidence(context.Background(), tc.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, bare, cmpopts.EquateComparable(netip.Addr{})); diff != "" {
+				t.Errorf("FindZoneNoEvidence (-want +got):\n%s", diff)
+			}
 		})
 	}
 
@@ -90,6 +101,9 @@ func TestFindZoneErrors(t *testing.T) {
 			}
 			if errors.Is(err, ErrDNSSEC) != tc.dnssec {
 				t.Errorf("FindZone(%q) = %v; DNSSEC failure: %v, want %v", tc.name, err, !tc.dnssec, tc.dnssec)
+			}
+			if _, bareErr := w.c.FindZoneNoEvidence(context.Background(), tc.name); bareErr == nil || bareErr.Error() != err.Error() {
+				t.Errorf("FindZoneNoEvidence(%q) = %v, FindZone's error %v", tc.name, bareErr, err)
 			}
 		})
 	}
