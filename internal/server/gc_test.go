@@ -12,8 +12,10 @@ func TestGCPercentFor(t *testing.T) {
 		live uint64
 		want int
 	}{
-		{0, GCPercent},
-		{1 << 20, 6400},                     // 1 MiB live: may grow by 64 MiB
+		{0, GCMaxPercent},
+		{1 << 20, GCMaxPercent}, // 1 MiB live: 10 MiB of growth, not 64
+		{GCHeadroom * 100 / GCMaxPercent, GCMaxPercent},
+		{8 << 20, 800},                      // 64 MiB of growth
 		{10 << 20, 640},                     // as while the verifier runs
 		{16 << 20, GCPercent},               // 400% is 64 MiB
 		{GCHeadroom*100/GCPercent - 1, 400}, // rounds down to 400
