@@ -110,18 +110,13 @@ func (e *encoder) encode(v any) ([]byte, error) {
 	return bytes.TrimSuffix(e.buf.Bytes(), []byte("\n")), nil
 }
 
-// ClaimDue implements store.Checks.
+// ClaimDue implements store.Checks. The lease is next_check alone: the
+// row's data keeps the Next of its last write, which readers replace with
+// next_check (decode), so a claim neither encodes nor rewrites the JSON of
+// the identities it leases, and is one statement for the batch.
 func (s *Store) ClaimDue(ctx context.Context, now, until time.Time, limit int) ([]*identity.Identity, error) {
-	next, err := json.Marshal(until) // as encoding/json writes Identity.Next
-	if err != nil {
-		return nil, err
-	}
-	var untilRead time.Time // as decoding the JSON reads it
-	if err := json.Unmarshal(next, &untilRead); err != nil {
-		return nil, err
-	}
 	var out []*identity.Identity
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT rowid, data FROM identities WHERE next_check IS NOT NULL AND next_check <= ?
 			ORDER BY next_check LIMIT ?`, now.UnixNano(), limit)
 		if err != nil {
@@ -133,7 +128,7 @@ func (s *Store) ClaimDue(ctx context.Context, now, until time.Time, limit int) (
 			id    *identity.Identity
 		}
 		var leases []lease
-		var e encoder
+		rowids := make([]int64, 0, limit)
 		for rows.Next() {
 			var l lease
 			var data sql.RawBytes
@@ -146,40 +141,28 @@ func (s *Store) ClaimDue(ctx context.Context, now, until time.Time, limit int) (
 				rows.Close()
 				return err
 			}
-			l.data, l.id = withNext(data, id.Next, next), id
-			id.Next = until
-			if l.data == nil {
-				enc, err := e.encode(id)
-				if err != nil {
-					rows.Close()
-					return err
-				}
-				l.data = bytes.Clone(enc)
-			}
+			l.data, l.id = bytes.Clone(data), id
 			leases = append(leases, l)
-			out = append(out, id.Clone())
-			id.Next = untilRead // id is kept for SaveChecks, as if read from l.data
+			rowids = append(rowids, l.rowid)
 		}
 		if err := rows.Close(); err != nil || len(leases) == 0 {
 			return err
 		}
-		up, err := tx.PrepareContext(ctx, `UPDATE identities SET next_check = ?, data = ? WHERE rowid = ?`)
+		list, err := json.Marshal(rowids)
 		if err != nil {
 			return err
 		}
-		defer up.Close()
-		// ctx is looked at between the updates, each a few microseconds,
-		// rather than watched during each, which costs the driver a
-		// goroutine per statement.
-		each := context.WithoutCancel(ctx)
+		if _, err := tx.ExecContext(ctx, `UPDATE identities SET next_check = ? WHERE rowid IN (SELECT value FROM json_each(?))`,
+			until.UnixNano(), string(list)); err != nil {
+			return err
+		}
+		leased := sql.NullInt64{Int64: until.UnixNano(), Valid: true}
 		for _, l := range leases {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if _, err := up.ExecContext(each, until.UnixNano(), l.data, l.rowid); err != nil {
-				return err
-			}
+			setNext(l.id, leased) // as decoding the row now reads it
 			keepDecoded(l.rowid, l.data, l.id)
+			c := l.id.Clone()
+			c.Next = until
+			out = append(out, c)
 		}
 		return nil
 	})
@@ -187,27 +170,6 @@ func (s *Store) ClaimDue(ctx context.Context, now, until time.Time, limit int) (
 		return nil, err
 	}
 	return out, nil
-}
-
-// withNext returns data, an identity as encoding/json writes it, with next
-// as its Next instead of old, or nil if data does not end with Next's
-// member as encoding/json writes it, which is what a new encoding would
-// change. Rewriting the end saves encoding the whole identity again.
-func withNext(data []byte, old time.Time, next []byte) []byte {
-	was, err := json.Marshal(old)
-	if err != nil {
-		return nil
-	}
-	const key = `,"Next":`
-	n := len(key) + len(was) + 1
-	if len(data) < n || string(data[len(data)-n:len(data)-n+len(key)]) != key ||
-		!bytes.Equal(data[len(data)-len(was)-1:len(data)-1], was) || data[len(data)-1] != '}' {
-		return nil
-	}
-	out := make([]byte, 0, len(data)-len(was)+len(next))
-	out = append(out, data[:len(data)-len(was)-1]...)
-	out = append(out, next...)
-	return append(out, '}')
 }
 
 // upsertIdentity is putIdentity's statement.
@@ -235,7 +197,7 @@ func (s *Store) SaveChecks(ctx context.Context, updates []store.CheckUpdate) err
 	return s.write(ctx, func(tx *sql.Tx) error {
 		// The identities, and the total of the records of each (its
 		// records are numbered on from there).
-		rows, err := tx.QueryContext(ctx, `SELECT rowid, data,
+		rows, err := tx.QueryContext(ctx, `SELECT rowid, data, next_check,
 			(SELECT max(total) FROM checks c WHERE c.account = i.account AND c.region = i.region AND c.name = i.name)
 			FROM identities i WHERE (account, region, name) IN (`+keysTable+`)`, list)
 		if err != nil {
@@ -246,8 +208,8 @@ func (s *Store) SaveChecks(ctx context.Context, updates []store.CheckUpdate) err
 		for rows.Next() {
 			var r row
 			var data sql.RawBytes
-			var total sql.NullInt64
-			if err := rows.Scan(&r.rowid, &data, &total); err != nil {
+			var next, total sql.NullInt64
+			if err := rows.Scan(&r.rowid, &data, &next, &total); err != nil {
 				rows.Close()
 				return err
 			}
@@ -255,6 +217,7 @@ func (s *Store) SaveChecks(ctx context.Context, updates []store.CheckUpdate) err
 				rows.Close()
 				return err
 			}
+			setNext(r.id, next)
 			cur[r.id.Key] = r
 			totals[r.id.Key] = total.Int64
 		}

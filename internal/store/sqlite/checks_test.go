@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -28,25 +29,94 @@ func testIdentity(name string) *identity.Identity {
 	return id
 }
 
-// TestWithNext: the lease written by rewriting the end of the JSON is what
-// encoding the identity again would write.
-func TestWithNext(t *testing.T) {
-	id := testIdentity("example.com")
-	id.Next = time.Date(2026, 11, 24, 12, 0, 0, 123456789, time.FixedZone("x", 3600))
-	data, _ := json.Marshal(id)
-	until := t0.Add(2 * time.Minute)
-	next, _ := json.Marshal(until)
-	got := withNext(data, id.Next, next)
-	id.Next = until
-	want, _ := json.Marshal(id)
-	if string(got) != string(want) {
-		t.Errorf("withNext =\n%s\nwant\n%s", got, want)
+// TestLeaseIsNextCheck: a claim sets next_check and leaves the row's data
+// as it was, and every read of the identity takes its Next from
+// next_check: the lease until it is saved, then what the check saved.
+func TestLeaseIsNextCheck(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
 	}
-	// Anything else is left to a new encoding.
-	for _, data := range []string{`{}`, `{"Next":"2026-11-24T12:00:00Z"}`, `{"A":{"Next":"2026-11-24T12:00:00Z"}}`, `{"A":1,"Next":"2026-11-24T12:00:01Z"}`} {
-		if got := withNext([]byte(data), t0, next); got != nil {
-			t.Errorf("withNext(%s) = %s, want nil", data, got)
+	defer s.Close()
+	a, b, idle := testIdentity("a.example"), testIdentity("b.example"), testIdentity("idle.example")
+	idle.Next = time.Time{} // nothing to check: next_check is NULL
+	if err := s.Import(ctx, []*identity.Identity{a, b, idle}); err != nil {
+		t.Fatal(err)
+	}
+	data := func(k identity.Key) string {
+		var d string
+		if err := s.db.QueryRowContext(ctx, `SELECT data FROM identities WHERE name = ?`, k.Name).Scan(&d); err != nil {
+			t.Fatal(err)
 		}
+		return d
+	}
+	before := data(a.Key)
+	until := t0.Add(time.Minute)
+	if got, err := s.ClaimDue(ctx, t0, until, 10); err != nil || len(got) != 2 {
+		t.Fatalf("ClaimDue = %v, %v; want a and b", got, err)
+	}
+	if data(a.Key) != before {
+		t.Errorf("the claim rewrote the row's data:\n%s\nwas\n%s", data(a.Key), before)
+	}
+	reads := func(want time.Time) {
+		t.Helper()
+		var got []*identity.Identity
+		one, err := s.GetIdentity(ctx, a.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, one)
+		m, err := s.GetIdentities(ctx, a.Account, a.Region, []string{a.Name, idle.Name})
+		if err != nil || len(m) != 2 {
+			t.Fatalf("GetIdentities = %v, %v", m, err)
+		}
+		got = append(got, m[a.Name])
+		if !m[idle.Name].Next.IsZero() {
+			t.Errorf("GetIdentities: idle identity's Next = %v, want zero", m[idle.Name].Next)
+		}
+		l, err := s.ListIdentities(ctx, store.ListQuery{Account: a.Account, Region: a.Region, Limit: 1})
+		if err != nil || len(l) != 1 {
+			t.Fatalf("ListIdentities = %v, %v", l, err)
+		}
+		got = append(got, l[0])
+		due, err := s.DueIdentities(ctx, want, 10)
+		i := slices.IndexFunc(due, func(id *identity.Identity) bool { return id.Name == a.Name })
+		if err != nil || i < 0 {
+			t.Fatalf("DueIdentities(%v) = %v, %v; want a among them", want, due, err)
+		}
+		got = append(got, due[i])
+		if _, err := s.UpdateIdentity(ctx, a.Key, func(cur *identity.Identity) (*identity.Identity, error) {
+			got = append(got, cur.Clone())
+			return nil, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for i, id := range got {
+			if !id.Next.Equal(want) {
+				t.Errorf("read %d: Next = %v, want %v", i, id.Next, want)
+			}
+		}
+	}
+	reads(until)
+
+	// The check saves: its Next, in data and next_check alike.
+	next := t0.Add(time.Hour)
+	var seen time.Time
+	if err := s.SaveChecks(ctx, []store.CheckUpdate{{Key: a.Key, Apply: func(cur *identity.Identity) *identity.Identity {
+		seen = cur.Next
+		cur.Next = next
+		return cur
+	}}}); err != nil {
+		t.Fatal(err)
+	}
+	if !seen.Equal(until) {
+		t.Errorf("SaveChecks gave Apply Next = %v, want the lease %v", seen, until)
+	}
+	reads(next)
+	var stored identity.Identity
+	if err := json.Unmarshal([]byte(data(a.Key)), &stored); err != nil || !stored.Next.Equal(next) {
+		t.Errorf("data after the save has Next %v (%v), want %v", stored.Next, err, next)
 	}
 }
 

@@ -24,15 +24,16 @@ type queryer interface {
 
 func getIdentity(ctx context.Context, q queryer, k identity.Key) (*identity.Identity, error) {
 	var data []byte
-	err := q.QueryRowContext(ctx, `SELECT data FROM identities WHERE account = ? AND region = ? AND name = ?`,
-		k.Account, k.Region, k.Name).Scan(&data)
+	var next sql.NullInt64
+	err := q.QueryRowContext(ctx, `SELECT data, next_check FROM identities WHERE account = ? AND region = ? AND name = ?`,
+		k.Account, k.Region, k.Name).Scan(&data, &next)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
-	return decode(data)
+	return decode(data, next)
 }
 
 // GetIdentities implements store.Identities.
@@ -57,7 +58,7 @@ func (s *Store) GetIdentities(ctx context.Context, account, region string, names
 	for _, n := range names {
 		args = append(args, n)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT data FROM identities WHERE account = ? AND region = ? AND name IN (?`+
+	rows, err := s.db.QueryContext(ctx, `SELECT data, next_check FROM identities WHERE account = ? AND region = ? AND name IN (?`+
 		strings.Repeat(",?", len(names)-1)+`)`, args...)
 	if err != nil {
 		return nil, err
@@ -148,7 +149,7 @@ func (s *Store) DeleteIdentity(ctx context.Context, k identity.Key) (bool, error
 
 // ListIdentities implements store.Identities.
 func (s *Store) ListIdentities(ctx context.Context, q store.ListQuery) ([]*identity.Identity, error) {
-	query := `SELECT data FROM identities WHERE account = ? AND region = ? AND name > ?`
+	query := `SELECT data, next_check FROM identities WHERE account = ? AND region = ? AND name > ?`
 	args := []any{q.Account, q.Region, q.After}
 	if q.Kind != 0 {
 		query += ` AND kind = ?`
@@ -190,7 +191,7 @@ func (s *Store) CountIdentities(ctx context.Context) ([]store.Count, error) {
 
 // DueIdentities implements store.Identities.
 func (s *Store) DueIdentities(ctx context.Context, now time.Time, limit int) ([]*identity.Identity, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT data FROM identities WHERE next_check IS NOT NULL AND next_check <= ?
+	rows, err := s.db.QueryContext(ctx, `SELECT data, next_check FROM identities WHERE next_check IS NOT NULL AND next_check <= ?
 		ORDER BY next_check LIMIT ?`, now.UnixNano(), limit)
 	if err != nil {
 		return nil, err
@@ -203,10 +204,11 @@ func scan(rows *sql.Rows) ([]*identity.Identity, error) {
 	var out []*identity.Identity
 	for rows.Next() {
 		var data []byte
-		if err := rows.Scan(&data); err != nil {
+		var next sql.NullInt64
+		if err := rows.Scan(&data, &next); err != nil {
 			return nil, err
 		}
-		id, err := decode(data)
+		id, err := decode(data, next)
 		if err != nil {
 			return nil, err
 		}
@@ -215,10 +217,23 @@ func scan(rows *sql.Rows) ([]*identity.Identity, error) {
 	return out, rows.Err()
 }
 
-func decode(data []byte) (*identity.Identity, error) {
+// decode decodes an identity row: data, and next_check, which is the
+// identity's Next. The Next in data is the one of the last write of the
+// whole row: a claim sets next_check alone (see ClaimDue).
+func decode(data []byte, next sql.NullInt64) (*identity.Identity, error) {
 	id := new(identity.Identity)
 	if err := json.Unmarshal(data, id); err != nil {
 		return nil, err
 	}
+	setNext(id, next)
 	return id, nil
+}
+
+// setNext sets id.Next from a next_check value.
+func setNext(id *identity.Identity, next sql.NullInt64) {
+	if !next.Valid {
+		id.Next = time.Time{}
+	} else if id.Next.UnixNano() != next.Int64 || id.Next.IsZero() {
+		id.Next = time.Unix(0, next.Int64).UTC()
+	}
 }
