@@ -18,6 +18,17 @@ import (
 
 var t0 = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 
+// openTest opens a store in a directory of tb's own, closed when tb ends.
+func openTest(tb testing.TB) *Store {
+	tb.Helper()
+	s, err := Open(context.Background(), tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
 func testIdentity(name string) *identity.Identity {
 	id := &identity.Identity{
 		Key:  identity.Key{Account: "111111111111", Region: "us-east-1", Name: name},
@@ -34,11 +45,7 @@ func testIdentity(name string) *identity.Identity {
 // next_check: the lease until it is saved, then what the check saved.
 func TestLeaseIsNextCheck(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTest(t)
 	a, b, idle := testIdentity("a.example"), testIdentity("b.example"), testIdentity("idle.example")
 	idle.Next = time.Time{} // nothing to check: next_check is NULL
 	if err := s.Import(ctx, []*identity.Identity{a, b, idle}); err != nil {
@@ -125,11 +132,7 @@ func TestLeaseIsNextCheck(t *testing.T) {
 // 4 (one record each, a JSON object) are read with the new ones.
 func TestChecksRetention(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTest(t)
 	id := testIdentity("example.com")
 	if err := s.Import(ctx, []*identity.Identity{id}); err != nil {
 		t.Fatal(err)
@@ -142,7 +145,7 @@ func TestChecksRetention(t *testing.T) {
 			Outcome: "match", TTL: time.Hour, Detail: fmt.Sprint(seq)}
 	}
 	// Rows as migration 4 leaves those written before it.
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
 		for i := 1; i <= 3; i++ {
 			data, _ := json.Marshal(rec())
 			if _, err := tx.ExecContext(ctx, `INSERT INTO checks (account, region, name, at, total, data) VALUES (?, ?, ?, 0, ?, ?)`,
@@ -196,11 +199,7 @@ func TestChecksRetention(t *testing.T) {
 // for its lease.
 func TestClaimDueKeepsIdentity(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTest(t)
 	id := testIdentity("example.com")
 	id.Tags = []identity.Tag{{Key: "k", Value: "v"}}
 	if err := s.Import(ctx, []*identity.Identity{id}); err != nil {
@@ -315,11 +314,7 @@ func TestMigrateChecks(t *testing.T) {
 // returned.
 func TestSaveChecksAfterClaim(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTest(t)
 	a, b := testIdentity("a.example"), testIdentity("b.example")
 	if err := s.Import(ctx, []*identity.Identity{a, b}); err != nil {
 		t.Fatal(err)
@@ -361,11 +356,7 @@ func TestSaveChecksAfterClaim(t *testing.T) {
 // of that identity in the batch still finds its row.
 func TestSaveChecksKind(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTest(t)
 	a := testIdentity("a.example")
 	if err := s.Import(ctx, []*identity.Identity{a, testIdentity("b.example")}); err != nil {
 		t.Fatal(err)
@@ -396,11 +387,7 @@ func TestSaveChecksKind(t *testing.T) {
 // a batch, among 20,000 identities.
 func BenchmarkClaimSave(b *testing.B) {
 	ctx := context.Background()
-	s, err := Open(ctx, b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	s := openTest(b)
 	const n = 20000
 	ids := make([]*identity.Identity, n)
 	for i := range ids {
