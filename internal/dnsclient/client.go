@@ -87,6 +87,7 @@ type lookup struct {
 	ctx      context.Context
 	deadline time.Time // the end of the budget, or ctx's deadline if sooner
 	cd       bool      // set the CD (checking disabled) bit of queries
+	quiet    bool      // keep no Response.Evidence
 }
 
 func (c *Client) newLookup(ctx context.Context) lookup {

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/miekg/dns"
 )
 
 // UDP sockets are kept per server and reused: opening one per query cost
@@ -30,6 +32,8 @@ type udpConn struct {
 	idle time.Time // when it was put back
 	buf  []byte    // the query, then the reply
 	rt   rawExchange
+	q    dns.Msg // the query in progress
+	opt  dns.OPT // its EDNS0 record
 }
 
 type connPool struct {

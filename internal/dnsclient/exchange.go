@@ -74,19 +74,15 @@ func (c *Client) send(l lookup, network string, addr netip.AddrPort, name string
 			return nil, 0, err
 		}
 	}
+	if network == "udp" {
+		return c.exchangeUDP(l, addr, name, qtype, lim == nil)
+	}
 	q := newQuery(name, qtype, lim == nil)
 	q.CheckingDisabled = l.cd
-	var r *dns.Msg
-	var rtt time.Duration
-	var err error
-	if network == "udp" {
-		r, rtt, err = c.exchangeUDP(l, addr, q)
-	} else {
-		ctx, cancel := context.WithDeadline(l.ctx, earlier(l.deadline, time.Now().Add(c.timeout())))
-		defer cancel()
-		dc := &dns.Client{Net: network, Timeout: c.timeout()}
-		r, rtt, err = dc.ExchangeContext(ctx, q, addr.String())
-	}
+	ctx, cancel := context.WithDeadline(l.ctx, earlier(l.deadline, time.Now().Add(c.timeout())))
+	defer cancel()
+	dc := &dns.Client{Net: network, Timeout: c.timeout()}
+	r, rtt, err := dc.ExchangeContext(ctx, q, addr.String())
 	if err != nil {
 		return nil, 0, err
 	}
@@ -96,22 +92,30 @@ func (c *Client) send(l lookup, network string, addr netip.AddrPort, name string
 	return r, rtt, nil
 }
 
-// exchangeUDP sends q to addr over a pooled socket and reads the reply
-// with q's ID, until the attempt's timeout or the lookup's deadline. Replies with
-// another ID are skipped: late answers to an earlier query on the socket,
-// or guesses.
-func (c *Client) exchangeUDP(l lookup, addr netip.AddrPort, q *dns.Msg) (*dns.Msg, time.Duration, error) {
-	if err := l.err(); err != nil {
+// exchangeUDP sends the query to addr over a pooled socket and reads the
+// reply with its ID, until the attempt's timeout or the lookup's deadline.
+// Replies with another ID are skipped: late answers to an earlier query on
+// the socket, or guesses.
+func (c *Client) exchangeUDP(l lookup, addr netip.AddrPort, name string, qtype uint16, recurse bool) (*dns.Msg, time.Duration, error) {
+	if err := l.ctx.Err(); err != nil {
 		return nil, 0, err
 	}
 	start := time.Now()
+	if !start.Before(l.deadline) {
+		return nil, 0, context.DeadlineExceeded
+	}
 	deadline := earlier(l.deadline, start.Add(c.timeout()))
 	conn, err := c.conns.get(addr)
 	if err != nil {
 		return nil, 0, err
 	}
-	r, err := conn.exchange(q, deadline)
-	if err != nil {
+	r, err := conn.exchange(name, qtype, recurse, l.cd, deadline)
+	var bad *badReply
+	switch {
+	case errors.As(err, &bad): // the socket is fine
+		c.conns.put(addr, conn)
+		return nil, 0, bad.err
+	case err != nil:
 		conn.Close()
 		return nil, 0, err
 	}
@@ -120,12 +124,22 @@ func (c *Client) exchangeUDP(l lookup, addr netip.AddrPort, q *dns.Msg) (*dns.Ms
 	return r, rtt, nil
 }
 
-func (c *udpConn) exchange(q *dns.Msg, deadline time.Time) (*dns.Msg, error) {
-	wire, err := q.PackBuffer(c.buf)
+// badReply is a reply that validate refused.
+type badReply struct{ err error }
+
+func (b *badReply) Error() string { return b.err.Error() }
+
+// exchange sends one query, built in the socket's own message (one query at
+// a time goes through a socket, so it is reused rather than allocated), and
+// returns the reply once validate accepts it.
+func (c *udpConn) exchange(name string, qtype uint16, recurse, cd bool, deadline time.Time) (*dns.Msg, error) {
+	setQuery(&c.q, &c.opt, name, qtype, recurse)
+	c.q.CheckingDisabled = cd
+	wire, err := c.q.PackBuffer(c.buf)
 	if err != nil {
 		return nil, err
 	}
-	n, err := c.roundTrip(wire, c.buf, q.Id, deadline)
+	n, err := c.roundTrip(wire, c.buf, c.q.Id, deadline)
 	if err != nil {
 		return nil, err
 	}
@@ -133,19 +147,32 @@ func (c *udpConn) exchange(q *dns.Msg, deadline time.Time) (*dns.Msg, error) {
 	if err := r.Unpack(c.buf[:n]); err != nil {
 		return nil, err
 	}
+	if err := validate(&c.q, r); err != nil {
+		return nil, &badReply{err}
+	}
 	return r, nil
 }
 
 // newQuery builds a query with EDNS0 (RFC 6891) and a fresh ID drawn from
 // crypto/rand, so that replies cannot be guessed (RFC 5452).
 func newQuery(name string, qtype uint16, recurse bool) *dns.Msg {
-	m := new(dns.Msg).SetQuestion(dns.Fqdn(name), qtype)
+	m := new(dns.Msg)
+	setQuery(m, new(dns.OPT), name, qtype, recurse)
+	return m
+}
+
+// setQuery makes m the query newQuery builds, with opt as its OPT record,
+// reusing m's slices.
+func setQuery(m *dns.Msg, opt *dns.OPT, name string, qtype uint16, recurse bool) {
 	var id [2]byte
 	rand.Read(id[:]) // never fails (crypto/rand)
-	m.Id = binary.BigEndian.Uint16(id[:])
-	m.RecursionDesired = recurse
-	m.SetEdns0(udpSize, false)
-	return m
+	m.MsgHdr = dns.MsgHdr{Id: binary.BigEndian.Uint16(id[:]), Opcode: dns.OpcodeQuery, RecursionDesired: recurse}
+	m.Compress = false
+	m.Question = append(m.Question[:0], dns.Question{Name: dns.Fqdn(name), Qtype: qtype, Qclass: dns.ClassINET})
+	m.Answer, m.Ns = m.Answer[:0], m.Ns[:0]
+	*opt = dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}}
+	opt.SetUDPSize(udpSize)
+	m.Extra = append(m.Extra[:0], opt)
 }
 
 // validate checks that r answers q (RFC 5452 §3). Error replies may omit

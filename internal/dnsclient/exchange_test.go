@@ -98,3 +98,29 @@ func TestBadReply(t *testing.T) {
 		t.Errorf("outcome %v err %v, want NetError and ErrBadReply", r.Outcome, r.Err)
 	}
 }
+
+// TestSetQueryReuse: a socket's message, rebuilt for each query, carries
+// nothing of the one before.
+func TestSetQueryReuse(t *testing.T) {
+	var m dns.Msg
+	var opt dns.OPT
+	setQuery(&m, &opt, "ns.example.test", dns.TypeA, true)
+	m.CheckingDisabled, m.Rcode = true, dns.RcodeServerFailure
+	opt.SetDo()
+	opt.Option = append(opt.Option, &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: "0102030405060708"})
+	setQuery(&m, &opt, "_amazonses.example.test.", dns.TypeTXT, false)
+
+	want := newQuery("_amazonses.example.test.", dns.TypeTXT, false)
+	want.Id = m.Id
+	got, err := m.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantWire, err := want.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(wantWire) {
+		t.Errorf("rebuilt query:\n%v\nwant:\n%v", &m, want)
+	}
+}

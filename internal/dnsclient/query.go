@@ -46,7 +46,10 @@ func (c *Client) Query(ctx context.Context, srv Server, name string, qtype uint1
 }
 
 func (c *Client) query(l lookup, srv Server, name string, qtype uint16) *Response {
-	resp := &Response{Server: srv, Name: dns.Fqdn(name), Qtype: qtype, Evidence: make([]string, 0, 8)}
+	resp := &Response{Server: srv, Name: dns.Fqdn(name), Qtype: qtype}
+	if !l.quiet {
+		resp.Evidence = make([]string, 0, 8)
+	}
 	next := c.ask(l, srv, resp.Name, resp)
 	for cur := srv; next != ""; {
 		target := next
@@ -63,11 +66,23 @@ func (c *Client) query(l lookup, srv Server, name string, qtype uint16) *Respons
 // of a zone disagree for a while after a change, until every secondary has
 // the new version.
 func (c *Client) QueryAll(ctx context.Context, zone *Zone, name string, qtype uint16) []*Response {
+	return c.queryAll(c.newLookup(ctx), zone, name, qtype) // each Query's budget starts now
+}
+
+// QueryAllNoEvidence is QueryAll without Response.Evidence, for a caller
+// that keeps only what the servers answered, as the verifier does with the
+// SOA records it fetches.
+func (c *Client) QueryAllNoEvidence(ctx context.Context, zone *Zone, name string, qtype uint16) []*Response {
+	l := c.newLookup(ctx)
+	l.quiet = true
+	return c.queryAll(l, zone, name, qtype)
+}
+
+func (c *Client) queryAll(l lookup, zone *Zone, name string, qtype uint16) []*Response {
 	out := make([]*Response, len(zone.Servers))
 	if len(out) == 0 {
 		return out
 	}
-	l := c.newLookup(ctx) // each Query's budget starts now
 	var wg sync.WaitGroup
 	last := len(out) - 1
 	for i, srv := range zone.Servers[:last] {
@@ -87,7 +102,7 @@ func (c *Client) ask(l lookup, srv Server, name string, resp *Response) string {
 		resp.Outcome, resp.Err = NetError, err
 		return ""
 	}
-	r, rtt, err := c.exchange(l, addr, name, resp.Qtype, c.limiter(addr), &resp.Evidence)
+	r, rtt, err := c.exchange(l, addr, name, resp.Qtype, c.limiter(addr), l.evidence(resp))
 	if err != nil {
 		resp.Outcome, resp.Err = errOutcome(err), err
 		return ""
@@ -103,7 +118,7 @@ func (c *Client) ask(l lookup, srv Server, name string, resp *Response) string {
 // and the next target, if any.
 func (c *Client) askZone(l lookup, name string, resp *Response) (Server, string) {
 	z := &Zone{}
-	err := c.findZone(l, name, z, &resp.Evidence)
+	err := c.findZone(l, name, z, l.evidence(resp))
 	if err != nil {
 		resp.Err = err
 		switch {
@@ -224,4 +239,12 @@ func (r *Response) Serial() (serial uint32, ok bool) {
 		}
 	}
 	return 0, false
+}
+
+// evidence is where the queries of resp are written, nil for a quiet lookup.
+func (l lookup) evidence(resp *Response) *[]string {
+	if l.quiet {
+		return nil
+	}
+	return &resp.Evidence
 }

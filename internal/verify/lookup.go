@@ -162,7 +162,11 @@ func (r *run) lookup(ctx context.Context, p probe) *finding {
 }
 
 func (r *run) query(ctx context.Context, z *zoneInfo, name string, qtype uint16) []*dnsclient.Response {
-	resps := r.v.DNS.QueryAll(ctx, z.zone, name, qtype)
+	return countQueries(qtype, r.v.DNS.QueryAll(ctx, z.zone, name, qtype))
+}
+
+// countQueries counts resps in sesame_verify_dns_queries_total.
+func countQueries(qtype uint16, resps []*dnsclient.Response) []*dnsclient.Response {
 	for _, resp := range resps {
 		queryCounter(qtype, resp.Outcome).Inc()
 	}
@@ -175,7 +179,8 @@ func (r *run) query(ctx context.Context, z *zoneInfo, name string, qtype uint16)
 func (r *run) fetchSOA(ctx context.Context, z *zoneInfo) {
 	z.soaOnce.Do(func() {
 		z.serials = make(map[dnsclient.Server]uint32)
-		for _, resp := range r.query(ctx, z, z.zone.Apex, dns.TypeSOA) {
+		// Not evidence: record() keeps what the record queries found.
+		for _, resp := range countQueries(dns.TypeSOA, r.v.DNS.QueryAllNoEvidence(ctx, z.zone, z.zone.Apex, dns.TypeSOA)) {
 			for _, rr := range resp.Answer {
 				if soa, ok := rr.(*dns.SOA); ok {
 					z.serials[resp.Server] = soa.Serial

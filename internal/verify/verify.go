@@ -81,7 +81,7 @@ type Verifier struct {
 func (v *Verifier) init() {
 	v.once.Do(func() {
 		v.wake = make(chan identity.Key, 1024)
-		v.workers.work = make(chan func())
+		v.workers.work = make(chan task)
 		v.busy = make(map[identity.Key]chan struct{})
 		v.save.store = v.Store
 		if v.DNS == nil {

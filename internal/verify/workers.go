@@ -11,7 +11,18 @@ import (
 // cost more than the lookup's own work. Kept goroutines have grown theirs.
 // One idle for workerIdle ends.
 type workers struct {
-	work chan func()
+	work chan task
+}
+
+// task is a function and the WaitGroup that waits for it.
+type task struct {
+	wg *sync.WaitGroup
+	f  func()
+}
+
+func (t task) run() {
+	defer t.wg.Done()
+	t.f()
 }
 
 const workerIdle = 10 * time.Second
@@ -20,10 +31,7 @@ const workerIdle = 10 * time.Second
 // wg.Go(f) would.
 func (p *workers) Go(wg *sync.WaitGroup, f func()) {
 	wg.Add(1)
-	t := func() {
-		defer wg.Done()
-		f()
-	}
+	t := task{wg, f}
 	select {
 	case p.work <- t:
 	default:
@@ -31,14 +39,14 @@ func (p *workers) Go(wg *sync.WaitGroup, f func()) {
 	}
 }
 
-func (p *workers) run(f func()) {
+func (p *workers) run(t task) {
 	idle := time.NewTimer(workerIdle)
 	defer idle.Stop()
 	for {
-		f()
+		t.run()
 		idle.Reset(workerIdle)
 		select {
-		case f = <-p.work:
+		case t = <-p.work:
 		case <-idle.C:
 			return
 		}
