@@ -1,7 +1,10 @@
 package verify
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -172,6 +175,43 @@ func TestPlain(t *testing.T) {
 	}
 	if len(w.ns1.Queries()) == 0 || len(w.ns2.Queries()) == 0 {
 		t.Error("not every name server was asked")
+	}
+}
+
+// TestStatusChangedLog: a check that changes statuses logs a line for each
+// check that changed, with the old and new status and the detail; a check
+// that changes nothing logs nothing at Info.
+func TestStatusChangedLog(t *testing.T) {
+	w := newWorld(t)
+	var buf bytes.Buffer
+	w.v.Log = slog.New(slog.NewTextHandler(&buf, nil))
+	id := w.dkimDomain(us, "example.test")
+	w.add(txt(id))
+	for _, rr := range dkimRRs(id) {
+		w.add(rr)
+	}
+	w.check(id.Key)
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	slices.Sort(lines) // dkim, then verification
+	prefix := `msg="status changed" account=` + id.Account + ` region=` + id.Region + ` identity=example.test`
+	want := []string{
+		prefix + ` check=dkim from=Pending to=Success detail="All 3 DKIM CNAME records found."`,
+		prefix + ` check=verification from=Pending to=Success detail="_amazonses.example.test. TXT`,
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("%d lines logged, want %d:\n%s", len(lines), len(want), buf.String())
+	}
+	for i, l := range lines {
+		if !strings.Contains(l, want[i]) {
+			t.Errorf("log line lacks %s:\n%s", want[i], l)
+		}
+	}
+
+	buf.Reset()
+	w.clock.Advance(DefaultRecheck)
+	w.check(id.Key)
+	if buf.Len() > 0 {
+		t.Errorf("a recheck that changed nothing logged:\n%s", buf.String())
 	}
 }
 
