@@ -16,7 +16,7 @@
 // times (once before the verifier, the others after), and the verifier's
 // rate is printed with its ratio to the median of dnsperf's. dnsperf sends
 // EDNS0 (-e), as the verifier does (dnsclient advertises 1232 bytes): the
-// server then answers with an OPT record too, which costs it a tenth more
+// server then answers with an OPT record too, which costs it some 5% more
 // per query, so without -e dnsperf measured cheaper queries than the ones
 // the verifier makes.
 package main
