@@ -61,8 +61,8 @@ type DKIM struct {
 	Check  Check
 	// Origin is AWS_SES (Easy DKIM); BYODKIM (EXTERNAL) is not supported.
 	Origin            string
-	KeyLength         string // RSA_1024_BIT or RSA_2048_BIT
-	LastKeyGeneration time.Time
+	KeyLength         string    // RSA_1024_BIT or RSA_2048_BIT
+	LastKeyGeneration time.Time `json:",omitzero"`
 }
 
 // Behavior is what SES does when the MAIL FROM MX record is missing.

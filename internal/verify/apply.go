@@ -163,15 +163,22 @@ func (v *Verifier) report(c *checked) {
 	if len(changes) == 0 && !v.log().Enabled(context.Background(), slog.LevelDebug) {
 		return
 	}
-	log := v.log().With("account", k.Account, "region", k.Region, "identity", k.Name)
+	// The identity's attributes are passed with each line rather than
+	// through Logger.With, which formats them for a child logger first.
+	log := v.log()
 	if saved == nil {
-		log.Debug("identity deleted or changed during its check; results dropped")
+		log.Debug("identity deleted or changed during its check; results dropped", "account", k.Account, "region", k.Region, "identity", k.Name)
 		return
 	}
-	for _, c := range changes {
-		log.Info("status changed", "check", c.check, "from", c.from, "to", c.to, "detail", saved.Checks()[c.check].Detail)
+	var states map[string]*identity.Check
+	if len(changes) > 0 {
+		states = saved.Checks()
 	}
-	log.Debug("checked", "next", saved.Next)
+	for _, c := range changes {
+		log.Info("status changed", "account", k.Account, "region", k.Region, "identity", k.Name,
+			"check", c.check, "from", c.from, "to", c.to, "detail", states[c.check].Detail)
+	}
+	log.Debug("checked", "account", k.Account, "region", k.Region, "identity", k.Name, "next", saved.Next)
 }
 
 func outcomeLabel(o identity.Outcome) string {

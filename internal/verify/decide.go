@@ -61,7 +61,7 @@ func decide(f *finding, at time.Time) identity.Result {
 	switch {
 	case len(found) > 0:
 		res.Outcome = identity.Found
-		res.Detail = fmt.Sprintf("%s found on %s.", f.expected, servers(found))
+		res.Detail = f.expected + " found on " + servers(found) + "."
 		for _, o := range absent {
 			o.stale = "stale: " + f.serialNote(o) + "another server serves the expected record."
 		}

@@ -91,7 +91,7 @@ func (r *run) zoneFor(ctx context.Context, name string) *zoneInfo {
 	r.mu.Lock()
 	var best *zoneInfo
 	for _, z := range r.zones {
-		if dns.IsSubDomain(z.asked, name) && (best == nil || len(z.asked) > len(best.asked)) {
+		if within(name, z.asked) && (best == nil || len(z.asked) > len(best.asked)) {
 			best = z
 		}
 	}
@@ -101,6 +101,38 @@ func (r *run) zoneFor(ctx context.Context, name string) *zoneInfo {
 	}
 	<-best.done
 	return best
+}
+
+// within reports whether name is zone or below it, as dns.IsSubDomain does
+// for the canonical names here without splitting both into labels per call.
+// A backslash (an escaped dot may not end a label) takes the long way.
+func within(name, zone string) bool {
+	if strings.IndexByte(name, '\\') >= 0 || strings.IndexByte(zone, '\\') >= 0 {
+		return dns.IsSubDomain(zone, name)
+	}
+	return equalFoldASCII(name, zone) || zone == "." ||
+		len(name) > len(zone) && name[len(name)-len(zone)-1] == '.' && equalFoldASCII(name[len(name)-len(zone):], zone)
+}
+
+// equalFoldASCII compares names as DNS does: ASCII letters without regard
+// to case, every other byte as is (RFC 4343).
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // find asks the resolver for the zone of name, once per run.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/miekg/dns"
 
 	"github.com/sesame/sesame/internal/dnstest"
 	"github.com/sesame/sesame/internal/identity"
@@ -367,4 +368,41 @@ func TestMailFromTwoRegions(t *testing.T) {
 	if got.Status != identity.Failed || got.ErrorType != identity.InvalidValue || !has(got.Detail, "mx.example.net") {
 		t.Errorf("with a foreign MX: %s %s %q", got.Status, got.ErrorType, got.Detail)
 	}
+}
+
+// TestWithin holds within to dns.IsSubDomain.
+func TestWithin(t *testing.T) {
+	for _, c := range []struct{ name, zone string }{
+		{"example.test.", "example.test."},
+		{"_amazonses.example.test.", "example.test."},
+		{"_AmazonSES.Example.Test.", "example.TEST."},
+		{"xexample.test.", "example.test."},
+		{"example.test.", "_amazonses.example.test."},
+		{"a.b.example.test.", "b.example.test."},
+		{"example.test.", "."},
+		{"x\\.example.test.", "example.test."},
+		{"a.x\\.example.test.", "x\\.example.test."},
+		{"test.", "example.test."},
+	} {
+		if got, want := within(c.name, c.zone), dns.IsSubDomain(c.zone, c.name); got != want {
+			t.Errorf("within(%q, %q) = %v, dns.IsSubDomain says %v", c.name, c.zone, got, want)
+		}
+	}
+}
+
+func FuzzWithin(f *testing.F) {
+	f.Add("_amazonses.example.test.", "example.test.")
+	f.Add("xexample.test.", "example.test.")
+	f.Fuzz(func(t *testing.T, name, zone string) {
+		if _, ok := dns.IsDomainName(name); !ok {
+			return
+		}
+		if _, ok := dns.IsDomainName(zone); !ok {
+			return
+		}
+		name, zone = dns.Fqdn(name), dns.Fqdn(zone)
+		if got, want := within(name, zone), dns.IsSubDomain(zone, name); got != want {
+			t.Errorf("within(%q, %q) = %v, dns.IsSubDomain says %v", name, zone, got, want)
+		}
+	})
 }
