@@ -21,11 +21,13 @@ bench-api: build
 	$(GO) run ./bench/apiload -sesame ./sesame
 	$(GO) test -run XXX -bench . -benchtime 2s ./internal/server ./internal/auth/sigv4
 
-# Needs dnsperf (apt-get install -y dnsperf) for the comparison.
+# Needs dnsperf (apt-get install -y dnsperf) for the comparison. Twice: the
+# verifier and the DNS server sharing both CPUs, then each on one (-pin).
 bench-verify:
 	command -v dnsperf >/dev/null || apt-get install -y -qq dnsperf
 	$(GO) build -o /tmp/verifyload ./bench/verifyload
 	/tmp/verifyload -n 100000 -dnsperf -l 10
+	/tmp/verifyload -n 100000 -dnsperf -l 10 -pin
 
 bench-doctor:
 	$(GO) test ./internal/doctor -run '^$$' -bench DoctorDomain -benchtime 50x

@@ -75,17 +75,22 @@ func main() {
 	memProfile := flag.String("memprofile", "", "write the verifier's allocation profile to this file")
 	traceFile := flag.String("trace", "", "write an execution trace of the verifier to this file")
 	storeKind := flag.String("store", "sqlite", "sqlite (durable, as sesame serve runs) or memory (the verifier alone)")
+	pin := flag.Bool("pin", false, "run the DNS server on CPU 0 and the client, the verifier and then dnsperf, on CPU 1 (taskset): each side has a core of its own")
 	flag.Parse()
 	if *serve != "" {
 		runServer(*serve, *n)
 		return
 	}
+	if *pin {
+		pinClient()
+	}
 	server.TuneGC() // as sesame serve does
+	server.TuneProcs()
 
 	dir, err := os.MkdirTemp("", "verifyload-")
 	check(err)
 	defer os.RemoveAll(dir)
-	addr, serverPID, stop := startServer(*n)
+	addr, serverPID, stop := startServer(*n, *pin)
 	defer stop()
 	_, port, _ := strings.Cut(addr, ":")
 
@@ -221,7 +226,7 @@ func main() {
 	fmt.Printf("  GC: %d cycles, %.1fs CPU (%.0f%% of the verifier's), %.0f KiB allocated per identity\n",
 		gc.cycles, gc.cpu.Seconds(), 100*gc.cpu.Seconds()/cpu.Seconds(), float64(gc.alloc)/1024/float64(*n))
 	if busy > 0 {
-		fmt.Printf("  machine: %.1f of %d CPUs busy, %.1f by others\n", busy.Seconds()/elapsed.Seconds(), runtime.NumCPU(),
+		fmt.Printf("  machine: %.1f of %d CPUs busy, %.1f by others\n", busy.Seconds()/elapsed.Seconds(), machineCPUs(),
 			(busy-cpu-serverCPU).Seconds()/elapsed.Seconds())
 	}
 
@@ -311,10 +316,43 @@ func dnsperf(addr, port, file string, seconds int) float64 {
 	return q
 }
 
+// pinClient runs this command again on CPU 1 alone, unless it is already
+// that run: GOMAXPROCS follows from the CPUs the process starts with, and
+// dnsperf, started from here, inherits them.
+func pinClient() {
+	if os.Getenv("VERIFYLOAD_PINNED") != "" {
+		fmt.Println("pinned: DNS server on CPU 0; verifier, then dnsperf, on CPU 1")
+		return
+	}
+	if runtime.NumCPU() < 2 {
+		log.Fatal("-pin needs two CPUs")
+	}
+	taskset, err := exec.LookPath("taskset")
+	if err != nil {
+		log.Fatalf("-pin: %v (taskset is in util-linux)", err)
+	}
+	args := append([]string{"taskset", "-c", "1"}, os.Args...)
+	env := append(os.Environ(), "VERIFYLOAD_PINNED="+strconv.Itoa(runtime.NumCPU()))
+	log.Fatal(syscall.Exec(taskset, args, env))
+}
+
+// machineCPUs is the number of CPUs of the machine, not only those this
+// process may run on.
+func machineCPUs() int {
+	if n, err := strconv.Atoi(os.Getenv("VERIFYLOAD_PINNED")); err == nil {
+		return n
+	}
+	return runtime.NumCPU()
+}
+
 // startServer runs this command with -serve and returns the server's
 // address once it is listening.
-func startServer(n int) (string, int, func()) {
-	cmd := exec.Command(os.Args[0], "-serve", "127.0.0.1:0", "-n", strconv.Itoa(n))
+func startServer(n int, pin bool) (string, int, func()) {
+	args := []string{os.Args[0], "-serve", "127.0.0.1:0", "-n", strconv.Itoa(n)}
+	if pin {
+		args = append([]string{"taskset", "-c", "0"}, args...) // taskset execs it: the PID is the server's
+	}
+	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	check(err)

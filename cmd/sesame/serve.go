@@ -79,6 +79,7 @@ func runServe(ctx context.Context, g *globals, f *serveFlags, out io.Writer) err
 		return usageError{err}
 	}
 	server.TuneGC()
+	server.TuneProcs()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
