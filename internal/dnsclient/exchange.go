@@ -110,28 +110,22 @@ func (c *Client) exchangeUDP(l lookup, addr netip.AddrPort, name string, qtype u
 		return nil, 0, err
 	}
 	r, err := conn.exchange(name, qtype, recurse, l.cd, deadline)
-	var bad *badReply
-	switch {
-	case errors.As(err, &bad): // the socket is fine
-		c.conns.put(addr, conn)
-		return nil, 0, bad.err
-	case err != nil:
+	if err != nil {
 		conn.Close()
 		return nil, 0, err
 	}
 	rtt := time.Since(start)
+	err = validate(&conn.q, r) // before the socket, and its query, go back to the pool
 	c.conns.put(addr, conn)
+	if err != nil {
+		return nil, 0, err
+	}
 	return r, rtt, nil
 }
 
-// badReply is a reply that validate refused.
-type badReply struct{ err error }
-
-func (b *badReply) Error() string { return b.err.Error() }
-
 // exchange sends one query, built in the socket's own message (one query at
 // a time goes through a socket, so it is reused rather than allocated), and
-// returns the reply once validate accepts it.
+// returns the reply.
 func (c *udpConn) exchange(name string, qtype uint16, recurse, cd bool, deadline time.Time) (*dns.Msg, error) {
 	setQuery(&c.q, &c.opt, name, qtype, recurse)
 	c.q.CheckingDisabled = cd
@@ -146,9 +140,6 @@ func (c *udpConn) exchange(name string, qtype uint16, recurse, cd bool, deadline
 	r := new(dns.Msg)
 	if err := r.Unpack(c.buf[:n]); err != nil {
 		return nil, err
-	}
-	if err := validate(&c.q, r); err != nil {
-		return nil, &badReply{err}
 	}
 	return r, nil
 }
