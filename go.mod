@@ -3,7 +3,6 @@ module github.com/sesame/sesame
 go 1.26.8
 
 require (
-	blitiri.com.ar/go/spf v1.6.0
 	github.com/aws/aws-sdk-go-v2 v1.48.0
 	github.com/aws/aws-sdk-go-v2/config v1.33.16
 	github.com/aws/aws-sdk-go-v2/credentials v1.20.16

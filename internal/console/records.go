@@ -9,6 +9,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/sesame/sesame/internal/dnsclient"
 	"github.com/sesame/sesame/internal/identity"
 	"github.com/sesame/sesame/internal/records"
 	"github.com/sesame/sesame/internal/registry"
@@ -167,7 +168,7 @@ func (c *Console) recordRows(id *identity.Identity, dkim identity.Status, timeli
 		switch rec.Purpose {
 		case records.Verification:
 			rr.Purpose, rr.Status, rr.Shared = "Domain verification", badgeOf(id.Verification.Status), true
-			rr.Others = otherValues(timeline, rec, c.Registry.DNS.ValuePrefix)
+			rr.Others = otherValues(timeline, rec, records.ExpectFor(id, c.Registry.DNS))
 		case records.DKIM:
 			n++
 			rr.Purpose, rr.Status = fmt.Sprintf("DKIM %d of %d", n, len(id.DKIM.Tokens)), badgeOf(dkim)
@@ -206,7 +207,7 @@ func (c *Console) otherRegions(r *request, id *identity.Identity) ([]string, err
 // "amazonses:" form): other accounts' or regions' tokens, which must stay
 // (SES's multi-account guide: "edit current _amazonses TXT record and add
 // the Value").
-func otherValues(timeline []store.CheckRecord, rec records.Record, prefix string) []string {
+func otherValues(timeline []store.CheckRecord, rec records.Record, e records.Expect) []string {
 	last := lastOf(timeline, "verification")
 	var out []string
 	for _, cr := range last {
@@ -222,15 +223,10 @@ func otherValues(timeline []store.CheckRecord, rec records.Record, prefix string
 			if !ok || !strings.EqualFold(dns.Fqdn(txt.Hdr.Name), dns.Fqdn(rec.Name)) {
 				continue
 			}
-			v := strings.Join(txt.Txt, "")
-			t := v
-			if prefix != "" && len(t) >= len(prefix) && strings.EqualFold(t[:len(prefix)], prefix) {
-				t = t[len(prefix):]
-			}
+			v := dnsclient.TXTText(txt)
 			// A lowercased token is this identity's, mangled: the check's
 			// detail says so, and it is not another instance's.
-			own := strings.EqualFold(t, rec.Token)
-			if !own && !slices.Contains(out, v) {
+			if !e.IsOwnToken(v) && !slices.Contains(out, v) {
 				out = append(out, v)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesame/sesame/internal/config"
 	"github.com/sesame/sesame/internal/records"
 	"github.com/sesame/sesame/internal/store"
 )
@@ -84,7 +85,8 @@ func TestOtherValues(t *testing.T) {
 		{At: at, Check: "verification", Answer: []string{`example.com.	60	IN	TXT	"v=spf1 -all"`, `_amazonses.example.com. 60 IN TXT "Other" "Split="`}},
 		{At: at.Add(-time.Hour), Check: "verification", Answer: []string{`_amazonses.example.com. 60 IN TXT "Gone="`}},
 	}
-	got := otherValues(timeline, rec, "amazonses:")
+	e := records.ExpectOf("example.com", records.Instance{Token: rec.Token}, config.SES())
+	got := otherValues(timeline, rec, e)
 	if want := []string{"OtherSplit="}; !slices.Equal(got, want) {
 		t.Errorf("otherValues = %q, want %q: own values, other names and older checks left out", got, want)
 	}

@@ -11,8 +11,7 @@ import (
 )
 
 func (r *run) dkimRecord(token string) records.Record {
-	// DNS names are case-insensitive; compare them in lower case.
-	return records.DKIMRecord(r.domain, strings.ToLower(token), r.dns)
+	return r.expectOf(Instance{}).DKIMRecord(token)
 }
 
 // dkimProbes returns the names with the domain appended for the tokens
@@ -79,8 +78,9 @@ func (r *run) dkimComplete(v view, in Instance) bool {
 	if !ok {
 		return false
 	}
+	e := r.expectOf(in)
 	for _, st := range sts {
-		if st.target != st.rec.Value {
+		if e.MatchDKIM(st.rec.Token, cnameOf(st.resp)).Kind != records.Found {
 			return false
 		}
 	}
@@ -96,17 +96,18 @@ func (r *run) dkimCheck(v view, in Instance) ([]*Finding, bool) {
 	var good, missing, twice []Record
 	var evGood, evMissing, evTwice []string
 	wrong := map[string]*Finding{} // by reason
+	e := r.expectOf(in)
 	for _, st := range sts {
 		rec := Record{Name: st.rec.Name, Type: "CNAME", Expected: st.rec.Value}
 		if st.target != "" {
 			rec.Found = []string{st.target}
 		}
-		switch {
-		case st.target == st.rec.Value:
+		switch got := e.MatchDKIM(st.rec.Token, cnameOf(st.resp)); got.Kind {
+		case records.Found:
 			good = append(good, rec)
 			evGood = append(evGood, st.resp.Evidence...)
-		case st.target != "":
-			why := r.wrongTarget(st.target, in)
+		case records.Wrong:
+			why := r.wrongTarget(got.Fault())
 			f := wrong[why]
 			if f == nil {
 				f = &Finding{Code: DKIMWrongTarget, Instance: in.Label}
@@ -144,15 +145,12 @@ func (r *run) dkimCheck(v view, in Instance) ([]*Finding, bool) {
 
 // wrongTarget explains a wrong CNAME target: a known mistake, or simply
 // not SES's.
-func (r *run) wrongTarget(target string, in Instance) string {
-	for _, t := range in.DKIMTokens {
-		want := r.dkimRecord(t).Value
-		switch target {
-		case want + "." + r.domain:
-			return "the provider appended " + r.domain + " to the targets"
-		case want:
-			return "each points to another token's target; the records were swapped"
-		}
+func (r *run) wrongTarget(f records.Fault) string {
+	switch f {
+	case records.FaultTargetAppended:
+		return "the provider appended " + r.domain + " to the targets"
+	case records.FaultTargetSwapped:
+		return "each points to another token's target; the records were swapped"
 	}
 	return "not under " + r.dns.DKIMDomain
 }

@@ -8,11 +8,9 @@ import (
 	"github.com/emersion/go-msgauth/dmarc"
 	"github.com/miekg/dns"
 	"golang.org/x/net/publicsuffix"
-)
 
-// dmarcVersion selects DMARC records: those that start with the version
-// tag (RFC 7489 §6.6.3); the rest of a TXT record set is ignored.
-var dmarcVersion = regexp.MustCompile(`(?i)^\s*v\s*=\s*DMARC1\s*(;|$)`)
+	"github.com/sesame/sesame/internal/records"
+)
 
 // dmarcPart matches a value that is the rest of a DMARC record split off
 // into a TXT record of its own.
@@ -28,7 +26,7 @@ func (r *run) orgDomain() string {
 	return org
 }
 
-func dmarcName(domain string) string { return "_dmarc." + domain }
+func dmarcName(domain string) string { return records.DMARCName(domain) }
 
 // dmarcProbes returns the organisational domain's record when the
 // domain's own servers have none.
@@ -38,21 +36,11 @@ func (r *run) dmarcProbes() []qkey {
 		return nil
 	}
 	for _, resp := range r.get(key(dmarcName(r.domain), dns.TypeTXT)).known() {
-		if len(dmarcRecords(txtValues(resp))) == 0 {
+		if len(records.DMARCRecords(txtValues(resp))) == 0 {
 			return []qkey{key(dmarcName(org), dns.TypeTXT)}
 		}
 	}
 	return nil
-}
-
-func dmarcRecords(vals []string) []string {
-	var out []string
-	for _, v := range vals {
-		if dmarcVersion.MatchString(v) {
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 func (r *run) dmarcChecks() {
@@ -66,7 +54,7 @@ func (r *run) dmarcCheck(v view) ([]*Finding, bool) {
 		return nil, false
 	}
 	vals := txtValues(resp)
-	recs := dmarcRecords(vals)
+	recs := records.DMARCRecords(vals)
 	ev := resp.Evidence
 	rec := Record{Name: name, Type: "TXT", Found: vals}
 	f := func(c Code, format string, args ...any) *Finding {
@@ -97,7 +85,7 @@ func (r *run) dmarcCheck(v view) ([]*Finding, bool) {
 		if oresp == nil || oresp.Outcome.Temporary() {
 			return fs, true // the organisational domain's servers are reported
 		}
-		recs = dmarcRecords(txtValues(oresp))
+		recs = records.DMARCRecords(txtValues(oresp))
 		rec = Record{Name: dmarcName(org), Type: "TXT", Found: txtValues(oresp)}
 		ev = append(ev, oresp.Evidence...)
 		if len(recs) != 1 {

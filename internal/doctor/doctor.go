@@ -25,41 +25,18 @@ import (
 	"github.com/sesame/sesame/internal/config"
 	"github.com/sesame/sesame/internal/dnsclient"
 	"github.com/sesame/sesame/internal/names"
+	"github.com/sesame/sesame/internal/records"
 )
 
 // ErrName reports a name that is neither a domain nor an email address.
 var ErrName = errors.New("not a domain or an email address")
 
 // Instance is what one SES instance, an account in a region, expects to
-// find in DNS for an identity.
-type Instance struct {
-	// Label names the instance in findings: PROFILE@REGION,
-	// ENDPOINT@REGION or "flags".
-	Label  string `json:"label"`
-	Region string `json:"region,omitempty"`
-	// Token is the domain verification token; "" when not known.
-	Token string `json:"token,omitempty"`
-	// DKIMTokens are the three Easy DKIM tokens, if any.
-	DKIMTokens []string `json:"dkim_tokens,omitempty"`
-	// MailFrom is the custom MAIL FROM domain, if any.
-	MailFrom string `json:"mail_from,omitempty"`
-	// FromSES says the values were read from an endpoint: an empty field
-	// then means "not set up" rather than "not given".
-	FromSES bool `json:"from_ses"`
-	// Missing says the endpoint does not have the identity.
-	Missing bool `json:"missing,omitempty"`
-	// Status is what the endpoint reports, when FromSES.
-	Status *Status `json:"status,omitempty"`
-}
+// find in DNS for an identity: records.Instance, which plan reads too.
+type Instance = records.Instance
 
-// Status is an identity's state at one SES instance, in v1 values
-// (Pending, Success, Failed, TemporaryFailure, NotStarted).
-type Status struct {
-	Verification string `json:"verification,omitempty"`
-	DKIM         string `json:"dkim,omitempty"`
-	DKIMEnabled  bool   `json:"dkim_enabled"`
-	MailFrom     string `json:"mail_from,omitempty"`
-}
+// Status is an identity's state at one SES instance.
+type Status = records.Status
 
 // Expectations are the instances an identity is checked against; none
 // means generic checks only.
@@ -136,7 +113,7 @@ type run struct {
 	zones     map[string]*zoneData // by apex
 	zoneOrder []*zoneData
 	answers   map[qkey]*answer
-	spf       map[spfKey]spfResult
+	spf       map[spfKey]records.SPFReport
 
 	findings  []*Finding
 	disagreed map[*zoneData][]Record
@@ -243,3 +220,6 @@ func kindName(k names.Kind) string {
 	}
 	return "domain"
 }
+
+// expectOf is what in expects of the domain being diagnosed.
+func (r *run) expectOf(in Instance) records.Expect { return records.ExpectOf(r.domain, in, r.dns) }

@@ -1,43 +1,22 @@
 package doctor
 
 import (
-	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/sesame/sesame/internal/records"
 )
 
-// Severity says how much a finding matters. Reports are sorted by it, most
-// severe first, and the command exits 1 when any finding is an Error.
-type Severity int
+// Severity says how much a finding matters: records.Severity, which
+// plan's problems share.
+type Severity = records.Severity
 
 const (
-	SeverityOK      Severity = iota // a check passed
-	SeverityInfo                    // worth knowing; nothing to fix
-	SeverityWarning                 // works today, or may; fix it to be safe
-	SeverityError                   // SES will not verify, or mail will fail
+	SeverityOK      = records.SeverityOK
+	SeverityInfo    = records.SeverityInfo
+	SeverityWarning = records.SeverityWarning
+	SeverityError   = records.SeverityError
 )
-
-var severityNames = [...]string{"ok", "info", "warning", "error"}
-
-func (s Severity) String() string {
-	if s >= 0 && int(s) < len(severityNames) {
-		return severityNames[s]
-	}
-	return fmt.Sprintf("Severity(%d)", int(s))
-}
-
-// MarshalText writes the lower-case name, as the JSON schema documents.
-func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
-// UnmarshalText reads what MarshalText wrote.
-func (s *Severity) UnmarshalText(b []byte) error {
-	i := slices.Index(severityNames[:], string(b))
-	if i < 0 {
-		return fmt.Errorf("severity %q: want ok, info, warning or error", b)
-	}
-	*s = Severity(i)
-	return nil
-}
 
 // Code names one kind of finding. Codes are stable: scripts may match on
 // them, so a code is never renamed or reused for another meaning.

@@ -7,6 +7,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/sesame/sesame/internal/dnsclient"
+	"github.com/sesame/sesame/internal/records"
 )
 
 // mailFromProbes returns the MAIL FROM names with the domain appended,
@@ -42,9 +43,9 @@ func (r *run) mailFromCheck(v view, in Instance) ([]*Finding, bool) {
 	if resp == nil || resp.Outcome.Temporary() || resp.Outcome == dnsclient.Loop {
 		return nil, false
 	}
-	want := strings.ToLower(r.dns.MX(in.Region))
-	hosts := mxHosts(resp)
-	rec := Record{Name: name, Type: "MX", Expected: "10 " + want, Found: mxStrings(resp)}
+	e := r.expectOf(in)
+	want := e.MXHost
+	rec := Record{Name: name, Type: "MX", Expected: e.MXValue(), Found: mxStrings(resp)}
 	f := func(c Code, recs []Record, ev []string, format string, args ...any) *Finding {
 		return &Finding{Code: c, Instance: in.Label, Summary: fmt.Sprintf(format, args...), Records: recs, Evidence: ev}
 	}
@@ -53,25 +54,19 @@ func (r *run) mailFromCheck(v view, in Instance) ([]*Finding, bool) {
 		fs = append(fs, f(MailFromCNAME, []Record{{Name: name, Type: "CNAME", Found: cnameTargets(resp)}}, resp.Evidence,
 			"%s is a CNAME to %s", name, bare(resp.CNAMEs[0].Target)))
 	}
-	switch {
-	case len(hosts) > 1:
-		fs = append(fs, f(MailFromMultiple, []Record{rec}, resp.Evidence, "%s has %d MX records", name, len(hosts)))
-	case len(hosts) == 1 && hosts[0] == want:
-		fs = append(fs, f(MailFromOK, []Record{rec}, resp.Evidence, "%s MX points to %s", name, want))
-	case len(hosts) == 1:
-		if reg := r.mxRegion(hosts[0]); reg != "" {
-			fs = append(fs, f(MailFromWrongRegion, []Record{rec}, resp.Evidence, "%s MX points to %s (%s), not %s", name, hosts[0], reg, in.Region))
-		} else {
-			why := ""
-			switch hosts[0] {
-			case want + "." + r.domain:
-				why = ": the provider appended " + r.domain + " to the host"
-			case "", ".":
-				why = ": a null MX, which refuses all mail"
-			}
-			fs = append(fs, f(MailFromWrongHost, []Record{rec}, resp.Evidence, "%s MX points to %s%s", name, cmpHost(hosts[0]), why))
+	var mxs []records.MX
+	for _, rr := range resp.Answer {
+		if mx, ok := rr.(*dns.MX); ok {
+			mxs = append(mxs, records.MX{Pref: mx.Preference, Host: mx.Mx})
 		}
-	default:
+	}
+	got := r.expectOf(in).MatchMX(mxs)
+	switch got.Fault() {
+	case "":
+		if got.Kind == records.Found {
+			fs = append(fs, f(MailFromOK, []Record{rec}, resp.Evidence, "%s MX points to %s", name, want))
+			break
+		}
 		tw := v.resp(name+"."+r.domain, dns.TypeMX)
 		if tw != nil && tw.Outcome == dnsclient.Answer {
 			fs = append(fs, f(MailFromAppended, []Record{rec, {Name: name + "." + r.domain, Type: "MX", Found: mxStrings(tw)}},
@@ -83,41 +78,21 @@ func (r *run) mailFromCheck(v view, in Instance) ([]*Finding, bool) {
 			what = "does not exist"
 		}
 		fs = append(fs, f(MailFromMissing, []Record{rec}, resp.Evidence, "%s %s", name, what))
+	case records.FaultNotOnlyMX:
+		fs = append(fs, f(MailFromMultiple, []Record{rec}, resp.Evidence, "%s has %d MX records", name, 1+len(got.Others)))
+	case records.FaultRegion:
+		fs = append(fs, f(MailFromWrongRegion, []Record{rec}, resp.Evidence, "%s MX points to %s (%s), not %s", name, got.Value, got.Region, in.Region))
+	default:
+		why := ""
+		switch got.Fault() {
+		case records.FaultHostAppended:
+			why = ": the provider appended " + r.domain + " to the host"
+		case records.FaultNullMX:
+			why = ": a null MX, which refuses all mail"
+		}
+		fs = append(fs, f(MailFromWrongHost, []Record{rec}, resp.Evidence, "%s MX points to %s%s", name, got.Value, why))
 	}
 	return fs, true
-}
-
-// mxRegion returns the region of an SES feedback host of another region,
-// found by matching the host against the MX template.
-func (r *run) mxRegion(host string) string {
-	pre, post, ok := strings.Cut(strings.ToLower(r.dns.MailFromMX), "{region}")
-	if !ok || !strings.HasPrefix(host, pre) || !strings.HasSuffix(host, post) || len(host) <= len(pre)+len(post) {
-		return ""
-	}
-	reg := host[len(pre) : len(host)-len(post)]
-	if strings.Contains(reg, ".") {
-		return ""
-	}
-	return reg
-}
-
-func cmpHost(h string) string {
-	if h == "" {
-		return "."
-	}
-	return h
-}
-
-// mxHosts returns the MX hosts of resp, bare and lower case; a null MX
-// (RFC 7505) is "".
-func mxHosts(resp *dnsclient.Response) []string {
-	var out []string
-	for _, rr := range resp.Answer {
-		if mx, ok := rr.(*dns.MX); ok {
-			out = append(out, strings.ToLower(bare(mx.Mx)))
-		}
-	}
-	return out
 }
 
 func mxStrings(resp *dnsclient.Response) []string {

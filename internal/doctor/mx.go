@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/miekg/dns"
 
@@ -73,4 +74,16 @@ func (r *run) mxCheck(v view) ([]*Finding, bool) {
 		what = "does not exist"
 	}
 	return one(MXMissing, []Record{rec}, ev, "%s %s: the address cannot receive mail", r.domain, what)
+}
+
+// mxHosts returns the MX hosts of resp, bare and lower case; a null MX
+// (RFC 7505) is "".
+func mxHosts(resp *dnsclient.Response) []string {
+	var out []string
+	for _, rr := range resp.Answer {
+		if mx, ok := rr.(*dns.MX); ok {
+			out = append(out, strings.ToLower(bare(mx.Mx)))
+		}
+	}
+	return out
 }

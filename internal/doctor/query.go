@@ -180,54 +180,11 @@ func (r *run) zoneOf(q qkey) *zoneData {
 // txtValues returns the value of each TXT record in resp: its strings
 // joined without separator (RFC 7208 §3.3, RFC 7489 §6.6.3), unescaped.
 func txtValues(resp *dnsclient.Response) []string {
-	var out []string
 	if resp == nil {
 		return nil
 	}
-	for _, rr := range resp.Answer {
-		if t, ok := rr.(*dns.TXT); ok {
-			out = append(out, strings.Join(txtStrings(t), ""))
-		}
-	}
-	return out
+	return dnsclient.TXTValues(resp.Answer)
 }
-
-// txtStrings returns the character-strings of t as bytes: miekg/dns keeps
-// them in zone-file form, with \" and \DDD escapes.
-func txtStrings(t *dns.TXT) []string {
-	out := make([]string, len(t.Txt))
-	for i, s := range t.Txt {
-		out[i] = unescape(s)
-	}
-	return out
-}
-
-func unescape(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '\\' || i+1 >= len(s) {
-			b.WriteByte(c)
-			continue
-		}
-		if i+3 < len(s) && isDigit(s[i+1]) && isDigit(s[i+2]) && isDigit(s[i+3]) {
-			n := int(s[i+1]-'0')*100 + int(s[i+2]-'0')*10 + int(s[i+3]-'0')
-			if n < 256 {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i+1])
-		i++
-	}
-	return b.String()
-}
-
-func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // bare returns name without its final dot, as records are shown.
 func bare(name string) string { return strings.TrimSuffix(name, ".") }

@@ -9,10 +9,11 @@ import (
 
 	"github.com/sesame/sesame/internal/dnsclient"
 	"github.com/sesame/sesame/internal/names"
+	"github.com/sesame/sesame/internal/records"
 )
 
 // The names SES's guide and the quirks of DNS providers put the token at.
-func (r *run) verName() string  { return r.dns.VerificationPrefix + "." + r.domain }
+func (r *run) verName() string  { return r.expectOf(Instance{}).VerificationName() }
 func (r *run) verTwice() string { return r.verName() + "." + r.domain }
 
 // verNoUnderscore is the name without the underscore, accepted by SES
@@ -100,43 +101,25 @@ func (r *run) match(vals []string, token string) match {
 	return best
 }
 
+// matchOne ranks one value as records.MatchToken judges it.
 func (r *run) matchOne(v, token string) match {
-	prefixed := r.dns.ValuePrefix + token
-	switch {
-	case v == token || v == prefixed:
+	e := r.expectOf(Instance{Token: token})
+	switch got := e.MatchToken([]string{v}); {
+	case got.Kind == records.Found:
 		return exact
-	case strings.EqualFold(v, token) || strings.EqualFold(v, prefixed):
+	case got.Has(records.FaultCase):
 		return caseChanged
-	case strings.Contains(strings.ToLower(v), strings.ToLower(token)):
+	case got.Has(records.FaultMangled):
 		return mangled
 	}
 	return noMatch
 }
 
-// tokenLike reports whether v looks like an SES verification value: 32
-// bytes of standard base64, optionally after the value prefix.
-func (r *run) tokenLike(v string) bool {
-	t := v
-	if len(v) > len(r.dns.ValuePrefix) && strings.EqualFold(v[:len(r.dns.ValuePrefix)], r.dns.ValuePrefix) {
-		t = v[len(r.dns.ValuePrefix):]
-	}
-	if len(t) != 44 || t[43] != '=' {
-		return false
-	}
-	for _, c := range []byte(t[:43]) {
-		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/') {
-			return false
-		}
-	}
-	return true
-}
+// tokenLike reports whether v looks like an SES verification value.
+func (r *run) tokenLike(v string) bool { return r.expectOf(Instance{}).TokenLike(v) }
 
-// lowercased reports a token-like value without capitals: of 43 random
-// base64 characters about 17 are capitals, so none at all means a
-// provider lowercased it.
-func (r *run) lowercased(v string) bool {
-	return r.tokenLike(v) && strings.ToLower(v) == v && strings.ContainsAny(v[len(v)-44:], "abcdefghijklmnopqrstuvwxyz")
-}
+// lowercased reports a token-like value that a provider lowercased.
+func (r *run) lowercased(v string) bool { return r.expectOf(Instance{}).Lowercased(v) }
 
 func (r *run) verificationChecks() {
 	if !r.checksTXT() {

@@ -4,7 +4,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/sesame/sesame/internal/doctor"
+	"github.com/sesame/sesame/internal/records"
 )
 
 // writeBIND writes the merged record sets as zone-file lines (RFC 1035
@@ -14,7 +14,7 @@ func (p *Plan) writeBIND(w io.Writer, o WriteOptions) error {
 	ew := &errWriter{w: w}
 	ew.printf("; sesame plan for %s: %s\n; zone %s, read from %s\n", p.Domain, p.summary(), bare(p.Zone), p.Source)
 	for _, pr := range p.Problems {
-		if pr.Severity >= doctor.SeverityWarning {
+		if pr.Severity >= records.SeverityWarning {
 			ew.printf("; %s %s: %s\n", pr.Severity, pr.Code, pr.Message)
 		}
 	}

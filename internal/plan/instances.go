@@ -7,8 +7,8 @@ import (
 	"io"
 	"strings"
 
-	"github.com/sesame/sesame/internal/doctor"
 	"github.com/sesame/sesame/internal/names"
+	"github.com/sesame/sesame/internal/records"
 )
 
 // ErrInstances: a --from file that cannot be read.
@@ -22,8 +22,8 @@ var ErrInstances = errors.New("bad instance file")
 // The label comes first; the fields are optional, in any order: region,
 // token (the verification token), dkim (the three Easy DKIM tokens) and
 // mail-from. "instance:" is read too, as the doctor's test cases write it.
-func ParseInstances(r io.Reader) ([]doctor.Instance, error) {
-	var out []doctor.Instance
+func ParseInstances(r io.Reader) ([]records.Instance, error) {
+	var out []records.Instance
 	sc := bufio.NewScanner(r)
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
@@ -50,15 +50,15 @@ func ParseInstances(r io.Reader) ([]doctor.Instance, error) {
 	return out, nil
 }
 
-func parseInstance(line string) (doctor.Instance, error) {
+func parseInstance(line string) (records.Instance, error) {
 	f := strings.Fields(line)
 	if f[0] != "instance" && f[0] != "instance:" {
-		return doctor.Instance{}, fmt.Errorf("%q: want instance LABEL region=R token=T dkim=A,B,C mail-from=M", f[0])
+		return records.Instance{}, fmt.Errorf("%q: want instance LABEL region=R token=T dkim=A,B,C mail-from=M", f[0])
 	}
 	if len(f) < 2 || strings.Contains(f[1], "=") {
-		return doctor.Instance{}, errors.New("the instance has no label")
+		return records.Instance{}, errors.New("the instance has no label")
 	}
-	in := doctor.Instance{Label: f[1]}
+	in := records.Instance{Label: f[1]}
 	seen := map[string]bool{}
 	for _, kv := range f[2:] {
 		k, v, ok := strings.Cut(kv, "=")

@@ -12,7 +12,6 @@ import (
 
 	"github.com/sesame/sesame/internal/config"
 	"github.com/sesame/sesame/internal/dnsclient"
-	"github.com/sesame/sesame/internal/doctor"
 	"github.com/sesame/sesame/internal/names"
 	"github.com/sesame/sesame/internal/records"
 )
@@ -23,7 +22,7 @@ type builder struct {
 	d    config.DNS
 	zone string // apex, canonical
 	r    *reader
-	doc  *doctor.Doctor // evaluates SPF records
+	dns  *dnsclient.Client // reads other zones: SPF includes, the organisational DMARC
 
 	cur      map[qkey]*dnsclient.Response // the main server's answers
 	sets     []*RRset
@@ -37,20 +36,25 @@ type mailFrom struct {
 	owner  string
 }
 
-func (b *builder) verName() string          { return b.d.VerificationPrefix + "." + b.o.Domain }
-func (b *builder) dkimName(t string) string { return records.DKIMRecord(b.o.Domain, t, b.d).Name }
-func dmarcName(domain string) string        { return "_dmarc." + domain }
+// expect is what the domain's records look like for in.
+func (b *builder) expect(in records.Instance) records.Expect {
+	return records.ExpectOf(b.o.Domain, in, b.d)
+}
+
+func (b *builder) verName() string          { return b.expect(records.Instance{}).VerificationName() }
+func (b *builder) dkimName(t string) string { return b.expect(records.Instance{}).DKIMName(t) }
+func dmarcName(domain string) string        { return records.DMARCName(domain) }
 
 func (b *builder) build(ctx context.Context) {
 	b.verification()
 	b.dkim()
 	b.dmarc(ctx)
-	b.mailFroms()
+	b.mailFroms(ctx)
 }
 
 // rrset returns the record set name/qtype, created the first time with
 // the values the main server holds.
-func (b *builder) rrset(name string, qtype uint16, p Purpose) *RRset {
+func (b *builder) rrset(name string, qtype uint16, p records.Purpose) *RRset {
 	name = dns.CanonicalName(name)
 	typ := dns.TypeToString[qtype]
 	for _, s := range b.sets {
@@ -82,7 +86,7 @@ func (b *builder) alias(name string, qtype uint16) bool {
 	if resp == nil || len(resp.CNAMEs) == 0 {
 		return false
 	}
-	b.problem(doctor.SeverityError, CodeCNAME, name, "%s is a CNAME to %s, so it cannot hold %s records too (RFC 1034 §3.6.2): remove the CNAME, which the plan does not own",
+	b.problem(records.SeverityError, CodeCNAME, name, "%s is a CNAME to %s, so it cannot hold %s records too (RFC 1034 §3.6.2): remove the CNAME, which the plan does not own",
 		bare(name), bare(resp.CNAMEs[0].Target), dns.TypeToString[qtype])
 	return true
 }
@@ -92,7 +96,7 @@ func (b *builder) inZone(name string) bool {
 	if dns.IsSubDomain(b.zone, dns.CanonicalName(name)) {
 		return true
 	}
-	b.problem(doctor.SeverityError, CodeNotInZone, name, "%s is not in zone %s, which the plan updates: plan it in its own zone", name, bare(b.zone))
+	b.problem(records.SeverityError, CodeNotInZone, name, "%s is not in zone %s, which the plan updates: plan it in its own zone", name, bare(b.zone))
 	return false
 }
 
@@ -115,14 +119,14 @@ func (b *builder) verification() {
 	if !b.inZone(b.verName()) || b.alias(b.verName(), dns.TypeTXT) {
 		return
 	}
-	slots := []*RRset{b.rrset(b.verName(), dns.TypeTXT, Verification)}
+	slots := []*RRset{b.rrset(b.verName(), dns.TypeTXT, records.Verification)}
 	if b.o.SingleValueTXT {
 		if len(toks) > 2 {
-			b.problem(doctor.SeverityError, CodeSingleValue, b.verName(), "%d instances have a token, but with one value per TXT name SES reads two places: %s and %s. Use a DNS provider that holds several values in one TXT record, or verify the others by DKIM alone",
+			b.problem(records.SeverityError, CodeSingleValue, b.verName(), "%d instances have a token, but with one value per TXT name SES reads two places: %s and %s. Use a DNS provider that holds several values in one TXT record, or verify the others by DKIM alone",
 				len(toks), b.verName(), b.o.Domain)
 		}
 		if len(toks) > 1 {
-			slots = append(slots, b.rrset(b.o.Domain, dns.TypeTXT, Verification))
+			slots = append(slots, b.rrset(b.o.Domain, dns.TypeTXT, records.Verification))
 		}
 	}
 	placed := map[string]bool{}
@@ -157,7 +161,7 @@ func (b *builder) verification() {
 			for _, s := range slots {
 				held = append(held, bare(s.Name)+" holds "+quoteAll(s.Final()))
 			}
-			b.problem(doctor.SeverityError, CodeSingleValue, slots[len(slots)-1].Name, "no name left for the token of %s with one value per TXT name: %s. Free one, or use a DNS provider that holds several values per name",
+			b.problem(records.SeverityError, CodeSingleValue, slots[len(slots)-1].Name, "no name left for the token of %s with one value per TXT name: %s. Free one, or use a DNS provider that holds several values per name",
 				t.owner, strings.Join(held, " and "))
 		}
 	}
@@ -197,11 +201,11 @@ func (b *builder) stale(v *Value, note string) {
 func (b *builder) dkim() {
 	for _, in := range b.o.Instances {
 		for _, t := range in.DKIMTokens {
-			rec := records.DKIMRecord(b.o.Domain, t, b.d)
+			rec := b.expect(records.Instance{}).DKIMRecord(t)
 			if !b.inZone(rec.Name) {
 				continue
 			}
-			s := b.rrset(rec.Name, dns.TypeCNAME, DKIM)
+			s := b.rrset(rec.Name, dns.TypeCNAME, records.DKIM)
 			target := dns.CanonicalName(rec.Value)
 			found := false
 			for i := range s.Values {
@@ -228,10 +232,10 @@ func (b *builder) dmarc(ctx context.Context) {
 	if !b.inZone(name) || b.alias(name, dns.TypeTXT) {
 		return
 	}
-	s := b.rrset(name, dns.TypeTXT, DMARC)
+	s := b.rrset(name, dns.TypeTXT, records.DMARC)
 	n := 0
 	for i := range s.Values {
-		if len(doctor.DMARCRecords([]string{s.Values[i].Data})) > 0 {
+		if len(records.DMARCRecords([]string{s.Values[i].Data})) > 0 {
 			n++
 			s.Values[i].Note = "the domain's DMARC record, kept"
 		}
@@ -240,9 +244,9 @@ func (b *builder) dmarc(ctx context.Context) {
 		return
 	}
 	if org, err := publicsuffix.EffectiveTLDPlusOne(b.o.Domain); err == nil && org != b.o.Domain {
-		resp := b.readOther(ctx, b.doc.Client, dmarcName(org), dns.TypeTXT)
-		if resp != nil && len(doctor.DMARCRecords(doctor.TXTValues(resp))) == 1 {
-			b.problem(doctor.SeverityInfo, CodeDMARCInherited, name, "%s has no DMARC record of its own: that of %s applies, so the plan adds none", b.o.Domain, org)
+		resp := b.readOther(ctx, b.dns, dmarcName(org), dns.TypeTXT)
+		if resp != nil && len(records.DMARCRecords(dnsclient.TXTValues(resp.Answer))) == 1 {
+			b.problem(records.SeverityInfo, CodeDMARCInherited, name, "%s has no DMARC record of its own: that of %s applies, so the plan adds none", b.o.Domain, org)
 			return
 		}
 	}
@@ -257,10 +261,10 @@ func (b *builder) dmarc(ctx context.Context) {
 // rule), so instances in two regions need two MAIL FROM domains, as the
 // multi-region guide's "2 records, one for each region" and the doctor's
 // mail-from-region-conflict say. Instances in one region may share one.
-func (b *builder) mailFroms() {
+func (b *builder) mailFroms(ctx context.Context) {
 	b.mailFrom = map[string]mailFrom{}
 	var order []string
-	users := map[string][]doctor.Instance{}
+	users := map[string][]records.Instance{}
 	for _, in := range b.o.Instances {
 		if in.MailFrom == "" {
 			continue
@@ -281,12 +285,12 @@ func (b *builder) mailFroms() {
 		}
 		owner := strings.Join(labels, ", ")
 		if len(regions) > 1 {
-			b.problem(doctor.SeverityError, CodeMailFromConflict, name, "%s is the MAIL FROM domain of instances in %s, but its one MX can point at one region's feedback endpoint: give each region its own MAIL FROM domain with SetIdentityMailFromDomain, such as mail-%s.%s",
+			b.problem(records.SeverityError, CodeMailFromConflict, name, "%s is the MAIL FROM domain of instances in %s, but its one MX can point at one region's feedback endpoint: give each region its own MAIL FROM domain with SetIdentityMailFromDomain, such as mail-%s.%s",
 				bare(name), strings.Join(regions, " and "), regions[1], b.o.Domain)
 			continue
 		}
 		if !names.IsSubdomain(bare(name), b.o.Domain) {
-			b.problem(doctor.SeverityError, CodeMailFromNotSub, name, "%s, the MAIL FROM domain of %s, is not a subdomain of %s: SES rejects it", bare(name), owner, b.o.Domain)
+			b.problem(records.SeverityError, CodeMailFromNotSub, name, "%s, the MAIL FROM domain of %s, is not a subdomain of %s: SES rejects it", bare(name), owner, b.o.Domain)
 			continue
 		}
 		if !b.inZone(name) || b.alias(name, dns.TypeMX) || b.alias(name, dns.TypeTXT) {
@@ -294,18 +298,18 @@ func (b *builder) mailFroms() {
 		}
 		b.mailFrom[name] = mailFrom{region: regions[0], owner: owner}
 		b.mailFromMX(name, regions[0], owner)
-		b.mailFromSPF(name, owner)
+		b.mailFromSPF(ctx, name, owner)
 	}
 }
 
 func (b *builder) mailFromMX(name, region, owner string) {
 	host := dns.CanonicalName(b.d.MX(region))
-	s := b.rrset(name, dns.TypeMX, MailFromMX)
+	s := b.rrset(name, dns.TypeMX, records.MailFromMX)
 	found := false
 	for i := range s.Values {
 		v := &s.Values[i]
 		_, h, _ := strings.Cut(v.Data, " ")
-		switch other := doctor.FeedbackRegion(b.d, h); {
+		switch other := records.FeedbackRegion(b.d.MailFromMX, h); {
 		case h == host && !found:
 			v.Owner, found = owner, true
 		case h == host:
@@ -313,22 +317,22 @@ func (b *builder) mailFromMX(name, region, owner string) {
 		case other != "":
 			v.Owner, v.Change, v.Note = owner, Remove, fmt.Sprintf("the feedback endpoint of %s: %s sends from %s", other, bare(name), region)
 		default:
-			b.problem(doctor.SeverityError, CodeMailFromForeignMX, name, "%s has the MX %s besides SES's: SES requires the MAIL FROM domain's MX to be its only one, and the domain must not receive mail. Remove it, or choose another MAIL FROM domain; the plan does not remove what it does not own",
+			b.problem(records.SeverityError, CodeMailFromForeignMX, name, "%s has the MX %s besides SES's: SES requires the MAIL FROM domain's MX to be its only one, and the domain must not receive mail. Remove it, or choose another MAIL FROM domain; the plan does not remove what it does not own",
 				bare(name), bare(v.Data))
 		}
 	}
 	if !found {
-		s.add("10 "+host, owner, "")
+		s.add(records.MXValue(host), owner, "")
 	}
 }
 
 // mailFromSPF merges SES into the SPF record of a MAIL FROM domain: a
 // second SPF record would make receivers fail both (RFC 7208 §4.5).
-func (b *builder) mailFromSPF(name, owner string) {
-	s := b.rrset(name, dns.TypeTXT, MailFromSPF)
+func (b *builder) mailFromSPF(ctx context.Context, name, owner string) {
+	s := b.rrset(name, dns.TypeTXT, records.MailFromSPF)
 	var spf []int
 	for i, v := range s.Values {
-		if len(doctor.SPFRecords([]string{v.Data})) > 0 {
+		if len(records.SPFRecords([]string{v.Data})) > 0 {
 			spf = append(spf, i)
 		}
 	}
@@ -338,12 +342,12 @@ func (b *builder) mailFromSPF(name, owner string) {
 	case 1:
 		v := &s.Values[spf[0]]
 		v.Owner = owner
-		if !doctor.SPFIncludes(v.Data, b.d.SPFInclude) {
+		if !records.AnalyseSPF(ctx, bare(name), v.Data, b.d.SPFInclude, dnsclient.Lookup{Client: b.dns}).Authorises {
 			v.Change, v.Note = Remove, "merged into the record below"
-			s.add(doctor.SPFWithInclude(v.Data, b.d.SPFInclude), owner, "the SPF record there, with include:"+b.d.SPFInclude)
+			s.add(records.SPFWithInclude(v.Data, b.d.SPFInclude), owner, "the SPF record there, with include:"+b.d.SPFInclude)
 		}
 	default:
-		b.problem(doctor.SeverityError, CodeSPFMultiple, name, "%s has %d SPF records, which receivers treat as a permanent error (RFC 7208 §4.5): merge them into one by hand, then plan again",
+		b.problem(records.SeverityError, CodeSPFMultiple, name, "%s has %d SPF records, which receivers treat as a permanent error (RFC 7208 §4.5): merge them into one by hand, then plan again",
 			bare(name), len(spf))
 	}
 }

@@ -27,8 +27,8 @@ import (
 
 	"github.com/sesame/sesame/internal/config"
 	"github.com/sesame/sesame/internal/dnsclient"
-	"github.com/sesame/sesame/internal/doctor"
 	"github.com/sesame/sesame/internal/names"
+	"github.com/sesame/sesame/internal/records"
 )
 
 // Schema identifies the JSON form of a Plan (docs/plan.md).
@@ -53,7 +53,7 @@ type Options struct {
 	Domain string
 	// Instances are the SES instances that share the domain, each with a
 	// unique Label. Missing instances are an error.
-	Instances []doctor.Instance
+	Instances []records.Instance
 	// Records say what SES's records look like; zero means config.SES().
 	Records config.DNS
 	// TTL is the TTL of record sets the plan creates; 0 means DefaultTTL.
@@ -71,17 +71,9 @@ type Options struct {
 	Prune bool
 }
 
-// Purpose says what a record set is for.
-type Purpose string
-
-const (
-	Verification Purpose = "verification"
-	DKIM         Purpose = "dkim"
-	DMARC        Purpose = "dmarc"
-	MailFromMX   Purpose = "mail-from-mx"
-	MailFromSPF  Purpose = "mail-from-spf"
-	Prune        Purpose = "prune" // found only by listing the zone
-)
+// Prune is the purpose of a record set found only by listing the zone;
+// the others are records.Purpose values (records.DMARC among them).
+const Prune records.Purpose = "prune"
 
 // Action is what happens to a record set.
 type Action string
@@ -113,12 +105,12 @@ type Value struct {
 
 // RRset is one record set: a name and a type.
 type RRset struct {
-	Name    string  `json:"name"` // fully qualified, lower case, with the final dot
-	Type    string  `json:"type"`
-	TTL     uint32  `json:"ttl"`
-	Purpose Purpose `json:"purpose"`
-	Action  Action  `json:"action"`
-	Values  []Value `json:"values"`
+	Name    string          `json:"name"` // fully qualified, lower case, with the final dot
+	Type    string          `json:"type"`
+	TTL     uint32          `json:"ttl"`
+	Purpose records.Purpose `json:"purpose"`
+	Action  Action          `json:"action"`
+	Values  []Value         `json:"values"`
 }
 
 // Final returns the data of the values the record set has once the plan
@@ -160,10 +152,10 @@ type Plan struct {
 	Domain string `json:"domain"`
 	Zone   string `json:"zone"` // the apex, with the final dot
 	// Source is the server whose records the plan was built on.
-	Source    string            `json:"source"`
-	Instances []doctor.Instance `json:"instances"`
-	RRsets    []*RRset          `json:"rrsets"`
-	Problems  []Problem         `json:"problems"`
+	Source    string             `json:"source"`
+	Instances []records.Instance `json:"instances"`
+	RRsets    []*RRset           `json:"rrsets"`
+	Problems  []Problem          `json:"problems"`
 }
 
 // Counts returns how many record sets each action has.
@@ -191,7 +183,7 @@ func (p *Plan) Changed() []*RRset {
 func (p *Plan) Errors() []Problem {
 	var out []Problem
 	for _, pr := range p.Problems {
-		if pr.Severity == doctor.SeverityError {
+		if pr.Severity == records.SeverityError {
 			out = append(out, pr)
 		}
 	}
@@ -273,7 +265,7 @@ func (pl *Planner) Plan(ctx context.Context, o Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &builder{o: o, d: o.records(), zone: z.Apex, r: r, doc: &doctor.Doctor{Client: pl.Client, Records: o.records()}}
+	b := &builder{o: o, d: o.records(), zone: z.Apex, r: r, dns: pl.Client}
 	if err := b.read(ctx); err != nil {
 		return nil, err
 	}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/sesame/sesame/internal/doctor"
+	"github.com/sesame/sesame/internal/dnsclient"
 	"github.com/sesame/sesame/internal/records"
 )
 
@@ -27,12 +27,12 @@ func (b *builder) prune(ctx context.Context, list func(context.Context, string) 
 	const what = "only the verification record was searched for stale values: DKIM CNAMEs of old tokens and MAIL FROM records of unused regions are found by listing the zone, with a zone transfer (AXFR) from the --apply server"
 	defer b.pruned()
 	if list == nil {
-		b.problem(doctor.SeverityWarning, CodePruneNeedsAXFR, b.zone, "%s", what)
+		b.problem(records.SeverityWarning, CodePruneNeedsAXFR, b.zone, "%s", what)
 		return
 	}
 	rrs, err := list(ctx, b.zone)
 	if err != nil {
-		b.problem(doctor.SeverityWarning, CodePruneNeedsAXFR, b.zone, "%s; the transfer failed: %v", what, err)
+		b.problem(records.SeverityWarning, CodePruneNeedsAXFR, b.zone, "%s; the transfer failed: %v", what, err)
 		return
 	}
 	tokens := map[string]bool{}
@@ -59,7 +59,7 @@ func (b *builder) prune(ctx context.Context, list func(context.Context, string) 
 				b.staleRR(rrs, rr, "the DKIM CNAME of a token no instance has")
 			}
 		case *dns.MX:
-			region := doctor.FeedbackRegion(b.d, rr.Mx)
+			region := records.FeedbackRegion(b.d.MailFromMX, rr.Mx)
 			if _, current := b.mailFrom[name]; region != "" && !regions[region] && !current {
 				b.staleRR(rrs, rr, "the feedback endpoint of "+region+", a region no instance uses")
 				staleNames = append(staleNames, name)
@@ -68,7 +68,7 @@ func (b *builder) prune(ctx context.Context, list func(context.Context, string) 
 	}
 	for _, rr := range rrs {
 		t, ok := rr.(*dns.TXT)
-		if ok && slices.Contains(staleNames, dns.CanonicalName(t.Hdr.Name)) && doctor.TXTText(t) == records.SPF(b.d) {
+		if ok && slices.Contains(staleNames, dns.CanonicalName(t.Hdr.Name)) && dnsclient.TXTText(t) == records.SPF(b.d) {
 			b.staleRR(rrs, t, "SES's SPF record beside a stale MAIL FROM MX")
 		}
 	}
@@ -84,7 +84,7 @@ func (b *builder) pruned() {
 			}
 		}
 	}
-	b.problem(doctor.SeverityInfo, CodePrune, "", "%d value(s) belong to no current instance: the plan removes them", n)
+	b.problem(records.SeverityInfo, CodePrune, "", "%d value(s) belong to no current instance: the plan removes them", n)
 }
 
 // staleRR marks rr stale in its record set, made from the listing if the

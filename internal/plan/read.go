@@ -10,7 +10,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/sesame/sesame/internal/dnsclient"
-	"github.com/sesame/sesame/internal/doctor"
+	"github.com/sesame/sesame/internal/records"
 )
 
 // reader asks the servers the plan is built on: the zone's name servers,
@@ -120,10 +120,10 @@ func (b *builder) read(ctx context.Context) error {
 				continue
 			}
 			if other.Outcome.Temporary() {
-				b.problem(doctor.SeverityWarning, CodeServersDisagree, q.name, "%s did not answer for %s %s (%s); the plan follows %s",
+				b.problem(records.SeverityWarning, CodeServersDisagree, q.name, "%s did not answer for %s %s (%s); the plan follows %s",
 					serverName(b.r.zone.Servers[j]), bare(q.name), dns.TypeToString[q.qtype], outcome(other), b.r.desc)
 			} else if got := answerData(other); !slices.Equal(got, want) {
-				b.problem(doctor.SeverityWarning, CodeServersDisagree, q.name, "%s serves %s %s as %s; the plan follows %s, which serves %s",
+				b.problem(records.SeverityWarning, CodeServersDisagree, q.name, "%s serves %s %s as %s; the plan follows %s, which serves %s",
 					serverName(b.r.zone.Servers[j]), bare(q.name), dns.TypeToString[q.qtype], quoteAll(got), b.r.desc, quoteAll(want))
 			}
 		}
@@ -150,7 +150,7 @@ func answerData(resp *dnsclient.Response) []string {
 func rrData(rr dns.RR) string {
 	switch rr := rr.(type) {
 	case *dns.TXT:
-		return doctor.TXTText(rr)
+		return dnsclient.TXTText(rr)
 	case *dns.CNAME:
 		return strings.ToLower(dns.Fqdn(rr.Target))
 	case *dns.MX:

@@ -1,6 +1,11 @@
-// Package records computes the DNS records an identity needs: the
-// verification TXT, the three Easy DKIM CNAMEs and the custom MAIL FROM MX
-// and SPF records.
+// Package records owns what an SES identity's DNS records must be and
+// whether what a zone publishes satisfies them: the verification TXT, the
+// three Easy DKIM CNAMEs, the custom MAIL FROM MX and SPF records. Expect
+// describes what one instance expects; its matchers (MatchToken,
+// MatchDKIM, MatchMX, MatchSPF) return a classified Verdict. The verifier,
+// the doctor, plan and the console all judge through them and differ only
+// in how much they explain. The package does no I/O: lookups that SPF
+// needs are passed in.
 package records
 
 import (
@@ -34,28 +39,31 @@ type Record struct {
 // CNAMEs while Easy DKIM is set up, and its MAIL FROM records when a custom
 // MAIL FROM domain is set (for an address too, on the address's domain).
 func For(id *identity.Identity, d config.DNS) []Record {
+	return ExpectFor(id, d).Records()
+}
+
+// Records returns the records e expects, as For does.
+func (e Expect) Records() []Record {
 	var rs []Record
-	if id.IsDomain() {
-		if id.Token != "" {
-			rs = append(rs, Record{Purpose: Verification, Name: d.VerificationPrefix + "." + id.Name, Type: "TXT", Value: id.Token, Token: id.Token})
-		}
-		for _, t := range id.DKIM.Tokens {
-			rs = append(rs, DKIMRecord(id.Name, t, d))
-		}
+	if e.Token != "" {
+		rs = append(rs, Record{Purpose: Verification, Name: e.VerificationName(), Type: "TXT", Value: e.Token, Token: e.Token})
 	}
-	if mf := id.MailFrom.Domain; mf != "" {
+	for _, t := range e.DKIMTokens {
+		rs = append(rs, e.DKIMRecord(t))
+	}
+	if mf := e.MailFrom; mf != "" {
 		rs = append(rs,
-			Record{Purpose: MailFromMX, Name: mf, Type: "MX", Value: "10 " + d.MX(id.Region)},
-			Record{Purpose: MailFromSPF, Name: mf, Type: "TXT", Value: SPF(d)},
+			Record{Purpose: MailFromMX, Name: mf, Type: "MX", Value: e.MXValue()},
+			Record{Purpose: MailFromSPF, Name: mf, Type: "TXT", Value: e.SPFValue()},
 		)
 	}
 	return rs
 }
 
 // DKIMRecord is <token>._domainkey.<domain> CNAME <token>.<DKIM domain>.
-func DKIMRecord(domain, token string, d config.DNS) Record {
-	return Record{Purpose: DKIM, Name: token + "._domainkey." + domain, Type: "CNAME", Value: token + "." + d.DKIMDomain, Token: token}
+func (e Expect) DKIMRecord(token string) Record {
+	return Record{Purpose: DKIM, Name: e.DKIMName(token), Type: "CNAME", Value: e.DKIMTarget(token), Token: token}
 }
 
 // SPF is the SPF record of a custom MAIL FROM domain.
-func SPF(d config.DNS) string { return "v=spf1 include:" + d.SPFInclude + " ~all" }
+func SPF(d config.DNS) string { return newExpect("", "", d).SPFValue() }

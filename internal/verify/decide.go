@@ -52,7 +52,7 @@ func decide(f *finding, at time.Time) identity.Result {
 		switch {
 		case o.match:
 			found = append(found, o)
-		case o.resp.Outcome.Temporary():
+		case o.resp.Outcome.Temporary() || o.temp:
 			failed = append(failed, o)
 		default:
 			absent = append(absent, o)
@@ -188,6 +188,9 @@ func failures(obs []*observation) string {
 	var s []string
 	for _, o := range obs {
 		what := o.resp.Outcome.String()
+		if o.temp {
+			what = o.note
+		}
 		switch o.resp.Outcome {
 		case dnsclient.ServFail:
 			what = "SERVFAIL"

@@ -8,6 +8,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/sesame/sesame/internal/dnsclient"
 	"github.com/sesame/sesame/internal/identity"
 	"github.com/sesame/sesame/internal/records"
 )
@@ -20,9 +21,9 @@ func (r *run) dkim(ctx context.Context, recs []records.Record) identity.Result {
 	var wg sync.WaitGroup
 	last := len(recs) - 1
 	for i, rec := range recs[:last] {
-		r.v.workers.Go(&wg, func() { got[i] = r.examine(ctx, cnameProbe(rec)) })
+		r.v.workers.Go(&wg, func() { got[i] = r.examine(ctx, r.cnameProbe(rec)) })
 	}
-	got[last] = r.examine(ctx, cnameProbe(recs[last])) // in this goroutine
+	got[last] = r.examine(ctx, r.cnameProbe(recs[last])) // in this goroutine
 	wg.Wait()
 	return allOf(got)
 }
@@ -72,22 +73,16 @@ func allOf(got []examined) identity.Result {
 // cnameProbe looks for one DKIM CNAME. It asks for the CNAME itself, not
 // its target's records: the target is SES's, and the question is what the
 // customer published.
-func cnameProbe(rec records.Record) probe {
+func (r *run) cnameProbe(rec records.Record) probe {
 	name := dns.CanonicalName(rec.Name)
 	target := dns.CanonicalName(rec.Value)
 	return probe{
 		check: "dkim", name: name, qtype: dns.TypeCNAME,
 		want:     target,
 		expected: name + " CNAME " + target,
-		judge: func(rrs []dns.RR) judgement {
-			var j judgement
-			for _, rr := range rrs {
-				if cn, ok := rr.(*dns.CNAME); ok {
-					j.got = append(j.got, cn.Target)
-					j.match = j.match || strings.EqualFold(cn.Target, target)
-				}
-			}
-			return j
+		judge: func(_ context.Context, rrs []dns.RR) judgement {
+			got := dnsclient.CNAMETargets(rrs)
+			return judgement{got: got, match: r.e.MatchDKIM(rec.Token, got).Kind == records.Found}
 		},
 	}
 }

@@ -3,10 +3,10 @@ package verify
 import (
 	"context"
 	"strconv"
-	"strings"
 
 	"github.com/miekg/dns"
 
+	"github.com/sesame/sesame/internal/dnsclient"
 	"github.com/sesame/sesame/internal/identity"
 	"github.com/sesame/sesame/internal/records"
 )
@@ -46,42 +46,31 @@ func either(primary, apex examined) identity.Result {
 	return res
 }
 
-// tokenProbe looks for the verification token in the TXT records at name.
+// tokenProbe looks for the verification token in the TXT records at name,
+// as records.MatchToken judges them.
 func (r *run) tokenProbe(name, token string) probe {
-	prefix := r.v.Records.ValuePrefix
 	return probe{
 		check: "verification", name: name, qtype: dns.TypeTXT,
 		want:     strconv.Quote(token),
 		expected: name + " TXT " + strconv.Quote(token),
-		judge: func(rrs []dns.RR) judgement {
-			var j judgement
-			for _, v := range txtValues(rrs) {
-				j.got = append(j.got, strconv.Quote(v))
-				t := v
-				if prefix != "" && len(t) >= len(prefix) && strings.EqualFold(t[:len(prefix)], prefix) {
-					t = t[len(prefix):]
-				}
-				switch {
-				case t == token:
-					j.match = true
-				case strings.EqualFold(t, token) && j.near == "":
-					j.near = strconv.Quote(v)
-				}
+		judge: func(_ context.Context, rrs []dns.RR) judgement {
+			vals := dnsclient.TXTValues(rrs)
+			j := judgement{got: quoteAll(vals)}
+			switch v := r.e.MatchToken(vals); {
+			case v.Kind == records.Found:
+				j.match = true
+			case v.Has(records.FaultCase):
+				j.near = strconv.Quote(v.Value)
 			}
 			return j
 		},
 	}
 }
 
-// txtValues returns the value of each TXT record: its character-strings
-// joined, as a record longer than 255 octets must be split (RFC 7208 §3.3
-// does the same for SPF).
-func txtValues(rrs []dns.RR) []string {
-	var vs []string
-	for _, rr := range rrs {
-		if txt, ok := rr.(*dns.TXT); ok {
-			vs = append(vs, strings.Join(txt.Txt, ""))
-		}
+func quoteAll(vals []string) []string {
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = strconv.Quote(v)
 	}
-	return vs
+	return out
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/sesame/sesame/internal/dnsclient"
+	"github.com/sesame/sesame/internal/records"
 	"github.com/sesame/sesame/internal/store"
 )
 
@@ -23,7 +24,7 @@ type probe struct {
 	qtype    uint16
 	want     string // the value looked for, as a person writes it
 	expected string // the record, in zone-file form
-	judge    func(rrs []dns.RR) judgement
+	judge    func(ctx context.Context, rrs []dns.RR) judgement
 }
 
 // judgement is what one server's records hold against the expectation.
@@ -32,6 +33,7 @@ type judgement struct {
 	got   []string // the values served, as text
 	near  string   // a value equal to the expected one but for case
 	note  string   // why records that hold the value still do not do
+	temp  bool     // the judgement needed lookups that failed for now
 }
 
 // observation is what one server said about one probe.
@@ -77,6 +79,7 @@ type zoneInfo struct {
 type run struct {
 	v  *Verifier
 	at time.Time
+	e  records.Expect // what the identity expects
 
 	mu      sync.Mutex
 	zones   []*zoneInfo
@@ -186,7 +189,7 @@ func (r *run) lookup(ctx context.Context, p probe) *finding {
 	for _, resp := range resps {
 		o := &observation{resp: resp}
 		if resp.Outcome == dnsclient.Answer {
-			o.judgement = p.judge(resp.Answer)
+			o.judgement = p.judge(ctx, resp.Answer)
 		}
 		f.obs = append(f.obs, o)
 	}

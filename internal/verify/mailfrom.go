@@ -8,115 +8,99 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/sesame/sesame/internal/config"
+	"github.com/sesame/sesame/internal/dnsclient"
 	"github.com/sesame/sesame/internal/identity"
 	"github.com/sesame/sesame/internal/records"
 )
 
 // mailFromMX checks the MX record of a custom MAIL FROM domain, which alone
 // decides its status in SES: Success while "10 feedback-smtp.<region>.
-// amazonses.com" is there, Failed as soon as it is gone.
-//
-// SES requires it to be the only MX record, because the MAIL FROM domain
-// must not receive mail. One account in two regions (or two accounts in
-// two regions) sharing one MAIL FROM domain publish one MX per region
-// (AWS blog, "How to use domain with Amazon SES in multiple accounts or
-// regions"), so other SES feedback endpoints are accepted beside ours; any
-// other host is not.
-func (r *run) mailFromMX(ctx context.Context, rec records.Record, region string) identity.Result {
-	return r.examine(ctx, mxProbe(rec, r.v.Records, region)).res
+// amazonses.com" is there, and is the only MX (records.MatchMX), Failed as
+// soon as it is gone.
+func (r *run) mailFromMX(ctx context.Context, rec records.Record) identity.Result {
+	return r.examine(ctx, r.mxProbe(rec)).res
 }
 
-func mxProbe(rec records.Record, d config.DNS, region string) probe {
+func (r *run) mxProbe(rec records.Record) probe {
 	name := dns.CanonicalName(rec.Name)
-	host := dns.CanonicalName(d.MX(region))
+	host := dns.CanonicalName(r.e.MXHost)
 	return probe{
 		check: "mail-from", name: name, qtype: dns.TypeMX,
-		want:     "10 " + host,
-		expected: name + " MX 10 " + host,
-		judge: func(rrs []dns.RR) judgement {
+		want:     records.MXValue(host),
+		expected: name + " MX " + records.MXValue(host),
+		judge: func(_ context.Context, rrs []dns.RR) judgement {
 			var j judgement
-			var foreign []string
+			var mxs []records.MX
 			for _, rr := range rrs {
-				mx, ok := rr.(*dns.MX)
-				if !ok {
-					continue
-				}
-				v := fmt.Sprintf("%d %s", mx.Preference, mx.Mx)
-				j.got = append(j.got, v)
-				switch {
-				case strings.EqualFold(mx.Mx, host):
-					j.match = true
-				case !isFeedbackHost(mx.Mx, d):
-					foreign = append(foreign, v)
+				if mx, ok := rr.(*dns.MX); ok {
+					j.got = append(j.got, fmt.Sprintf("%d %s", mx.Preference, mx.Mx))
+					mxs = append(mxs, records.MX{Pref: mx.Preference, Host: mx.Mx})
 				}
 			}
-			if j.match && len(foreign) > 0 {
-				j.match = false
-				j.note = fmt.Sprintf("%s is there, but so is %s: the MAIL FROM domain must not receive mail, and SES requires its MX records to point only to SES.",
-					"10 "+host, strings.Join(foreign, ", "))
+			v := r.e.MatchMX(mxs)
+			j.match = v.Kind == records.Found
+			switch v.Fault() {
+			case records.FaultNotOnlyMX:
+				j.note = fmt.Sprintf("%s is there, but so is %s: the MAIL FROM domain must not receive mail, and SES requires its MX record to be the only one (a MAIL FROM domain serves one region).",
+					v.Value, strings.Join(v.Others, ", "))
+			case records.FaultRegion:
+				j.note = fmt.Sprintf("%s is the feedback endpoint of %s, but the identity is in %s: publish %s instead.", v.Value, v.Region, r.e.Region, records.MXValue(r.e.MXHost))
+			case records.FaultHostAppended:
+				j.note = fmt.Sprintf("%s has the domain appended: the DNS provider added it to the host.", v.Value)
+			case records.FaultNullMX:
+				j.note = "a null MX (0 .), which refuses all mail: SES needs " + records.MXValue(host) + "."
 			}
 			return j
 		},
 	}
 }
 
-// isFeedbackHost reports whether host is the MAIL FROM MX host of some
-// region.
-func isFeedbackHost(host string, d config.DNS) bool {
-	host = strings.ToLower(trim(host))
-	before, after, ok := strings.Cut(strings.ToLower(d.MailFromMX), "{region}")
-	if !ok {
-		return host == strings.ToLower(d.MailFromMX)
-	}
-	region, ok := strings.CutPrefix(host, before)
-	if !ok {
-		return false
-	}
-	region, ok = strings.CutSuffix(region, after)
-	return ok && region != "" && !strings.Contains(region, ".")
-}
-
-// mailFromSPF checks the SPF record of a MAIL FROM domain. SES does not
-// make the status depend on it, but without it mail fails SPF and so DMARC
-// alignment through SPF; it is reported beside the MX result. One SPF
-// record must include SES: several make receivers return permerror
-// (RFC 7208 §4.5), and a combined record ("include:amazonses.com
-// include:_spf.example.net ~all") is as good as SES's.
+// mailFromSPF checks the SPF record of a MAIL FROM domain, as
+// records.MatchSPF judges it: one record, that authorises SES, within
+// the lookup limits receivers apply. SES does not make the status depend
+// on it; it is reported beside the MX result.
 func (r *run) mailFromSPF(ctx context.Context, rec records.Record) identity.Result {
-	return r.examine(ctx, spfProbe(rec, r.v.Records)).res
+	return r.examine(ctx, r.spfProbe(rec)).res
 }
 
-func spfProbe(rec records.Record, d config.DNS) probe {
+func (r *run) spfProbe(rec records.Record) probe {
 	name := dns.CanonicalName(rec.Name)
-	include := "include:" + strings.ToLower(d.SPFInclude)
 	return probe{
 		check: "spf", name: name, qtype: dns.TypeTXT,
 		want:     strconv.Quote(rec.Value),
 		expected: name + " TXT " + strconv.Quote(rec.Value),
-		judge: func(rrs []dns.RR) judgement {
-			var j judgement
-			var spf []string
-			for _, v := range txtValues(rrs) {
-				j.got = append(j.got, strconv.Quote(v))
-				if f := strings.Fields(strings.ToLower(v)); len(f) > 0 && f[0] == "v=spf1" {
-					spf = append(spf, v)
-				}
-			}
-			switch {
-			case len(spf) == 0:
-				j.note = "no SPF record (v=spf1) among " + strings.Join(j.got, ", ") + "."
-			case len(spf) > 1:
-				j.note = fmt.Sprintf("%d SPF records: receivers treat that as a permanent error (RFC 7208 §4.5); merge them into one.", len(spf))
-			default:
-				for _, term := range strings.Fields(strings.ToLower(spf[0])) {
-					j.match = j.match || strings.TrimPrefix(term, "+") == include
-				}
-				if !j.match {
-					j.note = strconv.Quote(spf[0]) + " does not " + include + "."
-				}
+		judge: func(ctx context.Context, rrs []dns.RR) judgement {
+			vals := dnsclient.TXTValues(rrs)
+			j := judgement{got: quoteAll(vals)}
+			v, _ := r.e.MatchSPF(ctx, vals, dnsclient.Lookup{Client: r.v.DNS})
+			j.match = v.Kind == records.Found
+			j.temp = v.Kind == records.TempFail
+			if v.Kind != records.Found {
+				j.note = spfNote(v, j.got)
 			}
 			return j
 		},
 	}
+}
+
+// spfNote says what is wrong with an SPF verdict, every problem of it.
+func spfNote(v records.Verdict, got []string) string {
+	var why []string
+	for _, p := range v.Problems {
+		switch p.Fault {
+		case records.FaultNoSPF:
+			why = append(why, "no SPF record (v=spf1) among "+strings.Join(got, ", "))
+		case records.FaultMultipleSPF:
+			why = append(why, fmt.Sprintf("%d SPF records: receivers treat that as a permanent error (RFC 7208 §4.5); merge them into one", 1+len(v.Others)))
+		case records.FaultNoInclude:
+			why = append(why, strconv.Quote(v.Value)+" does not authorise SES: add "+p.Detail)
+		case records.FaultTooManyLookups:
+			why = append(why, fmt.Sprintf("it needs %d DNS lookups, more than the 10 receivers allow (RFC 7208 §4.6.4)", v.Lookups))
+		case records.FaultTooManyVoid:
+			why = append(why, "more than 2 of its lookups find nothing (RFC 7208 §4.6.4): "+p.Detail)
+		default:
+			why = append(why, p.Detail)
+		}
+	}
+	return strings.Join(why, "; ") + "."
 }

@@ -60,11 +60,11 @@ func (r *run) examine(ctx context.Context, p probe) examined {
 // run checks every active DNS check of id at once. An email address's own
 // check is its link, which needs no DNS.
 func (v *Verifier) run(ctx context.Context, id *identity.Identity, now time.Time) *results {
-	r := &run{v: v, at: now}
+	r := &run{v: v, at: now, e: records.ExpectFor(id, v.Records)}
 	out := &results{results: make(map[string]identity.Result)}
 	var dkim []records.Record
 	var txt, mx, spf *records.Record
-	for _, rec := range records.For(id, v.Records) {
+	for _, rec := range r.e.Records() {
 		switch rec.Purpose {
 		case records.Verification:
 			if id.Verification.Active() {
@@ -115,7 +115,7 @@ func (v *Verifier) run(ctx context.Context, id *identity.Identity, now time.Time
 	if mx != nil {
 		tasks = append(tasks,
 			func() { spfRes = r.mailFromSPF(ctx, *spf) },
-			func() { set("mail-from", r.mailFromMX(ctx, *mx, id.Region)) })
+			func() { set("mail-from", r.mailFromMX(ctx, *mx)) })
 	}
 	var wg sync.WaitGroup
 	for _, t := range tasks[:len(tasks)-1] {

@@ -338,8 +338,10 @@ func TestMailFrom(t *testing.T) {
 }
 
 // TestMailFromTwoRegions is one account in two regions sharing one MAIL
-// FROM domain, with one MX record per region (AWS blog on multiple
-// accounts and regions).
+// FROM domain, with one MX record per region. SES requires the MAIL FROM
+// MX to be the only one, so neither region's MAIL FROM domain verifies:
+// each region needs a MAIL FROM domain of its own (records.MatchMX), as
+// the doctor and plan say too.
 func TestMailFromTwoRegions(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t)
@@ -357,16 +359,10 @@ func TestMailFromTwoRegions(t *testing.T) {
 	w.add(`bounce.example.test. TXT "v=spf1 include:amazonses.com ~all"`)
 	for _, id := range []*identity.Identity{a, b} {
 		got := w.check(id.Key)
-		if got.Verification.Status != identity.Success || got.MailFrom.Check.Status != identity.Success {
-			t.Errorf("%s: verification %s, MAIL FROM %s %q", id.Region, got.Verification.Status, got.MailFrom.Check.Status, got.MailFrom.Check.Detail)
+		mf := got.MailFrom.Check
+		if got.Verification.Status != identity.Success || mf.Status != identity.Pending || mf.ErrorType != identity.InvalidValue || !has(mf.Detail, "the only one") {
+			t.Errorf("%s: verification %s, MAIL FROM %s %s %q", id.Region, got.Verification.Status, mf.Status, mf.ErrorType, mf.Detail)
 		}
-	}
-	// A host that receives mail is not allowed beside them.
-	w.add("bounce.example.test. MX 20 mx.example.net.")
-	w.clock.Advance(time.Hour)
-	got := w.check(a.Key).MailFrom.Check
-	if got.Status != identity.Failed || got.ErrorType != identity.InvalidValue || !has(got.Detail, "mx.example.net") {
-		t.Errorf("with a foreign MX: %s %s %q", got.Status, got.ErrorType, got.Detail)
 	}
 }
 
