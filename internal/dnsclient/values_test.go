@@ -31,4 +31,3 @@ func FuzzTXTStrings(f *testing.F) {
 		}
 	})
 }
-
