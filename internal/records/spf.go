@@ -60,7 +60,7 @@ const maxSPFFetches = 2 * MaxSPFLookups
 // ranges only). l may be nil: includes and redirects are then counted but
 // not followed, and no lookup is judged void.
 func AnalyseSPF(ctx context.Context, domain, record, include string, l SPFLookup) SPFReport {
-	w := &spfWalk{ctx: ctx, include: bareLower(include), l: l, seen: map[string]bool{}}
+	w := &spfWalk{ctx: ctx, include: bareLower(include), l: l, path: map[string]bool{}, cache: map[string]spfFetched{}}
 	var rep SPFReport
 	rep.Authorises = w.walk(bareLower(domain), record, 0, true)
 	rep.Lookups, rep.Void, rep.Problems = w.lookups, w.void, w.problems
@@ -73,11 +73,18 @@ func AnalyseSPF(ctx context.Context, domain, record, include string, l SPFLookup
 	return rep
 }
 
+type spfFetched struct {
+	vals   []string
+	exists bool
+	err    error
+}
+
 type spfWalk struct {
 	ctx      context.Context
 	include  string
 	l        SPFLookup
-	seen     map[string]bool // fetched names, against loops
+	path     map[string]bool       // the includes being followed, against loops
+	cache    map[string]spfFetched // each name is asked once
 	fetches  int
 	lookups  int
 	void     int
@@ -174,12 +181,20 @@ func (w *spfWalk) follow(target string, depth int, how string) bool {
 	if target == w.include {
 		return true
 	}
-	if w.l == nil || strings.Contains(target, "%") || w.seen[target] || w.fetches >= maxSPFFetches || depth >= MaxSPFLookups {
+	if w.l == nil || strings.Contains(target, "%") || w.path[target] || w.fetches >= maxSPFFetches || depth >= MaxSPFLookups {
 		return false
 	}
-	w.seen[target] = true
+	// A receiver evaluates an include each time it is reached, so one
+	// included twice counts twice; only a loop is cut.
+	w.path[target] = true
+	defer delete(w.path, target)
 	w.fetches++
-	vals, exists, err := w.l.SPFTXT(w.ctx, target)
+	got, ok := w.cache[target]
+	if !ok {
+		got.vals, got.exists, got.err = w.l.SPFTXT(w.ctx, target)
+		w.cache[target] = got
+	}
+	vals, exists, err := got.vals, got.exists, got.err
 	if err != nil {
 		w.problem(FaultLookupFailed, "%s:%s: %v", how, target, err)
 		return false
