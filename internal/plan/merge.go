@@ -2,7 +2,6 @@ package plan
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"slices"
 	"strings"
@@ -129,18 +128,32 @@ func (b *builder) verification() {
 			slots = append(slots, b.rrset(b.o.Domain, dns.TypeTXT, records.Verification))
 		}
 	}
+	// whose says which token v holds, as records.MatchToken judges it:
+	// exactly (Found), or with its case changed.
+	whose := func(v string) (int, records.Verdict) {
+		at, best := -1, records.Verdict{}
+		for j, k := range toks {
+			switch got := b.expect(records.Instance{Token: k.value}).MatchToken([]string{v}); {
+			case got.Kind == records.Found:
+				return j, got
+			case got.Has(records.FaultCase) && at < 0:
+				at, best = j, got
+			}
+		}
+		return at, best
+	}
 	placed := map[string]bool{}
 	for _, s := range slots {
 		for i := range s.Values {
 			v := &s.Values[i]
-			t := b.stripPrefix(v.Data)
-			if j := slices.IndexFunc(toks, func(k token) bool { return k.value == t }); j >= 0 && !placed[t] {
-				v.Owner, placed[t] = toks[j].owner, true
-			} else if j >= 0 {
+			switch j, got := whose(v.Data); {
+			case j >= 0 && got.Kind == records.Found && !placed[toks[j].value]:
+				v.Owner, placed[toks[j].value] = toks[j].owner, true
+			case j >= 0 && got.Kind == records.Found:
 				v.Owner, v.Change, v.Note = toks[j].owner, Remove, "the same token is also at "+bare(slots[0].Name)
-			} else if j := slices.IndexFunc(toks, func(k token) bool { return strings.EqualFold(k.value, t) }); j >= 0 {
+			case j >= 0:
 				v.Owner, v.Change, v.Note = toks[j].owner, Remove, "the token with its case changed: SES compares it exactly"
-			} else if isToken(t) {
+			case b.expect(records.Instance{}).TokenLike(v.Data):
 				b.stale(v, "an SES token of no instance")
 			}
 		}
@@ -165,25 +178,6 @@ func (b *builder) verification() {
 				t.owner, strings.Join(held, " and "))
 		}
 	}
-}
-
-// stripPrefix removes the optional "amazonses:" of a verification value.
-func (b *builder) stripPrefix(v string) string {
-	p := b.d.ValuePrefix
-	if p != "" && len(v) > len(p) && strings.EqualFold(v[:len(p)], p) {
-		return v[len(p):]
-	}
-	return v
-}
-
-// isToken reports whether s looks like a verification token: 32 bytes in
-// standard base64, 44 characters ending in '=' (spec §7).
-func isToken(s string) bool {
-	if len(s) != 44 || !strings.HasSuffix(s, "=") {
-		return false
-	}
-	b, err := base64.StdEncoding.DecodeString(s)
-	return err == nil && len(b) == 32
 }
 
 // stale marks a value that belongs to no instance: kept, unless pruning.
