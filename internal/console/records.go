@@ -175,11 +175,28 @@ func (c *Console) recordRows(id *identity.Identity, dkim identity.Status, timeli
 		case records.MailFromMX:
 			rr.Purpose, rr.Status = "MAIL FROM (bounces)", mailFromBadge(id)
 		case records.MailFromSPF:
-			rr.Purpose, rr.Status = "MAIL FROM (SPF)", mailFromBadge(id)
+			rr.Purpose, rr.Status = "MAIL FROM (SPF)", spfBadge(id, timeline)
 		}
 		rows = append(rows, rr)
 	}
 	return rows
+}
+
+// spfBadge is the SPF record's own verdict, which the verifier reports
+// beside the MX's (records.MatchSPF): SES's status does not depend on it,
+// but mail fails SPF without it, so the badge says so rather than repeat
+// the MX's.
+func spfBadge(id *identity.Identity, timeline []store.CheckRecord) badge {
+	last := lastOf(timeline, "spf")
+	if len(last) == 0 {
+		return mailFromBadge(id)
+	}
+	for _, cr := range last {
+		if cr.Outcome == "match" {
+			return badgeOf(identity.Success)
+		}
+	}
+	return badge{"failed", "✖", "not valid: see the evidence"}
 }
 
 // otherRegions returns the regions besides id's where the account has the

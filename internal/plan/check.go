@@ -26,27 +26,28 @@ type Problem struct {
 type Code string
 
 const (
-	CodeServersDisagree   Code = "servers-disagree"
-	CodeCNAME             Code = "cname-conflict"
-	CodeNotInZone         Code = "not-in-zone"
-	CodeSingleValue       Code = "single-value-txt"
-	CodeDMARCInherited    Code = "dmarc-inherited"
-	CodeDMARCOnce         Code = "dmarc-once"
-	CodeDMARCMultiple     Code = "dmarc-multiple-records"
-	CodeDMARCInvalid      Code = "dmarc-invalid"             // as the doctor's
-	CodeMailFromConflict  Code = "mail-from-region-conflict" // as the doctor's
-	CodeMailFromNotSub    Code = "mail-from-not-subdomain"   // as the doctor's
-	CodeMailFromForeignMX Code = "mail-from-mx-foreign"
-	CodeMailFromMX        Code = "mail-from-mx-region"
-	CodeSPFMultiple       Code = "spf-multiple-records"
-	CodeSPFLookups        Code = "spf-lookups"
-	CodeSPFTooManyLookups Code = "spf-too-many-lookups"
-	CodeSPFInvalid        Code = "spf-invalid"
-	CodeSPFPassAll        Code = "spf-pass-all"
-	CodeSPFLookupFailed   Code = "spf-lookup-failed"
-	CodeTXTStrings        Code = "txt-strings"
-	CodePrune             Code = "prune"
-	CodePruneNeedsAXFR    Code = "prune-needs-axfr"
+	CodeServersDisagree    Code = "servers-disagree"
+	CodeCNAME              Code = "cname-conflict"
+	CodeNotInZone          Code = "not-in-zone"
+	CodeSingleValue        Code = "single-value-txt"
+	CodeDMARCInherited     Code = "dmarc-inherited"
+	CodeDMARCOnce          Code = "dmarc-once"
+	CodeDMARCMultiple      Code = "dmarc-multiple-records"
+	CodeDMARCInvalid       Code = "dmarc-invalid"             // as the doctor's
+	CodeMailFromConflict   Code = "mail-from-region-conflict" // as the doctor's
+	CodeMailFromNotSub     Code = "mail-from-not-subdomain"   // as the doctor's
+	CodeMailFromForeignMX  Code = "mail-from-mx-foreign"
+	CodeMailFromMX         Code = "mail-from-mx-region"
+	CodeSPFMultiple        Code = "spf-multiple-records"
+	CodeSPFLookups         Code = "spf-lookups"
+	CodeSPFTooManyLookups  Code = "spf-too-many-lookups"
+	CodeSPFInvalid         Code = "spf-invalid"
+	CodeSPFPassAll         Code = "spf-pass-all"
+	CodeSPFLookupFailed    Code = "spf-lookup-failed"
+	CodeTXTStrings         Code = "txt-strings"
+	CodeVerificationAtApex Code = "verification-record-at-apex" // as the doctor's
+	CodePrune              Code = "prune"
+	CodePruneNeedsAXFR     Code = "prune-needs-axfr"
 )
 
 func (b *builder) problem(sev records.Severity, code Code, name, format string, args ...any) {

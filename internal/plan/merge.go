@@ -143,6 +143,18 @@ func (b *builder) verification() {
 		return at, best
 	}
 	placed := map[string]bool{}
+	if !b.o.SingleValueTXT {
+		// SES also reads the token on the domain itself (troubleshooting
+		// guide), so one published there is kept, not added again.
+		if resp := b.cur[key(b.o.Domain, dns.TypeTXT)]; resp != nil {
+			for _, v := range dnsclient.TXTValues(resp.Answer) {
+				if j, got := whose(v); j >= 0 && got.Kind == records.Found && !placed[toks[j].value] {
+					placed[toks[j].value] = true
+					b.problem(records.SeverityInfo, CodeVerificationAtApex, b.o.Domain, "the token of %s is on %s itself, where SES reads it too: the plan keeps it there", toks[j].owner, b.o.Domain)
+				}
+			}
+		}
+	}
 	for _, s := range slots {
 		for i := range s.Values {
 			v := &s.Values[i]

@@ -74,10 +74,9 @@ func key(name string, qtype uint16) qkey { return qkey{dns.CanonicalName(name), 
 // questions returns what the plan needs to know: every name it may write,
 // with the type it writes there.
 func (b *builder) questions() []qkey {
-	qs := []qkey{key(b.verName(), dns.TypeTXT), key(dmarcName(b.o.Domain), dns.TypeTXT)}
-	if b.o.SingleValueTXT {
-		qs = append(qs, key(b.o.Domain, dns.TypeTXT))
-	}
+	// The domain's own TXT: SES reads a token there too (and
+	// SingleValueTXT writes one there).
+	qs := []qkey{key(b.verName(), dns.TypeTXT), key(dmarcName(b.o.Domain), dns.TypeTXT), key(b.o.Domain, dns.TypeTXT)}
 	for _, in := range b.o.Instances {
 		for _, t := range in.DKIMTokens {
 			qs = append(qs, key(b.dkimName(t), dns.TypeCNAME))
