@@ -11,6 +11,7 @@ import (
 
 	"github.com/sesame/sesame/internal/dnsclient"
 	"github.com/sesame/sesame/internal/names"
+	"github.com/sesame/sesame/internal/records"
 )
 
 // staticChecks reports what the expectations alone show, before any query.
@@ -47,7 +48,7 @@ func (r *run) staticChecks() {
 		if rs := regions[mf]; len(rs) > 1 {
 			var want []string
 			for _, reg := range rs {
-				want = append(want, "10 "+r.dns.MX(reg))
+				want = append(want, records.MXValue(r.dns.MX(reg)))
 			}
 			r.add(&Finding{Code: MailFromConflict, Summary: fmt.Sprintf("%s is the MAIL FROM domain of instances in %s", mf, strings.Join(rs, " and ")),
 				Records: []Record{{Name: mf, Type: "MX", Found: want}}})

@@ -44,8 +44,7 @@ func (b *builder) prune(ctx context.Context, list func(context.Context, string) 
 		regions[in.Region] = true
 	}
 	domain := dns.Fqdn(b.o.Domain)
-	dkimSuffix := "._domainkey." + domain
-	target := "." + dns.CanonicalName(b.d.DKIMDomain)
+	e := b.expect(records.Instance{})
 	var staleNames []string
 	for _, rr := range rrs {
 		name := dns.CanonicalName(rr.Header().Name)
@@ -54,8 +53,8 @@ func (b *builder) prune(ctx context.Context, list func(context.Context, string) 
 		}
 		switch rr := rr.(type) {
 		case *dns.CNAME:
-			label, ok := strings.CutSuffix(name, dkimSuffix)
-			if ok && !strings.Contains(label, ".") && !tokens[label] && dns.CanonicalName(rr.Target) == label+target {
+			label, ok := e.DKIMTokenOf(name)
+			if ok && !tokens[label] && e.MatchDKIM(label, []string{rr.Target}).Kind == records.Found {
 				b.staleRR(rrs, rr, "the DKIM CNAME of a token no instance has")
 			}
 		case *dns.MX:

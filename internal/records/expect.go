@@ -69,6 +69,13 @@ func (e Expect) DKIMName(token string) string {
 	return strings.ToLower(token) + "._domainkey." + e.Domain
 }
 
+// DKIMTokenOf returns the token whose Easy DKIM CNAME name is name, if it
+// is one: a single label before ._domainkey.<domain>.
+func (e Expect) DKIMTokenOf(name string) (string, bool) {
+	label, ok := strings.CutSuffix(strings.ToLower(strings.TrimSuffix(name, ".")), "._domainkey."+e.Domain)
+	return label, ok && label != "" && !strings.Contains(label, ".")
+}
+
 // DKIMTarget is where one Easy DKIM CNAME points: <token>.<DKIM domain>.
 func (e Expect) DKIMTarget(token string) string {
 	return strings.ToLower(token) + "." + strings.ToLower(e.DKIMDomain)

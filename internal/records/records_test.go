@@ -28,6 +28,15 @@ func TestExpectNames(t *testing.T) {
 	}
 }
 
+func TestDKIMTokenOf(t *testing.T) {
+	e := expect()
+	for name, want := range map[string]string{"aaaa._domainkey.example.com.": "aaaa", "AAAA._domainkey.Example.com": "aaaa", "x.aaaa._domainkey.example.com": "", "_domainkey.example.com": "", "aaaa._domainkey.example.net": ""} {
+		if got, ok := e.DKIMTokenOf(name); got != want && ok || ok != (want != "") {
+			t.Errorf("DKIMTokenOf(%q) = %q, %v; want %q", name, got, ok, want)
+		}
+	}
+}
+
 func TestMatchToken(t *testing.T) {
 	e := expect()
 	for _, c := range []struct {
