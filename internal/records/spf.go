@@ -60,7 +60,7 @@ const maxSPFFetches = 2 * MaxSPFLookups
 // ranges only). l may be nil: includes and redirects are then counted but
 // not followed, and no lookup is judged void.
 func AnalyseSPF(ctx context.Context, domain, record, include string, l SPFLookup) SPFReport {
-	w := &spfWalk{ctx: ctx, include: bareLower(include), l: l, path: map[string]bool{}, cache: map[string]spfFetched{}}
+	w := &spfWalk{ctx: ctx, include: bareLower(include), l: l}
 	var rep SPFReport
 	rep.Authorises = w.walk(bareLower(domain), record, 0, true)
 	rep.Lookups, rep.Void, rep.Problems = w.lookups, w.void, w.problems
@@ -186,6 +186,9 @@ func (w *spfWalk) follow(target string, depth int, how string) bool {
 	}
 	// A receiver evaluates an include each time it is reached, so one
 	// included twice counts twice; only a loop is cut.
+	if w.path == nil {
+		w.path, w.cache = map[string]bool{}, map[string]spfFetched{}
+	}
 	w.path[target] = true
 	defer delete(w.path, target)
 	w.fetches++
