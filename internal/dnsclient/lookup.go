@@ -25,26 +25,10 @@ func (l Lookup) SPFTXT(ctx context.Context, name string) ([]string, bool, error)
 	return vals, len(vals) > 0, nil
 }
 
-// SPFVoid reports whether the lookup of an SPF mechanism ("a": A and
-// AAAA, "mx": MX, "exists": A) finds nothing at name.
-func (l Lookup) SPFVoid(ctx context.Context, name, mechanism string) (bool, error) {
-	qtypes := []uint16{dns.TypeA}
-	switch mechanism {
-	case "a":
-		qtypes = append(qtypes, dns.TypeAAAA)
-	case "mx":
-		qtypes = []uint16{dns.TypeMX}
-	}
-	for _, qt := range qtypes {
-		resp, err := l.first(ctx, name, qt)
-		if err != nil {
-			return false, err
-		}
-		if resp != nil && len(resp.Answer) > 0 {
-			return false, nil
-		}
-	}
-	return true, nil
+// SPFHas reports whether name has records of type rrtype.
+func (l Lookup) SPFHas(ctx context.Context, name, rrtype string) (bool, error) {
+	resp, err := l.first(ctx, name, dns.StringToType[rrtype])
+	return resp != nil && len(resp.Answer) > 0, err
 }
 
 // first returns the first answer that says something about name and

@@ -42,22 +42,7 @@ func (s *spfResolver) SPFTXT(ctx context.Context, name string) ([]string, bool, 
 	return vals, len(vals) > 0, nil
 }
 
-func (s *spfResolver) SPFVoid(ctx context.Context, name, mechanism string) (bool, error) {
-	qtypes := []uint16{dns.TypeA}
-	switch mechanism {
-	case "a":
-		qtypes = append(qtypes, dns.TypeAAAA)
-	case "mx":
-		qtypes = []uint16{dns.TypeMX}
-	}
-	for _, qt := range qtypes {
-		resp, err := s.lookup(ctx, name, qt)
-		if err != nil {
-			return false, err
-		}
-		if len(resp.Answer) > 0 {
-			return false, nil
-		}
-	}
-	return true, nil
+func (s *spfResolver) SPFHas(ctx context.Context, name, rrtype string) (bool, error) {
+	resp, err := s.lookup(ctx, name, dns.StringToType[rrtype])
+	return err == nil && len(resp.Answer) > 0, err
 }

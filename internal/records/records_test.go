@@ -141,12 +141,12 @@ func (z *zone) SPFTXT(_ context.Context, name string) ([]string, bool, error) {
 	return v, ok, nil
 }
 
-func (z *zone) SPFVoid(_ context.Context, name, _ string) (bool, error) {
+func (z *zone) SPFHas(_ context.Context, name, _ string) (bool, error) {
 	z.asked = append(z.asked, name)
 	if z.failed[name] {
 		return false, errors.New("timed out")
 	}
-	return !z.hosts[name], nil
+	return z.hosts[name], nil
 }
 
 func TestAnalyseSPF(t *testing.T) {

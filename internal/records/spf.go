@@ -19,10 +19,9 @@ type SPFLookup interface {
 	// SPFTXT returns the TXT values at name; exists is false for
 	// NXDOMAIN or NODATA. An error is a temporary failure.
 	SPFTXT(ctx context.Context, name string) (vals []string, exists bool, err error)
-	// SPFVoid reports whether the lookup that mechanism ("a", "mx",
-	// "exists") makes for name finds nothing. An error is a temporary
-	// failure.
-	SPFVoid(ctx context.Context, name, mechanism string) (void bool, err error)
+	// SPFHas reports whether name has records of type rrtype ("A",
+	// "AAAA" or "MX"). An error is a temporary failure.
+	SPFHas(ctx context.Context, name, rrtype string) (bool, error)
 }
 
 // The limits of RFC 7208 §4.6.4.
@@ -153,7 +152,7 @@ func (w *spfWalk) walk(domain, record string, depth int, top bool) bool {
 			w.lookups++
 			target := cmpOr(arg, domain)
 			if w.l != nil && !strings.Contains(target, "%") && w.lookups <= MaxSPFLookups {
-				void, err := w.l.SPFVoid(w.ctx, target, mech)
+				void, err := w.voidLookup(target, mech)
 				switch {
 				case err != nil:
 					w.problem(FaultLookupFailed, "%s of %s: %v", mech, target, err)
@@ -172,6 +171,26 @@ func (w *spfWalk) walk(domain, record string, depth int, top bool) bool {
 		}
 	}
 	return authorises
+}
+
+// voidLookup reports whether the lookup mechanism makes at name finds
+// nothing: a asks for A and AAAA (RFC 7208 §5.3), mx for MX (§5.4),
+// exists for A (§5.7).
+func (w *spfWalk) voidLookup(name, mechanism string) (bool, error) {
+	types := []string{"A"}
+	switch mechanism {
+	case "a":
+		types = []string{"A", "AAAA"}
+	case "mx":
+		types = []string{"MX"}
+	}
+	for _, t := range types {
+		has, err := w.l.SPFHas(w.ctx, name, t)
+		if err != nil || has {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // follow judges the record an include or a redirect names, and reports
