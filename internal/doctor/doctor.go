@@ -49,7 +49,7 @@ type Input struct {
 }
 
 // A Doctor diagnoses identities. It caches the zones and the answers its
-// SPF evaluations look up (amazonses.com's record, say) for its lifetime,
+// SPF judgements look up (an include shared by many domains, say) for its lifetime,
 // so make one per run. It is safe for concurrent use.
 type Doctor struct {
 	// Client asks the DNS: its Resolver finds zones, its AuthPort and
