@@ -1,0 +1,169 @@
+// Package dkim holds the keys behind Easy DKIM tokens and BYODKIM
+// selectors: RSA key pairs made when an identity's tokens are, the TXT
+// record each publishes ("v=DKIM1; k=rsa; p=..." at <token>.<DKIM domain>),
+// the checks a bring-your-own key must pass, and the signing of messages
+// (github.com/emersion/go-msgauth/dkim). It does no I/O: keys are sealed
+// and stored by the caller.
+package dkim
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Key lengths, as SES names them (DkimSigningAttributes'
+// NextSigningKeyLength, DkimAttributes' CurrentSigningKeyLength).
+const (
+	RSA1024 = "RSA_1024_BIT"
+	RSA2048 = "RSA_2048_BIT"
+)
+
+// DefaultLength is SES's default for new Easy DKIM keys.
+const DefaultLength = RSA2048
+
+// Bits returns the modulus size of a key length name.
+func Bits(length string) (int, error) {
+	switch length {
+	case RSA1024:
+		return 1024, nil
+	case RSA2048, "":
+		return 2048, nil
+	}
+	return 0, fmt.Errorf("key length %q: want %s or %s", length, RSA1024, RSA2048)
+}
+
+// LengthOf names the length of k.
+func LengthOf(k *rsa.PrivateKey) string {
+	if k.N.BitLen() <= 1024 {
+		return RSA1024
+	}
+	return RSA2048
+}
+
+// Generate makes a key pair of the named length.
+func Generate(length string) (*rsa.PrivateKey, error) {
+	bits, err := Bits(length)
+	if err != nil {
+		return nil, err
+	}
+	return rsa.GenerateKey(rand.Reader, bits)
+}
+
+// Marshal returns the private key in PKCS#8 DER, the form it is sealed in.
+func Marshal(k *rsa.PrivateKey) ([]byte, error) { return x509.MarshalPKCS8PrivateKey(k) }
+
+// Unmarshal reads what Marshal wrote.
+func Unmarshal(der []byte) (*rsa.PrivateKey, error) {
+	k, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return nil, err
+	}
+	rk, ok := k.(*rsa.PrivateKey)
+	if !ok {
+		return nil, errors.New("not an RSA key")
+	}
+	return rk, nil
+}
+
+// Record is the TXT value that publishes pub (RFC 6376 §3.6.1): the
+// SubjectPublicKeyInfo in base64, as SES's own records carry it.
+func Record(pub *rsa.PublicKey) string {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		panic(err) // cannot fail for an RSA key
+	}
+	return "v=DKIM1; k=rsa; p=" + base64.StdEncoding.EncodeToString(der)
+}
+
+// ErrKey is a key record or a private key that cannot be used.
+var ErrKey = errors.New("unusable DKIM key")
+
+// PublicKey reads the key of a DKIM key record: its p= tag, in base64 of
+// a SubjectPublicKeyInfo or of a PKCS#1 RSAPublicKey (both occur). Tags
+// are separated by semicolons with any whitespace (RFC 6376 §3.2).
+func PublicKey(record string) (*rsa.PublicKey, error) {
+	var p string
+	found := false
+	for _, tag := range strings.Split(record, ";") {
+		name, value, ok := strings.Cut(tag, "=")
+		if !ok {
+			continue
+		}
+		switch strings.TrimSpace(name) {
+		case "p":
+			p, found = strings.Join(strings.Fields(value), ""), true
+		case "k":
+			if k := strings.TrimSpace(value); k != "rsa" {
+				return nil, fmt.Errorf("%w: key type %q, not rsa", ErrKey, k)
+			}
+		}
+	}
+	switch {
+	case !found:
+		return nil, fmt.Errorf("%w: no p= tag", ErrKey)
+	case p == "":
+		return nil, fmt.Errorf("%w: the key is revoked (empty p=)", ErrKey)
+	}
+	der, err := base64.StdEncoding.DecodeString(p)
+	if err != nil {
+		return nil, fmt.Errorf("%w: p= is not base64: %v", ErrKey, err)
+	}
+	if k, err := x509.ParsePKIXPublicKey(der); err == nil {
+		if rk, ok := k.(*rsa.PublicKey); ok {
+			return rk, nil
+		}
+		return nil, fmt.Errorf("%w: not an RSA key", ErrKey)
+	}
+	if rk, err := x509.ParsePKCS1PublicKey(der); err == nil {
+		return rk, nil
+	}
+	return nil, fmt.Errorf("%w: p= holds no public key", ErrKey)
+}
+
+// ParsePrivate reads a BYODKIM private key as SES takes it
+// (DomainSigningPrivateKey): base64 of a PKCS#1 or PKCS#8 RSA key of 1024
+// to 2048 bits, without PEM header lines. A PEM block is accepted too.
+func ParsePrivate(s string) (*rsa.PrivateKey, error) {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "-----BEGIN") {
+		lines := strings.Split(s, "\n")
+		var body []string
+		for _, l := range lines {
+			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "-----") {
+				body = append(body, l)
+			}
+		}
+		s = strings.Join(body, "")
+	}
+	der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(s), ""))
+	if err != nil {
+		return nil, fmt.Errorf("%w: the private key is not base64: %v", ErrKey, err)
+	}
+	var k *rsa.PrivateKey
+	if pk, err := x509.ParsePKCS1PrivateKey(der); err == nil {
+		k = pk
+	} else if any, err := x509.ParsePKCS8PrivateKey(der); err == nil {
+		rk, ok := any.(*rsa.PrivateKey)
+		if !ok {
+			return nil, fmt.Errorf("%w: not an RSA key", ErrKey)
+		}
+		k = rk
+	} else {
+		return nil, fmt.Errorf("%w: not a PKCS#1 or PKCS#8 RSA private key", ErrKey)
+	}
+	if bits := k.N.BitLen(); bits < 1024 || bits > 2048 {
+		return nil, fmt.Errorf("%w: %d bits; SES takes 1024 to 2048", ErrKey, bits)
+	}
+	return k, nil
+}
+
+// Matches reports whether record publishes the public half of k.
+func Matches(record string, k *rsa.PrivateKey) bool {
+	pub, err := PublicKey(record)
+	return err == nil && pub.Equal(&k.PublicKey)
+}
