@@ -86,6 +86,7 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	warnDataDir(opts.Data, opts.Log)
 	accts, err := OpenAccounts(st, opts.Data, opts.KeyFile)
 	if err != nil {
 		st.Close()
