@@ -120,6 +120,7 @@ func (c *Console) init() {
 		{"GET /console/identities/{name}/delete", c.deleteForm},
 		{"POST /console/identities/{name}/delete", c.delete},
 		{"GET /console/outbox", c.outbox},
+		{"GET /console/outbox/{id}", c.message},
 	} {
 		mux.Handle(rt.pattern, c.auth(rt.h))
 	}
