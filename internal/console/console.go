@@ -25,6 +25,7 @@ import (
 	"github.com/sesame/sesame/internal/registry"
 	"github.com/sesame/sesame/internal/store"
 	"github.com/sesame/sesame/internal/verify"
+	"github.com/sesame/sesame/internal/webhdr"
 )
 
 // Prefix is where the console is mounted.
@@ -137,17 +138,13 @@ func (c *Console) now() time.Time {
 	return time.Now()
 }
 
-// headers sets what every response needs: no framing, no inline script,
-// nothing sent to other sites, and pages kept out of shared caches.
+// headers sets what every response needs, the headers of every HTML page
+// Sesame serves (webhdr); static files keep the cache headers of their own.
 func headers(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hd := w.Header()
-		hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-		hd.Set("X-Content-Type-Options", "nosniff")
-		hd.Set("X-Frame-Options", "DENY")
-		hd.Set("Referrer-Policy", "same-origin")
-		if !strings.HasPrefix(r.URL.Path, "/console/static/") {
-			hd.Set("Cache-Control", "no-store")
+		webhdr.Set(w.Header())
+		if strings.HasPrefix(r.URL.Path, "/console/static/") {
+			w.Header().Del("Cache-Control") // the static handler sets its own
 		}
 		h.ServeHTTP(w, r)
 	})

@@ -13,12 +13,27 @@ import (
 
 	"github.com/sesame/sesame/internal/identity"
 	"github.com/sesame/sesame/internal/store"
+	"github.com/sesame/sesame/internal/webhdr"
 )
 
-//go:embed pages/*.html
+//go:embed pages/*.html pages/style.css
 var pageFS embed.FS
 
-var pages = template.Must(template.ParseFS(pageFS, "pages/*.html"))
+// style is the pages' inline style sheet, allowed by its hash in their
+// Content-Security-Policy: the pages need no file of their own.
+var style = func() string {
+	b, err := pageFS.ReadFile("pages/style.css")
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
+
+var pages = template.Must(template.New("").Funcs(template.FuncMap{
+	"css": func() template.CSS { return template.CSS(style) },
+}).ParseFS(pageFS, "pages/*.html"))
+
+var styleHash = webhdr.StyleHash(style)
 
 // Confirmer marks an address verified when its link is opened; the registry
 // is one.
@@ -37,11 +52,19 @@ type Web struct {
 	Log     *slog.Logger
 }
 
-// Register adds the pages to mux.
+// Register adds the pages to mux, each with the security headers of every
+// HTML page (webhdr).
 func (w *Web) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET "+VerifyPath, w.verify)
-	mux.HandleFunc("GET /outbox", toConsole)
-	mux.HandleFunc("GET /outbox/{id}", toConsole)
+	mux.Handle("GET "+VerifyPath, headers(w.verify))
+	mux.Handle("GET /outbox", headers(toConsole))
+	mux.Handle("GET /outbox/{id}", headers(toConsole))
+}
+
+func headers(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		webhdr.Set(rw.Header(), styleHash)
+		h(rw, r)
+	})
 }
 
 // result is one outcome of opening a link.
@@ -58,9 +81,8 @@ func (w *Web) verify(rw http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	m := w.Mailer
-	// The token is a bearer credential: keep it out of caches and out of
-	// the Referer of wherever the page or a redirect leads.
-	rw.Header().Set("Cache-Control", "no-store")
+	// The token is a bearer credential: keep it out of caches (webhdr) and
+	// out of the Referer of wherever the page or a redirect leads.
 	rw.Header().Set("Referrer-Policy", "no-referrer")
 	c, err := m.Signer.Parse(r.URL.Query().Get("token"))
 	if err != nil {
