@@ -80,9 +80,10 @@ type Console struct {
 	// Now is the clock of sessions; nil means time.Now.
 	Now func() time.Time
 
-	once    sync.Once
-	handler http.Handler
-	ss      *sessions
+	once     sync.Once
+	handler  http.Handler
+	ss       *sessions
+	throttle throttle // failed sign-ins
 }
 
 // Handler returns the console's handler, for the paths under Prefix.
