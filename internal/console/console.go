@@ -6,7 +6,8 @@
 // plain JavaScript, all embedded, so it works without network access.
 //
 // Every page re-checks that the session's access key is still active, so
-// revoking a key signs its sessions out; every form carries a CSRF token.
+// revoking a key signs its sessions out, and that the session was not
+// signed out (Signouts); every form carries a CSRF token.
 package console
 
 import (
@@ -63,6 +64,9 @@ type Console struct {
 	Verifier *verify.Verifier
 	// Checks holds the evidence of past checks; nil shows none.
 	Checks store.Checks
+	// Signouts keeps signed-out sessions; nil keeps them in memory, until
+	// the process ends.
+	Signouts Signouts
 	// Mail is the verification mailer; nil or with a relay, no outbox.
 	Mail *mail.Mailer
 	// DNS is the doctor's client (the verifier's, to share its rate
@@ -84,6 +88,7 @@ type Console struct {
 	handler  http.Handler
 	ss       *sessions
 	throttle throttle // failed sign-ins
+	signouts Signouts
 }
 
 // Handler returns the console's handler, for the paths under Prefix.
@@ -97,6 +102,10 @@ func (c *Console) init() {
 		c.Log = slog.Default().With("component", "console")
 	}
 	c.ss = &sessions{key: c.Key, ttl: c.SessionTTL, secure: c.Secure, now: c.now}
+	c.signouts = c.Signouts
+	if c.signouts == nil {
+		c.signouts = &memSignouts{}
+	}
 	if c.ss.ttl <= 0 {
 		c.ss.ttl = DefaultSessionTTL
 	}
@@ -166,8 +175,13 @@ type handlerFunc func(w http.ResponseWriter, r *request) error
 // carry the session's CSRF token.
 func (c *Console) auth(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := c.ss.read(r)
-		if s == nil || !s.signedIn() {
+		s, err := c.signedIn(r)
+		if err != nil {
+			c.Log.Error("reading the sign-outs", "err", err)
+			c.errorPage(w, r, nil, http.StatusServiceUnavailable, "The server could not check your session. Try again in a moment.")
+			return
+		}
+		if s == nil {
 			c.toSignin(w, r, "")
 			return
 		}

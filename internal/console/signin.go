@@ -13,7 +13,7 @@ import (
 )
 
 func (c *Console) index(w http.ResponseWriter, r *http.Request) {
-	if s := c.ss.read(r); s != nil && s.signedIn() {
+	if s, _ := c.signedIn(r); s != nil {
 		http.Redirect(w, r, "/console/identities", http.StatusSeeOther)
 		return
 	}
@@ -33,8 +33,11 @@ type signinData struct {
 // signinForm shows the form, and gives a visitor without a session an
 // anonymous one: its CSRF token protects the sign-in itself.
 func (c *Console) signinForm(w http.ResponseWriter, r *http.Request) {
-	s := c.ss.read(r)
-	if s != nil && s.signedIn() && r.URL.Query().Get("why") == "" {
+	live, err := c.signedIn(r)
+	if err != nil {
+		c.Log.Error("reading the sign-outs", "err", err)
+	}
+	if live != nil && r.URL.Query().Get("why") == "" {
 		// Signed in already; a revoked key is caught on the next page.
 		to := safeNext(r.URL.Query().Get("next"))
 		if to == "" {
@@ -43,7 +46,10 @@ func (c *Console) signinForm(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, to, http.StatusSeeOther)
 		return
 	}
+	s := c.ss.read(r)
 	if s == nil || s.signedIn() {
+		// A new anonymous session, also in place of a signed-in one (whose
+		// key was revoked, or which was signed out).
 		s = c.ss.fresh("", "", "")
 		c.ss.write(w, s)
 	}
@@ -143,12 +149,6 @@ func safeNext(s string) string {
 		return ""
 	}
 	return s
-}
-
-func (c *Console) signout(w http.ResponseWriter, r *request) error {
-	c.ss.write(w, c.ss.fresh("", "", ""))
-	http.Redirect(w, r.Request, "/console/signin?why=signedout", http.StatusSeeOther)
-	return nil
 }
 
 // region switches the session to another region; identities are per
