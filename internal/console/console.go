@@ -91,7 +91,8 @@ type Console struct {
 	signouts Signouts
 }
 
-// Handler returns the console's handler, for the paths under Prefix.
+// Handler returns the console's handler, for /console and the paths under
+// Prefix.
 func (c *Console) Handler() http.Handler {
 	c.once.Do(c.init)
 	return c.handler
@@ -110,6 +111,7 @@ func (c *Console) init() {
 		c.ss.ttl = DefaultSessionTTL
 	}
 	mux := http.NewServeMux()
+	mux.Handle("/console", http.RedirectHandler(Prefix, http.StatusMovedPermanently))
 	mux.HandleFunc("GET /console/{$}", c.index)
 	mux.HandleFunc("GET /console/signin", c.signinForm)
 	mux.HandleFunc("POST /console/signin", c.signin)

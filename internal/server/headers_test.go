@@ -24,7 +24,7 @@ func TestSecurityHeaders(t *testing.T) {
 	e.verify(t, "user@example.com")
 	link := e.outbox(t, "user@example.com").Link
 	for _, path := range []string{
-		"/console/signin", "/console/identities", "/console/nope",
+		"/console", "/console/", "/console/signin", "/console/identities", "/console/nope",
 		"/verify?token=nonsense", strings.TrimPrefix(link, e.url),
 		"/outbox", "/outbox/x",
 	} {

@@ -139,7 +139,7 @@ func (s *Server) routes(console http.Handler) http.Handler {
 
 	mux := http.NewServeMux()
 	mux.Handle("/console/", console)
-	mux.Handle("/console", http.RedirectHandler("/console/", http.StatusMovedPermanently))
+	mux.Handle("/console", console)
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", s.healthz)
 	s.mailRoutes(mux, reg)
