@@ -49,6 +49,11 @@ name servers (--verify=false turns it off).
 On the first start with an empty data directory, a "default" account is
 created and its credentials are printed.
 
+Without --smtp-url, verification emails stay in the local outbox, where
+each tenant sees the links of the addresses it names (for trying Sesame
+and test rigs): a --listen address other machines reach is then refused
+unless --allow-local-outbox is given.
+
 Every flag can also be set with an environment variable: SESAME_ and the
 flag's name in upper case with dashes as underscores (--listen: SESAME_LISTEN).`,
 		Args: cobra.NoArgs,
