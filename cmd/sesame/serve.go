@@ -29,8 +29,10 @@ type serveFlags struct {
 	policies  identity.Policies
 	publicURL string
 	smtpURL   string
-	mail      mail.Settings
-	verify    server.VerifyOptions
+	// allowLocalOutbox runs without a relay on a non-loopback listener.
+	allowLocalOutbox bool
+	mail             mail.Settings
+	verify           server.VerifyOptions
 }
 
 func newServe(g *globals) *cobra.Command {
@@ -46,6 +48,11 @@ name servers (--verify=false turns it off).
 
 On the first start with an empty data directory, a "default" account is
 created and its credentials are printed.
+
+Without --smtp-url, verification emails stay in the local outbox, where
+each tenant sees the links of the addresses it names (for trying Sesame
+and test rigs): a --listen address other machines reach is then refused
+unless --allow-local-outbox is given.
 
 Every flag can also be set with an environment variable: SESAME_ and the
 flag's name in upper case with dashes as underscores (--listen: SESAME_LISTEN).`,
@@ -64,7 +71,8 @@ flag's name in upper case with dashes as underscores (--listen: SESAME_LISTEN).`
 	fl.DurationVar(&f.verify.Recheck, "recheck-interval", time.Hour, "how often verified identities are checked again, to notice removed records")
 	fl.BoolVar(&f.verify.Run, "verify", true, "run the DNS verifier (--verify=false: identities stay as they are until checked on demand)")
 	fl.StringVar(&f.publicURL, "public-url", "", "base URL of verification links, as recipients reach this server (default http://<listen address>)")
-	fl.StringVar(&f.smtpURL, "smtp-url", "", "SMTP relay of verification mail: smtp://[user:password@]host[:587] (STARTTLS; plain SMTP accepted on loopback only) or smtps://...[:465]; empty keeps mail in the local outbox (sesame outbox, /outbox)")
+	fl.StringVar(&f.smtpURL, "smtp-url", "", "SMTP relay of verification mail: smtp://[user:password@]host[:587] (STARTTLS; plain SMTP accepted on loopback only) or smtps://...[:465]; empty keeps mail in the local outbox (sesame outbox, and each account's in the console), allowed on a loopback --listen only unless --allow-local-outbox")
+	fl.BoolVar(&f.allowLocalOutbox, "allow-local-outbox", false, "serve without --smtp-url on a non-loopback --listen, knowingly: each tenant sees the links of the addresses it names in its console outbox, so it verifies them without their owners (a demo or a test rig, not a service)")
 	fl.StringVar(&f.mail.CAFile, "smtp-ca-file", "", "PEM file of the CAs the relay's certificate must chain to (default the system's)")
 	fl.StringVar(&f.mail.From, "mail-sender", "", "sender (From address) of verification mail (default no-reply@<host of --public-url>)")
 	return cmd
@@ -151,6 +159,9 @@ func (f *serveFlags) validate() error {
 		if d.v <= 0 && !d.zero {
 			return fmt.Errorf("%s %v: want a positive duration, such as 72h", d.flag, d.v)
 		}
+	}
+	if f.smtpURL == "" && !f.allowLocalOutbox && !server.LoopbackListen(f.listen) {
+		return fmt.Errorf("--listen %s is reachable from other machines, and without --smtp-url verification emails stay in the local outbox, where each tenant opens the links of the addresses it names: any address would be verified without its owner. Set --smtp-url to a relay, listen on loopback (127.0.0.1:8080), or pass --allow-local-outbox to run so knowingly", f.listen)
 	}
 	return validateDNS(f.verify.Resolver, f.verify.AuthPort, f.dns)
 }

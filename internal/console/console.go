@@ -6,7 +6,8 @@
 // plain JavaScript, all embedded, so it works without network access.
 //
 // Every page re-checks that the session's access key is still active, so
-// revoking a key signs its sessions out; every form carries a CSRF token.
+// revoking a key signs its sessions out, and that the session was not
+// signed out (Signouts); every form carries a CSRF token.
 package console
 
 import (
@@ -25,6 +26,7 @@ import (
 	"github.com/sesame/sesame/internal/registry"
 	"github.com/sesame/sesame/internal/store"
 	"github.com/sesame/sesame/internal/verify"
+	"github.com/sesame/sesame/internal/webhdr"
 )
 
 // Prefix is where the console is mounted.
@@ -62,6 +64,9 @@ type Console struct {
 	Verifier *verify.Verifier
 	// Checks holds the evidence of past checks; nil shows none.
 	Checks store.Checks
+	// Signouts keeps signed-out sessions; nil keeps them in memory, until
+	// the process ends.
+	Signouts Signouts
 	// Mail is the verification mailer; nil or with a relay, no outbox.
 	Mail *mail.Mailer
 	// DNS is the doctor's client (the verifier's, to share its rate
@@ -79,12 +84,15 @@ type Console struct {
 	// Now is the clock of sessions; nil means time.Now.
 	Now func() time.Time
 
-	once    sync.Once
-	handler http.Handler
-	ss      *sessions
+	once     sync.Once
+	handler  http.Handler
+	ss       *sessions
+	throttle throttle // failed sign-ins
+	signouts Signouts
 }
 
-// Handler returns the console's handler, for the paths under Prefix.
+// Handler returns the console's handler, for /console and the paths under
+// Prefix.
 func (c *Console) Handler() http.Handler {
 	c.once.Do(c.init)
 	return c.handler
@@ -95,10 +103,15 @@ func (c *Console) init() {
 		c.Log = slog.Default().With("component", "console")
 	}
 	c.ss = &sessions{key: c.Key, ttl: c.SessionTTL, secure: c.Secure, now: c.now}
+	c.signouts = c.Signouts
+	if c.signouts == nil {
+		c.signouts = &memSignouts{}
+	}
 	if c.ss.ttl <= 0 {
 		c.ss.ttl = DefaultSessionTTL
 	}
 	mux := http.NewServeMux()
+	mux.Handle("/console", http.RedirectHandler(Prefix, http.StatusMovedPermanently))
 	mux.HandleFunc("GET /console/{$}", c.index)
 	mux.HandleFunc("GET /console/signin", c.signinForm)
 	mux.HandleFunc("POST /console/signin", c.signin)
@@ -120,6 +133,7 @@ func (c *Console) init() {
 		{"GET /console/identities/{name}/delete", c.deleteForm},
 		{"POST /console/identities/{name}/delete", c.delete},
 		{"GET /console/outbox", c.outbox},
+		{"GET /console/outbox/{id}", c.message},
 	} {
 		mux.Handle(rt.pattern, c.auth(rt.h))
 	}
@@ -136,17 +150,13 @@ func (c *Console) now() time.Time {
 	return time.Now()
 }
 
-// headers sets what every response needs: no framing, no inline script,
-// nothing sent to other sites, and pages kept out of shared caches.
+// headers sets what every response needs, the headers of every HTML page
+// Sesame serves (webhdr); static files keep the cache headers of their own.
 func headers(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hd := w.Header()
-		hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-		hd.Set("X-Content-Type-Options", "nosniff")
-		hd.Set("X-Frame-Options", "DENY")
-		hd.Set("Referrer-Policy", "same-origin")
-		if !strings.HasPrefix(r.URL.Path, "/console/static/") {
-			hd.Set("Cache-Control", "no-store")
+		webhdr.Set(w.Header())
+		if strings.HasPrefix(r.URL.Path, "/console/static/") {
+			w.Header().Del("Cache-Control") // the static handler sets its own
 		}
 		h.ServeHTTP(w, r)
 	})
@@ -167,8 +177,13 @@ type handlerFunc func(w http.ResponseWriter, r *request) error
 // carry the session's CSRF token.
 func (c *Console) auth(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := c.ss.read(r)
-		if s == nil || !s.signedIn() {
+		s, err := c.signedIn(r)
+		if err != nil {
+			c.Log.Error("reading the sign-outs", "err", err)
+			c.errorPage(w, r, nil, http.StatusServiceUnavailable, "The server could not check your session. Try again in a moment.")
+			return
+		}
+		if s == nil {
 			c.toSignin(w, r, "")
 			return
 		}

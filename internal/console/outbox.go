@@ -1,6 +1,7 @@
 package console
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
@@ -13,8 +14,9 @@ type outboxData struct {
 }
 
 // outbox is the account's verification mail in the session's region, when
-// no SMTP relay is set: the mail package's /outbox lists every account's,
-// which the console must not show.
+// no SMTP relay is set. It is the only list of the local outbox served over
+// HTTP (/outbox sends here): a tenant sees its own messages, never the link
+// of an address another tenant asked to verify.
 func (c *Console) outbox(w http.ResponseWriter, r *request) error {
 	d := outboxData{Local: c.Mail != nil && c.Mail.Local()}
 	if d.Local {
@@ -25,6 +27,26 @@ func (c *Console) outbox(w http.ResponseWriter, r *request) error {
 		d.Messages = ms
 	}
 	c.render(w, r.Request, r.s, http.StatusOK, "outbox.html", "Verification emails", d)
+	return nil
+}
+
+// message is one message of the local outbox as sent, if it is the
+// session's account's; any other ID, another account's included, is not
+// found, so that IDs reveal nothing.
+func (c *Console) message(w http.ResponseWriter, r *request) error {
+	if c.Mail == nil || !c.Mail.Local() {
+		c.errorPage(w, r.Request, r.s, http.StatusNotFound, "Verification emails are delivered through the SMTP relay; none are kept here.")
+		return nil
+	}
+	m, err := c.Mail.Store.GetMessage(r.Context(), r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && m.Key.Account != r.scope.Account) {
+		c.errorPage(w, r.Request, r.s, http.StatusNotFound, "There is no such verification email in your account.")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	c.render(w, r.Request, r.s, http.StatusOK, "message.html", m.Subject, m)
 	return nil
 }
 

@@ -29,6 +29,9 @@ const DefaultSessionTTL = 12 * time.Hour
 // one too, without an account, so the sign-in form has a CSRF token (a
 // forged sign-in would put the victim in the attacker's account).
 type session struct {
+	// ID names a signed-in session, so that signing out can kill it
+	// (Signouts): the cookie is valid only while its ID is not signed out.
+	ID      string `json:"i,omitempty"`
 	Account string `json:"a,omitempty"`
 	KeyID   string `json:"k,omitempty"` // checked to be active on every request
 	Region  string `json:"r,omitempty"`
@@ -36,7 +39,7 @@ type session struct {
 	Expires int64  `json:"e"` // Unix seconds
 }
 
-func (s *session) signedIn() bool { return s.Account != "" && s.KeyID != "" }
+func (s *session) signedIn() bool { return s.Account != "" && s.KeyID != "" && s.ID != "" }
 
 // sessions signs and checks session cookies with HMAC-SHA256. The cookie is
 // not encrypted: it holds an account ID and an access key ID, never the
@@ -107,7 +110,11 @@ func (ss *sessions) read(r *http.Request) *session {
 // fresh returns a new session with a new CSRF token, so that signing in or
 // out never keeps a token an attacker may have planted or seen.
 func (ss *sessions) fresh(account, keyID, region string) *session {
-	return &session{Account: account, KeyID: keyID, Region: region, CSRF: randomToken(), Expires: ss.now().Add(ss.ttl).Unix()}
+	s := &session{Account: account, KeyID: keyID, Region: region, CSRF: randomToken(), Expires: ss.now().Add(ss.ttl).Unix()}
+	if account != "" {
+		s.ID = randomToken()
+	}
+	return s
 }
 
 // write sets the cookie: HttpOnly so scripts cannot read it, SameSite=Lax

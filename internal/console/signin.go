@@ -2,13 +2,18 @@ package console
 
 import (
 	"crypto/subtle"
+	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/sesame/sesame/internal/account"
 )
 
 func (c *Console) index(w http.ResponseWriter, r *http.Request) {
-	if s := c.ss.read(r); s != nil && s.signedIn() {
+	if s, _ := c.signedIn(r); s != nil {
 		http.Redirect(w, r, "/console/identities", http.StatusSeeOther)
 		return
 	}
@@ -28,8 +33,11 @@ type signinData struct {
 // signinForm shows the form, and gives a visitor without a session an
 // anonymous one: its CSRF token protects the sign-in itself.
 func (c *Console) signinForm(w http.ResponseWriter, r *http.Request) {
-	s := c.ss.read(r)
-	if s != nil && s.signedIn() && r.URL.Query().Get("why") == "" {
+	live, err := c.signedIn(r)
+	if err != nil {
+		c.Log.Error("reading the sign-outs", "err", err)
+	}
+	if live != nil && r.URL.Query().Get("why") == "" {
 		// Signed in already; a revoked key is caught on the next page.
 		to := safeNext(r.URL.Query().Get("next"))
 		if to == "" {
@@ -38,7 +46,10 @@ func (c *Console) signinForm(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, to, http.StatusSeeOther)
 		return
 	}
+	s := c.ss.read(r)
 	if s == nil || s.signedIn() {
+		// A new anonymous session, also in place of a signed-in one (whose
+		// key was revoked, or which was signed out).
 		s = c.ss.fresh("", "", "")
 		c.ss.write(w, s)
 	}
@@ -72,22 +83,46 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	if !slices.Contains(Regions, region) {
 		region = DefaultRegion
 	}
-	d := signinData{CSRF: s.CSRF, Next: safeNext(r.PostFormValue("next")), KeyID: keyID, Region: region, Regions: Regions}
-	k, ok, err := c.Accounts.Resolve(r.Context(), keyID)
-	if err != nil {
-		c.Log.Error("resolving an access key at sign-in", "err", err)
-		d.Error = "The server could not check the key now. Try again in a moment."
-		c.render(w, r, nil, http.StatusServiceUnavailable, "signin.html", "Sign in", d)
+	d := signinData{CSRF: s.CSRF, Next: safeNext(r.PostFormValue("next")), Region: region, Regions: Regions}
+	wellFormed := account.WellFormedKeyID(keyID)
+	if len(keyID) <= 2*account.KeyIDLen {
+		d.KeyID = keyID // shown again to fix a typo; not a pasted page of text
+	}
+	// Held back before the secret is checked: a guess made while waiting
+	// tells nothing, even a right one.
+	addr, id := addrKey(r.RemoteAddr), keyIDKey(keyID)
+	keys := []throttleKey{addr}
+	if wellFormed {
+		keys = append(keys, id) // any other ID names no key; the address counts it
+	}
+	if wait := c.throttle.wait(c.now(), keys...); wait > 0 {
+		secs := int((wait + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		d.Error = fmt.Sprintf("Too many failed sign-ins for this access key ID or from your address. Wait %d seconds, then try again.", secs)
+		c.render(w, r, nil, http.StatusTooManyRequests, "signin.html", "Sign in", d)
 		return
+	}
+	var k account.Key
+	var ok bool
+	if wellFormed {
+		var err error
+		k, ok, err = c.Accounts.Resolve(r.Context(), keyID)
+		if err != nil {
+			c.Log.Error("resolving an access key at sign-in", "err", err)
+			d.Error = "The server could not check the key now. Try again in a moment."
+			c.render(w, r, nil, http.StatusServiceUnavailable, "signin.html", "Sign in", d)
+			return
+		}
 	}
 	// Compare even for an unknown key, so both cases take the same time.
 	good := subtle.ConstantTimeCompare([]byte(secret), []byte(k.Secret)) == 1
 	if !ok || !good || secret == "" {
-		c.Log.Info("console sign-in refused", "access_key_id", keyID, "remote", r.RemoteAddr)
+		c.Log.Info("console sign-in refused", "access_key_id", loggedKeyID(keyID), "remote", r.RemoteAddr)
 		d.Error = "Wrong access key ID or secret access key, or the key was revoked."
 		c.render(w, r, nil, http.StatusUnauthorized, "signin.html", "Sign in", d)
 		return
 	}
+	c.throttle.succeeded(id, addr)
 	c.ss.write(w, c.ss.fresh(k.Account, keyID, region))
 	c.Log.Info("console sign-in", "account", k.Account, "access_key_id", keyID)
 	to := d.Next
@@ -97,6 +132,16 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
+// loggedKeyID is what the log says of a submitted key ID: the ID when it
+// has the shape of one, else only its length, since what else is typed
+// there may be a secret key pasted in the wrong box.
+func loggedKeyID(id string) string {
+	if account.WellFormedKeyID(id) {
+		return id
+	}
+	return fmt.Sprintf("(not a key ID, %d bytes)", len(id))
+}
+
 // safeNext keeps a return address only if it is a console page, so the
 // sign-in form cannot send anyone to another site.
 func safeNext(s string) string {
@@ -104,12 +149,6 @@ func safeNext(s string) string {
 		return ""
 	}
 	return s
-}
-
-func (c *Console) signout(w http.ResponseWriter, r *request) error {
-	c.ss.write(w, c.ss.fresh("", "", ""))
-	http.Redirect(w, r.Request, "/console/signin?why=signedout", http.StatusSeeOther)
-	return nil
 }
 
 // region switches the session to another region; identities are per

@@ -12,13 +12,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/sesame/sesame/internal/fileperm"
 )
 
 // Size is the length of a key in bytes.
 const Size = 32
 
 // Load reads the key in path, creating the file with a new random key when
-// it does not exist. what names the key in errors ("sealing key").
+// it does not exist, and makes it 0600 if other users could read it. what names the key in errors ("sealing key").
 func Load(path, what string) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -28,6 +30,9 @@ func Load(path, what string) ([]byte, error) {
 		b, err = os.ReadFile(path)
 	}
 	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if err := fileperm.Tighten(path); err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
@@ -45,7 +50,7 @@ func create(path, what string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileperm.Private)
 	if errors.Is(err, os.ErrExist) {
 		return nil
 	}

@@ -3,9 +3,9 @@
 // outbox every message is stored in before the API call returns, delivery
 // through an SMTP relay with retries, and caps against abuse.
 //
-// Without a relay, messages stay in the local outbox (`sesame outbox`,
-// /outbox) and their links are logged, so an address can be verified
-// without any mail server.
+// Without a relay, messages stay in the local outbox (`sesame outbox`, and
+// each account's own in the console) and their links are logged, so an
+// address can be verified without any mail server.
 package mail
 
 import (

@@ -55,7 +55,7 @@ func (Secret) LogValue() slog.Value { return slog.StringValue("REDACTED") }
 func ParseRelay(raw, caFile string) (*Relay, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("SMTP URL: %v", err)
+		return nil, fmt.Errorf("SMTP URL: %v (want smtp://[user[:password]@]host[:port])", URLError(err))
 	}
 	r := &Relay{TLS: &tls.Config{MinVersion: tls.VersionTLS12}}
 	port := "587"
@@ -64,17 +64,17 @@ func ParseRelay(raw, caFile string) (*Relay, error) {
 	case "smtps":
 		r.Implicit, port = true, "465"
 	default:
-		return nil, fmt.Errorf("SMTP URL %q: use smtp://host[:port] (STARTTLS) or smtps://host[:port] (TLS)", redact(u))
+		return nil, fmt.Errorf("SMTP URL %q: use smtp://host[:port] (STARTTLS) or smtps://host[:port] (TLS)", Redacted(u))
 	}
 	if u.Hostname() == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-		return nil, fmt.Errorf("SMTP URL %q: want only [user[:password]@]host[:port]", redact(u))
+		return nil, fmt.Errorf("SMTP URL %q: want only [user[:password]@]host[:port]", Redacted(u))
 	}
 	if u.Port() != "" {
 		port = u.Port()
 	}
 	r.Addr = net.JoinHostPort(u.Hostname(), port)
 	r.TLS.ServerName = u.Hostname()
-	r.Loopback = isLoopback(u.Hostname())
+	r.Loopback = IsLoopback(u.Hostname())
 	if u.User != nil {
 		r.Username = u.User.Username()
 		p, _ := u.User.Password()
@@ -93,9 +93,9 @@ func ParseRelay(raw, caFile string) (*Relay, error) {
 	return r, nil
 }
 
-// isLoopback says whether host names this machine: localhost, 127.0.0.0/8
+// IsLoopback says whether host names this machine: localhost, 127.0.0.0/8
 // or ::1.
-func isLoopback(host string) bool {
+func IsLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
@@ -103,7 +103,18 @@ func isLoopback(host string) bool {
 	return err == nil && a.IsLoopback()
 }
 
-func redact(u *url.URL) string {
+// URLError is the cause of an error of url.Parse without the URL, which
+// url.Error quotes whole, password included.
+func URLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// Redacted is u for errors and logs, its password replaced.
+func Redacted(u *url.URL) string {
 	if _, ok := u.User.Password(); ok {
 		c := *u
 		c.User = url.UserPassword(u.User.Username(), "REDACTED")

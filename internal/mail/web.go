@@ -8,18 +8,32 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
-	"strconv"
-	"strings"
+	"net/url"
 	"time"
 
 	"github.com/sesame/sesame/internal/identity"
 	"github.com/sesame/sesame/internal/store"
+	"github.com/sesame/sesame/internal/webhdr"
 )
 
-//go:embed pages/*.html
+//go:embed pages/*.html pages/style.css
 var pageFS embed.FS
 
-var pages = template.Must(template.ParseFS(pageFS, "pages/*.html"))
+// style is the pages' inline style sheet, allowed by its hash in their
+// Content-Security-Policy: the pages need no file of their own.
+var style = func() string {
+	b, err := pageFS.ReadFile("pages/style.css")
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
+
+var pages = template.Must(template.New("").Funcs(template.FuncMap{
+	"css": func() template.CSS { return template.CSS(style) },
+}).ParseFS(pageFS, "pages/*.html"))
+
+var styleHash = webhdr.StyleHash(style)
 
 // Confirmer marks an address verified when its link is opened; the registry
 // is one.
@@ -30,19 +44,27 @@ type Confirmer interface {
 	ConfirmEmail(ctx context.Context, k identity.Key) (identity.Status, error)
 }
 
-// Web serves the pages of verification mail: the link (GET /verify) and,
-// without a relay, the local outbox (GET /outbox).
+// Web serves the page of verification links (GET /verify), and sends
+// /outbox to the console's.
 type Web struct {
 	Mailer  *Mailer
 	Confirm Confirmer
 	Log     *slog.Logger
 }
 
-// Register adds the pages to mux.
+// Register adds the pages to mux, each with the security headers of every
+// HTML page (webhdr).
 func (w *Web) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET "+VerifyPath, w.verify)
-	mux.HandleFunc("GET /outbox", w.outbox)
-	mux.HandleFunc("GET /outbox/{id}", w.message)
+	mux.Handle("GET "+VerifyPath, headers(w.verify))
+	mux.Handle("GET /outbox", headers(toConsole))
+	mux.Handle("GET /outbox/{id}", headers(toConsole))
+}
+
+func headers(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		webhdr.Set(rw.Header(), styleHash)
+		h(rw, r)
+	})
 }
 
 // result is one outcome of opening a link.
@@ -59,9 +81,8 @@ func (w *Web) verify(rw http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	m := w.Mailer
-	// The token is a bearer credential: keep it out of caches and out of
-	// the Referer of wherever the page or a redirect leads.
-	rw.Header().Set("Cache-Control", "no-store")
+	// The token is a bearer credential: keep it out of caches (webhdr) and
+	// out of the Referer of wherever the page or a redirect leads.
 	rw.Header().Set("Referrer-Policy", "no-referrer")
 	c, err := m.Signer.Parse(r.URL.Query().Get("token"))
 	if err != nil {
@@ -152,55 +173,20 @@ func (w *Web) page(rw http.ResponseWriter, res result) {
 	}
 }
 
-// outbox lists the local outbox. With a relay configured it is not served:
-// the links of mail on its way to real mailboxes must not be readable by
-// anyone who can reach the server.
-func (w *Web) outbox(rw http.ResponseWriter, r *http.Request) {
-	if !w.Mailer.Local() {
-		http.Error(rw, "The outbox is served only when no SMTP relay is configured; use `sesame outbox` on the server.", http.StatusNotFound)
-		return
-	}
-	q := store.MessageQuery{To: r.URL.Query().Get("to"), Limit: 200}
-	if n, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && n > 0 && n <= 10000 {
-		q.Limit = n
-	}
-	ms, err := w.Mailer.Store.ListMessages(r.Context(), q)
-	if err != nil {
-		w.log().Error("listing the outbox", "err", err)
-		http.Error(rw, "The outbox could not be read; the server log has the cause.", http.StatusInternalServerError)
-		return
-	}
-	w.render(rw, "outbox.html", map[string]any{"Title": "Outbox", "Messages": ms, "Limit": q.Limit, "To": q.To})
-}
+// ConsoleOutbox is the outbox's page: the console's, which needs a session
+// and shows only its account's messages.
+const ConsoleOutbox = "/console/outbox"
 
-func (w *Web) message(rw http.ResponseWriter, r *http.Request) {
-	if !w.Mailer.Local() {
-		http.NotFound(rw, r)
-		return
+// toConsole sends /outbox and /outbox/{id} (the pages of earlier versions,
+// which listed every account's mail to anyone who reached the server) to
+// the console's outbox: a tenant sees its own messages only, so never the
+// link of an address another tenant asked to verify.
+func toConsole(rw http.ResponseWriter, r *http.Request) {
+	to := ConsoleOutbox
+	if id := r.PathValue("id"); id != "" {
+		to += "/" + url.PathEscape(id)
 	}
-	m, err := w.Mailer.Store.GetMessage(r.Context(), r.PathValue("id"))
-	if errors.Is(err, store.ErrNotFound) {
-		http.Error(rw, "No such message in the outbox.", http.StatusNotFound)
-		return
-	}
-	if err != nil {
-		w.log().Error("reading a message", "err", err)
-		http.Error(rw, "The message could not be read; the server log has the cause.", http.StatusInternalServerError)
-		return
-	}
-	w.render(rw, "message.html", map[string]any{"Title": m.Subject, "M": m})
-}
-
-func (w *Web) render(rw http.ResponseWriter, name string, data any) {
-	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
-	rw.Header().Set("Cache-Control", "no-store")
-	var b strings.Builder
-	if err := pages.ExecuteTemplate(&b, name, data); err != nil {
-		w.log().Error("rendering a page", "page", name, "err", err)
-		http.Error(rw, "The page could not be rendered.", http.StatusInternalServerError)
-		return
-	}
-	rw.Write([]byte(b.String()))
+	http.Redirect(rw, r, to, http.StatusSeeOther)
 }
 
 func (w *Web) log() *slog.Logger {

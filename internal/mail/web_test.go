@@ -182,25 +182,22 @@ func TestCustomLinkRedirects(t *testing.T) {
 	}
 }
 
-func TestOutboxPages(t *testing.T) {
+// TestOutboxToConsole: /outbox listed every account's messages and links
+// to anyone who reached the server; it now sends the visitor to the
+// console's outbox, which shows a signed-in account its own (tested in
+// internal/console), and shows nothing itself.
+func TestOutboxToConsole(t *testing.T) {
 	f := newFixture(t)
-	m := f.send(t, identity.Key{Account: "123456789012", Region: "us-east-1", Name: `o"brien<x>@example.com`}, nil)
-	code, _, body := f.get(t, http.MethodGet, "/outbox")
-	if code != http.StatusOK || !strings.Contains(body, strings.ReplaceAll(m.Link, "&", "&amp;")) || strings.Contains(body, "<x>") {
-		t.Fatalf("/outbox: %d\n%s", code, body)
-	}
-	code, _, body = f.get(t, http.MethodGet, "/outbox/"+m.ID)
-	if code != http.StatusOK || !strings.Contains(body, "Message-ID: &lt;"+m.ID) {
-		t.Errorf("/outbox/%s: %d\n%s", m.ID, code, body)
-	}
-	if code, _, _ := f.get(t, http.MethodGet, "/outbox/nope"); code != http.StatusNotFound {
-		t.Errorf("unknown message: %d", code)
-	}
-	// With a relay, links are on their way to real mailboxes: no page.
-	f.m.Queue = &Queue{}
-	f.m.Queue.Init()
-	if code, _, _ := f.get(t, http.MethodGet, "/outbox"); code != http.StatusNotFound {
-		t.Errorf("/outbox with a relay: %d, want 404", code)
+	m := f.send(t, identity.Key{Account: "123456789012", Region: "us-east-1", Name: "user@example.com"}, nil)
+	for path, want := range map[string]string{
+		"/outbox":                     "/console/outbox",
+		"/outbox?to=user@example.com": "/console/outbox",
+		"/outbox/" + m.ID:             "/console/outbox/" + m.ID,
+	} {
+		code, h, body := f.get(t, http.MethodGet, path)
+		if code != http.StatusSeeOther || h.Get("Location") != want || strings.Contains(body, "user@example.com") || strings.Contains(body, m.Link) {
+			t.Errorf("GET %s: %d to %q, want 303 to %s, nothing of the message\n%s", path, code, h.Get("Location"), want, body)
+		}
 	}
 }
 

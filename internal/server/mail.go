@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	netmail "net/mail"
 	"net/url"
@@ -27,8 +28,12 @@ func (s *Server) openMail(opts Options) error {
 	if pub == "" {
 		pub = DefaultPublicURL
 	}
-	if u, err := url.Parse(pub); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
-		return fmt.Errorf("public URL %q: want an absolute http or https URL without a query, such as https://sesame.example.com", pub)
+	u, err := url.Parse(pub)
+	if err != nil {
+		return fmt.Errorf("public URL: %v; want an absolute http or https URL without a query, such as https://sesame.example.com", mail.URLError(err))
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.User != nil {
+		return fmt.Errorf("public URL %q: want an absolute http or https URL without a query or credentials, such as https://sesame.example.com", mail.Redacted(u))
 	}
 	from := opts.Mail.From
 	if from == "" {
@@ -71,12 +76,23 @@ func (s *Server) openMail(opts Options) error {
 		s.stopMail = func() { cancel(); <-done }
 		log.Info("verification mail goes through the SMTP relay", "relay", relay.String(), "from", from)
 	} else {
-		log.Info("no SMTP relay (--smtp-url): verification mail stays in the local outbox", "outbox", pub+"/outbox")
+		log.Info("no SMTP relay (--smtp-url): verification mail stays in the local outbox, each account's in its console", "outbox", pub+mail.ConsoleOutbox)
 	}
 	s.Mail = m
 	s.Registry.Mailer = m
 	s.Registry.Templates = s.Store
 	return nil
+}
+
+// LoopbackListen says whether the listener address (host:port) accepts
+// connections from this machine only: a loopback address or localhost. An
+// empty host (":8080") is every interface. Without a relay, `sesame serve`
+// needs one (or --allow-local-outbox): the local outbox shows each tenant
+// the links of the addresses it names, which proves nothing of their
+// owners.
+func LoopbackListen(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	return err == nil && host != "" && mail.IsLoopback(host)
 }
 
 // mailFailed fails the address whose newest verification mail the relay

@@ -324,9 +324,10 @@ func TestRelayDelivers(t *testing.T) {
 			if m.Attempts != 1 {
 				t.Errorf("attempts %d", m.Attempts)
 			}
-			// With a relay, the outbox is not served over HTTP.
-			if resp, err := http.Get(e.url + "/outbox"); err != nil || resp.StatusCode != http.StatusNotFound {
-				t.Errorf("/outbox with a relay: %v %v", resp.Status, err)
+			// With a relay, the outbox is not served over HTTP, not
+			// even to a signed-in tenant.
+			if code, _, page := e.open(t, e.url+"/outbox"); code != http.StatusSeeOther || strings.Contains(page, m.Link) {
+				t.Errorf("/outbox with a relay: %d\n%s", code, page)
 			}
 		})
 	}

@@ -86,6 +86,7 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	warnDataDir(opts.Data, opts.Log)
 	accts, err := OpenAccounts(st, opts.Data, opts.KeyFile)
 	if err != nil {
 		st.Close()
@@ -138,7 +139,7 @@ func (s *Server) routes(console http.Handler) http.Handler {
 
 	mux := http.NewServeMux()
 	mux.Handle("/console/", console)
-	mux.Handle("/console", http.RedirectHandler("/console/", http.StatusMovedPermanently))
+	mux.Handle("/console", console)
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", s.healthz)
 	s.mailRoutes(mux, reg)
@@ -147,12 +148,14 @@ func (s *Server) routes(console http.Handler) http.Handler {
 	// redirect to the clean one, which a signed client follows only to
 	// fail its signature. The API gets such paths as they were sent, and
 	// the v2 handler every path under /v2, so that each gets an SES error.
+	// ServeMux judges the escaped path: a console page of an address such
+	// as "/../x"@example.com (%2F..%2F) is clean, and reaches the console.
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
 		switch {
 		case p == "/v2" || strings.HasPrefix(p, "/v2/"):
 			v2.ServeHTTP(w, r)
-		case !isClean(p):
+		case !isClean(r.URL.EscapedPath()):
 			v1.ServeHTTP(w, r)
 		default:
 			mux.ServeHTTP(w, r)

@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -104,8 +105,10 @@ func New(tb testing.TB, opts ...Options) *Server {
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(tbWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
+	data := tb.TempDir()
+	os.Chmod(data, 0o700) // as an operator should: the server warns about a directory others may list
 	sesame, err := server.Open(context.Background(), server.Options{
-		Data:     tb.TempDir(),
+		Data:     data,
 		DNS:      o.DNS,
 		Policies: pol,
 		Log:      o.Log,

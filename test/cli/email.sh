@@ -52,8 +52,10 @@ expect_eq "a token that was tampered with" "400 " "$(http "${NEW%?}$swap")"
 # (Outputs are read whole: grep -q closing the pipe early would fail the writer under pipefail.)
 out=$("$SESAME" outbox --data "$DATA")
 grep -q "second@example.com" <<<"$out" && ok "sesame outbox" || fail "sesame outbox"
-page=$(curl -fsS "$URL/outbox")
-grep -q "user@example.com" <<<"$page" && ok "/outbox page" || fail "/outbox page"
+# /outbox shows no one every account's mail: it sends to the console's outbox, behind a sign-in.
+page=$(curl -sS -L "$URL/outbox")
+grep -q "user@example.com" <<<"$page" && fail "/outbox shows mail without a sign-in" || ok "/outbox shows nothing without a sign-in"
+grep -q 'action="/console/signin"' <<<"$page" && ok "/outbox leads to the console's sign-in" || fail "/outbox does not lead to the sign-in: $page"
 
 # Custom verification templates.
 tmpl() {
