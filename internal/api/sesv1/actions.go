@@ -124,11 +124,7 @@ func (h *Handler) getIdentityVerificationAttributes(r *request) (*result, error)
 		out.open("entry")
 		out.elem("key", n)
 		out.open("value")
-		st := id.Verification.Status
-		if id.VerifiedForSending() {
-			st = identity.Success // a DKIM success verifies the domain too
-		}
-		out.elem("VerificationStatus", string(st))
+		out.elem("VerificationStatus", string(id.StatusV1()))
 		if id.IsDomain() {
 			out.elem("VerificationToken", id.Token)
 		}
