@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/sesame/sesame/internal/config"
@@ -61,36 +60,6 @@ func (r *Registry) log() *slog.Logger {
 	return slog.Default()
 }
 
-// Kind is the class of an operation error. Each protocol has its own code
-// for each kind.
-type Kind int
-
-const (
-	Invalid       Kind = iota + 1 // v1 InvalidParameterValue, v2 BadRequestException
-	NotFound                      // v2 NotFoundException
-	AlreadyExists                 // v1 AlreadyExists, v2 AlreadyExistsException
-	LimitExceeded                 // v1 LimitExceeded, v2 LimitExceededException
-	// The kinds of verification mail and custom templates (templates.go).
-	Throttled         // v1 Throttling, v2 TooManyRequestsException (429)
-	QuotaExceeded     // v1 Throttling, v2 LimitExceededException
-	FromNotVerified   // v1 FromEmailAddressNotVerified, v2 BadRequestException
-	InvalidContent    // v1 CustomVerificationEmailInvalidContent, v2 BadRequestException
-	ConfigSetNotFound // v1 ConfigurationSetDoesNotExist, v2 NotFoundException
-	Rejected          // v1 and v2 MessageRejected
-)
-
-// Error is an operation error; Message says what is wrong and what to do.
-type Error struct {
-	Kind    Kind
-	Message string
-}
-
-func (e *Error) Error() string { return e.Message }
-
-func errorf(k Kind, format string, a ...any) *Error {
-	return &Error{Kind: k, Message: fmt.Sprintf(format, a...)}
-}
-
 // Scope is who asks: an account in a region.
 type Scope struct {
 	Account string
@@ -121,21 +90,9 @@ func (r *Registry) view(id *identity.Identity) *identity.Identity {
 func parseIdentity(s string) (names.Kind, string, error) {
 	k, n, err := names.Identity(s)
 	if err != nil {
-		return 0, "", errorf(Invalid, "Identity %q is invalid. Must be a verified email address or domain (%s).", s, reason(err))
+		return 0, "", invalidName(err, "Identity %q is invalid. Must be a verified email address or domain (%s).", s)
 	}
 	return k, n, nil
-}
-
-// reason is the detail of a names error, for messages: the text after the
-// sentinel ("invalid name: ").
-func reason(err error) string {
-	msg := err.Error()
-	for _, s := range []error{names.ErrInvalid, names.ErrEmpty, names.ErrTooLong} {
-		if rest, ok := strings.CutPrefix(msg, s.Error()+": "); ok {
-			return rest
-		}
-	}
-	return msg
 }
 
 // Get returns one identity; unknown identities are NotFound.
@@ -146,7 +103,7 @@ func (r *Registry) Get(ctx context.Context, sc Scope, name string) (*identity.Id
 	}
 	id, err := r.Store.GetIdentity(ctx, sc.key(n))
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, errorf(NotFound, "Email identity %s does not exist.", n)
+		return nil, wrapf(NotFound, err, "Email identity %s does not exist.", n)
 	}
 	if err != nil {
 		return nil, err

@@ -38,7 +38,7 @@ func (sc Scope) template(name string) store.TemplateKey {
 }
 
 func templateNotFound(name string) error {
-	return errorf(NotFound, "Custom verification email template %s does not exist.", name)
+	return wrapf(NotFound, ErrTemplate, "Custom verification email template %s does not exist.", name)
 }
 
 func checkTemplateName(name string) error {
@@ -78,7 +78,7 @@ func (r *Registry) check(ctx context.Context, sc Scope, in TemplateInput) error 
 	}
 	if in.Content != nil {
 		if err := mail.CheckContent(*in.Content); err != nil {
-			return errorf(InvalidContent, "%s", strings.TrimPrefix(err.Error(), mail.ErrContent.Error()+": "))
+			return wrapf(InvalidContent, err, "TemplateContent is refused (%v).", err)
 		}
 	}
 	if err := validateTags(in.Tags); err != nil {
@@ -129,10 +129,10 @@ func (r *Registry) CreateTemplate(ctx context.Context, sc Scope, name string, in
 	now := r.now()
 	t := &store.Template{TemplateKey: sc.template(name), From: *in.From, Subject: *in.Subject, Content: *in.Content,
 		SuccessURL: *in.SuccessURL, FailureURL: *in.FailureURL, Tags: in.Tags, Created: now, Updated: now}
-	errLimit := errorf(LimitExceeded, "Maximum number of custom verification email templates (%d) reached in region %s. Delete templates you no longer use.", MaxTemplates, sc.Region)
+	errLimit := wrapf(LimitExceeded, ErrTemplate, "Maximum number of custom verification email templates (%d) reached in region %s. Delete templates you no longer use.", MaxTemplates, sc.Region)
 	err := r.Templates.CreateTemplate(ctx, t, MaxTemplates, errLimit)
 	if errors.Is(err, store.ErrExists) {
-		return nil, errorf(AlreadyExists, "Custom verification email template %s already exists.", name)
+		return nil, wrapf(AlreadyExists, ErrTemplate, "Custom verification email template %s already exists.", name)
 	}
 	if err != nil {
 		return nil, err

@@ -216,9 +216,6 @@ func (h *Handler) setIdentityMailFromDomain(r *request) (*result, error) {
 		return nil, api.Errorf(http.StatusBadRequest, "InvalidParameterValue", "Invalid BehaviorOnMXFailure %q: use UseDefaultValue or RejectMessage.", b)
 	}
 	if _, err := h.Registry.SetMailFrom(r.ctx, r.scope, n, r.params.get("MailFromDomain"), b); err != nil {
-		if registry.IsKind(err, registry.NotFound) {
-			return nil, api.Errorf(http.StatusBadRequest, "InvalidParameterValue", "%s", err.Error())
-		}
 		return nil, err
 	}
 	return &result{}, nil

@@ -257,9 +257,6 @@ func (h *Handler) putMailFromAttributes(r *request) (any, error) {
 		return nil, api.Errorf(http.StatusBadRequest, "BadRequestException", "Invalid BehaviorOnMxFailure %q: use USE_DEFAULT_VALUE or REJECT_MESSAGE.", in.BehaviorOnMxFailure)
 	}
 	if _, err := h.Registry.SetMailFrom(r.ctx, r.scope, r.name, in.MailFromDomain, in.BehaviorOnMxFailure); err != nil {
-		if registry.IsKind(err, registry.NotFound) {
-			return nil, api.Errorf(http.StatusBadRequest, "BadRequestException", "%s", err.Error())
-		}
 		return nil, err
 	}
 	return struct{}{}, nil
