@@ -16,9 +16,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sesame/sesame/internal/account"
+	"github.com/sesame/sesame/internal/auth/sigv4"
 	"github.com/sesame/sesame/internal/config"
 	"github.com/sesame/sesame/internal/identity"
 	"github.com/sesame/sesame/internal/mail"
+	"github.com/sesame/sesame/internal/registry"
 	"github.com/sesame/sesame/internal/server"
 )
 
@@ -31,6 +33,8 @@ type serveFlags struct {
 	smtpURL   string
 	mail      mail.Settings
 	verify    server.VerifyOptions
+	regions   []string
+	limits    registry.Limits
 }
 
 func newServe(g *globals) *cobra.Command {
@@ -67,6 +71,9 @@ flag's name in upper case with dashes as underscores (--listen: SESAME_LISTEN).`
 	fl.StringVar(&f.smtpURL, "smtp-url", "", "SMTP relay of verification mail: smtp://[user:password@]host[:587] (STARTTLS; plain SMTP accepted on loopback only) or smtps://...[:465]; empty keeps mail in the local outbox (sesame outbox, /outbox)")
 	fl.StringVar(&f.mail.CAFile, "smtp-ca-file", "", "PEM file of the CAs the relay's certificate must chain to (default the system's)")
 	fl.StringVar(&f.mail.From, "mail-sender", "", "sender (From address) of verification mail (default no-reply@<host of --public-url>)")
+	fl.StringSliceVar(&f.regions, "regions", nil, "regions served, comma-separated (default: every region where SES has an endpoint); a credential scope with another region is refused")
+	fl.IntVar(&f.limits.Identities, "max-account-identities", registry.DefaultAccountIdentities, "most identities of one account in all regions together (SES's 10,000 per region holds too)")
+	fl.IntVar(&f.limits.Templates, "max-account-templates", registry.DefaultAccountTemplates, "most custom verification email templates of one account in all regions together (SES's 50 per region holds too)")
 	return cmd
 }
 
@@ -92,7 +99,7 @@ func runServe(ctx context.Context, g *globals, f *serveFlags, out io.Writer) err
 		f.publicURL = defaultPublicURL(ln.Addr())
 	}
 	s, err := server.Open(ctx, server.Options{Data: g.data, KeyFile: f.keyFile, DNS: f.dns, Policies: f.policies, Log: log,
-		PublicURL: f.publicURL, SMTPURL: f.smtpURL, Mail: f.mail, Verify: f.verify})
+		PublicURL: f.publicURL, SMTPURL: f.smtpURL, Mail: f.mail, Verify: f.verify, Regions: f.regions, Limits: f.limits})
 	if err != nil {
 		ln.Close()
 		return err
@@ -135,6 +142,9 @@ func (f *serveFlags) validate() error {
 	if f.verify.Concurrency < 1 {
 		return fmt.Errorf("--verify-concurrency %d: want at least 1", f.verify.Concurrency)
 	}
+	if err := f.validateLimits(); err != nil {
+		return err
+	}
 	for _, d := range []struct {
 		flag string
 		v    time.Duration
@@ -153,6 +163,19 @@ func (f *serveFlags) validate() error {
 		}
 	}
 	return validateDNS(f.verify.Resolver, f.verify.AuthPort, f.dns)
+}
+
+// validateLimits checks --regions and the account-wide caps.
+func (f *serveFlags) validateLimits() error {
+	for _, r := range f.regions {
+		if !sigv4.ValidRegion(r) {
+			return fmt.Errorf("--regions: region %q: want lower-case letters, digits and hyphens, such as us-east-1", r)
+		}
+	}
+	if f.limits.Identities < 1 || f.limits.Templates < 1 {
+		return fmt.Errorf("--max-account-identities %d, --max-account-templates %d: want at least 1 each", f.limits.Identities, f.limits.Templates)
+	}
+	return nil
 }
 
 func printWelcome(out io.Writer, url, consoleURL string, c *account.Credentials) {

@@ -4,6 +4,7 @@
 package registry
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +21,27 @@ import (
 // cannot be raised in SES either.
 const MaxIdentities = 10000
 
+// The default account-wide caps (Limits): SES counts identities and
+// templates per region only, so an account could otherwise hold 10,000
+// identities and 50 templates of up to 10 MB in each region served.
+// Sesame holds the same numbers across all of an account's regions unless
+// the operator raises them.
+const (
+	DefaultAccountIdentities = MaxIdentities
+	DefaultAccountTemplates  = MaxTemplates
+)
+
+// Limits are caps on what one account stores in all its regions together,
+// on top of SES's per-region limits (MaxIdentities, MaxTemplates). Zero
+// fields take the defaults above.
+type Limits struct {
+	Identities int
+	Templates  int
+}
+
+func (l Limits) identities() int { return cmp.Or(l.Identities, DefaultAccountIdentities) }
+func (l Limits) templates() int  { return cmp.Or(l.Templates, DefaultAccountTemplates) }
+
 // MaxAttributeIdentities is the most identities one Get*Attributes call may
 // name.
 const MaxAttributeIdentities = 100
@@ -35,8 +57,10 @@ type Registry struct {
 	Store    store.Identities
 	DNS      config.DNS
 	Policies identity.Policies
-	Now      func() time.Time
-	Log      *slog.Logger
+	// Limits are the account-wide caps; the zero value is the defaults.
+	Limits Limits
+	Now    func() time.Time
+	Log    *slog.Logger
 	// Mailer sends verification emails; nil sends none.
 	Mailer Mailer
 	// Templates stores custom verification templates; nil serves none.
@@ -205,7 +229,8 @@ func (r *Registry) schedule(id *identity.Identity, now time.Time) {
 	}
 }
 
-// checkLimit refuses a new identity past MaxIdentities.
+// checkLimit refuses a new identity past MaxIdentities in the region, or
+// past the account-wide cap in all regions.
 func (r *Registry) checkLimit(ctx context.Context, sc Scope) error {
 	n, err := r.Store.CountAccountIdentities(ctx, sc.Account, sc.Region)
 	if err != nil {
@@ -213,6 +238,13 @@ func (r *Registry) checkLimit(ctx context.Context, sc Scope) error {
 	}
 	if n >= MaxIdentities {
 		return errorf(LimitExceeded, "Maximum number of identities (%d) reached in region %s. Delete identities you no longer use.", MaxIdentities, sc.Region)
+	}
+	n, err = r.Store.CountAccountIdentities(ctx, sc.Account, "")
+	if err != nil {
+		return err
+	}
+	if max := r.Limits.identities(); n >= max {
+		return wrapf(LimitExceeded, ErrAccountLimit, "Maximum number of identities of this account in all regions (%d) reached. Delete identities you no longer use, in any region, or ask the operator of this server to raise the cap.", max)
 	}
 	return nil
 }

@@ -129,8 +129,16 @@ func (r *Registry) CreateTemplate(ctx context.Context, sc Scope, name string, in
 	now := r.now()
 	t := &store.Template{TemplateKey: sc.template(name), From: *in.From, Subject: *in.Subject, Content: *in.Content,
 		SuccessURL: *in.SuccessURL, FailureURL: *in.FailureURL, Tags: in.Tags, Created: now, Updated: now}
-	errLimit := wrapf(LimitExceeded, ErrTemplate, "Maximum number of custom verification email templates (%d) reached in region %s. Delete templates you no longer use.", MaxTemplates, sc.Region)
-	err := r.Templates.CreateTemplate(ctx, t, MaxTemplates, errLimit)
+	err := r.Templates.CreateTemplate(ctx, t, func(inRegion, inAccount int) error {
+		if inRegion >= MaxTemplates {
+			return wrapf(LimitExceeded, ErrTemplate, "Maximum number of custom verification email templates (%d) reached in region %s. Delete templates you no longer use.", MaxTemplates, sc.Region)
+		}
+		if max := r.Limits.templates(); inAccount >= max {
+			return &Error{Kind: LimitExceeded, Err: errors.Join(ErrTemplate, ErrAccountLimit),
+				Message: fmt.Sprintf("Maximum number of custom verification email templates of this account in all regions (%d) reached. Delete templates you no longer use, in any region, or ask the operator of this server to raise the cap.", max)}
+		}
+		return nil
+	})
 	if errors.Is(err, store.ErrExists) {
 		return nil, wrapf(AlreadyExists, ErrTemplate, "Custom verification email template %s already exists.", name)
 	}

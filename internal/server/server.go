@@ -55,6 +55,12 @@ type Options struct {
 	Mail mail.Settings
 	// Verify configures the DNS verifier.
 	Verify VerifyOptions
+	// Regions are the regions served: only they are accepted in a
+	// credential scope. Empty means config.SESRegions.
+	Regions []string
+	// Limits are the account-wide caps on identities and templates; zero
+	// fields take registry's defaults.
+	Limits registry.Limits
 }
 
 // Server is an assembled Sesame.
@@ -69,6 +75,8 @@ type Server struct {
 	Log        *slog.Logger
 	Mail       *mail.Mailer
 	Verifier   *verify.Verifier
+
+	regions []string // served; from Options.Regions
 
 	stopMail   func()
 	stopVerify func()
@@ -91,9 +99,12 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	s := &Server{Store: st, Accounts: accts, Log: opts.Log}
+	s := &Server{Store: st, Accounts: accts, Log: opts.Log, regions: opts.Regions}
+	if len(s.regions) == 0 {
+		s.regions = config.SESRegions
+	}
 	s.Identities = store.NewCache(st, CacheSize)
-	s.Registry = &registry.Registry{Store: s.Identities, DNS: opts.DNS, Policies: opts.Policies, Now: opts.Now, Log: opts.Log.With("component", "registry")}
+	s.Registry = &registry.Registry{Store: s.Identities, DNS: opts.DNS, Policies: opts.Policies, Limits: opts.Limits, Now: opts.Now, Log: opts.Log.With("component", "registry")}
 	if err := s.openMail(opts); err != nil {
 		st.Close()
 		return nil, err
@@ -128,7 +139,7 @@ func (s *Server) Close() error {
 }
 
 func (s *Server) routes(console http.Handler) http.Handler {
-	auth := api.NewAuthenticator(s.Accounts)
+	auth := api.NewAuthenticator(s.Accounts, s.regions)
 	v1 := &sesv1.Handler{Registry: s.Registry, Auth: auth, Log: s.Log.With("component", "sesv1")}
 	v2 := &sesv2.Handler{Registry: s.Registry, Auth: auth, Verifier: s.Verifier, Checks: s.Identities, Log: s.Log.With("component", "sesv2")}
 

@@ -35,6 +35,7 @@ import (
 	"github.com/sesame/sesame/internal/account"
 	"github.com/sesame/sesame/internal/config"
 	"github.com/sesame/sesame/internal/identity"
+	"github.com/sesame/sesame/internal/registry"
 	"github.com/sesame/sesame/internal/server"
 )
 
@@ -63,6 +64,10 @@ type Options struct {
 	// Verify configures the DNS verifier; by default it does not run, so
 	// identities stay Pending and no test queries real DNS.
 	Verify server.VerifyOptions
+	// Regions are the regions served; nil means config.SESRegions.
+	Regions []string
+	// Limits are the account-wide caps; the zero value is the defaults.
+	Limits registry.Limits
 }
 
 // Server is a running Sesame.
@@ -111,6 +116,8 @@ func New(tb testing.TB, opts ...Options) *Server {
 		Log:      o.Log,
 		Now:      o.Now,
 		Verify:   o.Verify,
+		Regions:  o.Regions,
+		Limits:   o.Limits,
 	})
 	if err != nil {
 		tb.Fatalf("sestest.New: opening the server: %v", err)

@@ -740,3 +740,26 @@ func BenchmarkSDKResign(b *testing.B) {
 		}
 	}
 }
+
+// TestRegions: with Regions set, a name shaped like a region that is not
+// in the list ("zz-fake-9", "a") is refused as AWS refuses a wrong scope
+// region, even when the request is signed correctly for it; served
+// regions pass.
+func TestRegions(t *testing.T) {
+	v := newVerifier("ses")
+	v.Regions = []string{"us-east-1", "eu-west-1"}
+	for _, r := range []string{"us-east-1", "eu-west-1"} {
+		s := sdkSign(t, "POST", sesHost+"/", http.Header{"Content-Type": {formType}}, v1Body, signOpts{region: r})
+		if res, err := v.Verify(context.Background(), s.req, s.body); err != nil || res.Region != r {
+			t.Errorf("%s: %v, %v; want it served", r, res, err)
+		}
+	}
+	for _, r := range []string{"zz-fake-9", "a", "us-west-2", "US-EAST-1"} {
+		s := sdkSign(t, "POST", sesHost+"/", http.Header{"Content-Type": {formType}}, v1Body, signOpts{region: r})
+		_, err := v.Verify(context.Background(), s.req, s.body)
+		e := wantKind(t, err, Mismatch, "Credential should be scoped to a valid region, not '"+r+"'. Use a region this server serves: us-east-1, eu-west-1.")
+		if e.Code(false) != "SignatureDoesNotMatch" || e.HTTPStatus(false) != http.StatusForbidden {
+			t.Errorf("%s: %s %d, want SignatureDoesNotMatch 403", r, e.Code(false), e.HTTPStatus(false))
+		}
+	}
+}
