@@ -2,6 +2,7 @@ package registry
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/sesame/sesame/internal/identity"
@@ -69,5 +70,30 @@ func TestAccountTemplateLimits(t *testing.T) {
 	}
 	if _, err := r.CreateTemplate(ctx, west, "welcome", in); err != nil {
 		t.Errorf("after a delete: %v", err)
+	}
+}
+
+// TestRegions: with Regions set, nothing new is stored in another region,
+// whoever asks (the console reaches the registry without a signature).
+func TestRegions(t *testing.T) {
+	r := newTest(t)
+	r.Regions = []string{west.Region}
+	ctx := t.Context()
+	if _, err := r.VerifyDomainIdentity(ctx, west, "a.example"); err != nil {
+		t.Fatal(err)
+	}
+	for name, call := range map[string]func() error{
+		"VerifyDomainIdentity": func() error { _, err := r.VerifyDomainIdentity(ctx, east, "a.example"); return err },
+		"VerifyDomainDkim":     func() error { _, err := r.VerifyDomainDkim(ctx, east, "a.example"); return err },
+		"CreateEmailIdentity":  func() error { _, err := r.CreateEmailIdentity(ctx, east, "a.example", CreateOptions{}); return err },
+		"CreateTemplate": func() error {
+			s := "x"
+			_, err := r.CreateTemplate(ctx, east, "t", TemplateInput{From: &s, Subject: &s, Content: &s, SuccessURL: &s, FailureURL: &s})
+			return err
+		},
+	} {
+		if err := call(); !errors.Is(err, Invalid) || !strings.Contains(err.Error(), "Region us-east-1 is not served by this server: use one of eu-west-1.") {
+			t.Errorf("%s in us-east-1: %v, want Invalid naming the regions served", name, err)
+		}
 	}
 }

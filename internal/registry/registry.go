@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/sesame/sesame/internal/config"
@@ -59,8 +61,13 @@ type Registry struct {
 	Policies identity.Policies
 	// Limits are the account-wide caps; the zero value is the defaults.
 	Limits Limits
-	Now    func() time.Time
-	Log    *slog.Logger
+	// Regions, if set, are the only regions where identities and
+	// templates may be created. The API refuses other regions already at
+	// the signature (sigv4); this holds the console, which signs nothing,
+	// to the same list.
+	Regions []string
+	Now     func() time.Time
+	Log     *slog.Logger
 	// Mailer sends verification emails; nil sends none.
 	Mailer Mailer
 	// Templates stores custom verification templates; nil serves none.
@@ -229,9 +236,21 @@ func (r *Registry) schedule(id *identity.Identity, now time.Time) {
 	}
 }
 
-// checkLimit refuses a new identity past MaxIdentities in the region, or
-// past the account-wide cap in all regions.
+// checkRegion refuses to store anything new in a region not served.
+func (r *Registry) checkRegion(sc Scope) error {
+	if len(r.Regions) > 0 && !slices.Contains(r.Regions, sc.Region) {
+		return errorf(Invalid, "Region %s is not served by this server: use one of %s.", sc.Region, strings.Join(r.Regions, ", "))
+	}
+	return nil
+}
+
+// checkLimit refuses a new identity in a region not served, past
+// MaxIdentities in the region, or past the account-wide cap in all
+// regions.
 func (r *Registry) checkLimit(ctx context.Context, sc Scope) error {
+	if err := r.checkRegion(sc); err != nil {
+		return err
+	}
 	n, err := r.Store.CountAccountIdentities(ctx, sc.Account, sc.Region)
 	if err != nil {
 		return err

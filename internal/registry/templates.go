@@ -123,6 +123,9 @@ func (r *Registry) CreateTemplate(ctx context.Context, sc Scope, name string, in
 			return nil, errorf(Invalid, "%s is required.", f.name)
 		}
 	}
+	if err := r.checkRegion(sc); err != nil {
+		return nil, err
+	}
 	if err := r.check(ctx, sc, in); err != nil {
 		return nil, err
 	}

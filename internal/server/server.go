@@ -104,7 +104,7 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 		s.regions = config.SESRegions
 	}
 	s.Identities = store.NewCache(st, CacheSize)
-	s.Registry = &registry.Registry{Store: s.Identities, DNS: opts.DNS, Policies: opts.Policies, Limits: opts.Limits, Now: opts.Now, Log: opts.Log.With("component", "registry")}
+	s.Registry = &registry.Registry{Store: s.Identities, DNS: opts.DNS, Policies: opts.Policies, Limits: opts.Limits, Regions: s.regions, Now: opts.Now, Log: opts.Log.With("component", "registry")}
 	if err := s.openMail(opts); err != nil {
 		st.Close()
 		return nil, err
