@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"sort"
@@ -721,6 +722,23 @@ func BenchmarkVerify(b *testing.B) {
 			}
 		})
 	}
+	// The region check against a list as long as SES's (30), the region
+	// signed for last: the cost of serving only real regions.
+	s := sdkSign(b, "POST", sesHost+"/", http.Header{"Content-Type": {formType}}, v1Body, signOpts{})
+	vr := newVerifier("ses", "email")
+	for i := range 29 {
+		vr.Regions = append(vr.Regions, fmt.Sprintf("zz-region-%d", i))
+	}
+	vr.Regions = append(vr.Regions, "us-east-1")
+	b.Run("v1-post-form-30-regions", func(b *testing.B) {
+		ctx := context.Background()
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := vr.Verify(ctx, s.req, s.body); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // BenchmarkSDKResign measures the alternative design (clone the request and
