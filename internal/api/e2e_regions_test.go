@@ -44,16 +44,9 @@ func TestAccountLimits(t *testing.T) {
 	verifyDomain(t, a.V1(west), "two.example")
 	createIdentity(t, a.V2("ap-south-1"), "three.example")
 
-	_, err := a.V1("sa-east-1").VerifyDomainIdentity(ctx, &ses.VerifyDomainIdentityInput{Domain: aws.String("four.example")})
-	if msg := wantAPIError(t, err, "LimitExceeded", http.StatusBadRequest); !strings.Contains(msg, "in all regions (3)") {
-		t.Errorf("v1 message %q", msg)
+	for _, r := range []string{east, west, "sa-east-1"} {
+		wantNoRoom(t, a, r, "four.example", "in all regions (3)")
 	}
-	_, err = a.V1(east).VerifyDomainDkim(ctx, &ses.VerifyDomainDkimInput{Domain: aws.String("four.example")})
-	wantAPIError(t, err, "LimitExceeded", http.StatusBadRequest)
-	_, err = a.V1(west).VerifyEmailIdentity(ctx, &ses.VerifyEmailIdentityInput{EmailAddress: aws.String("four@two.example")})
-	wantAPIError(t, err, "LimitExceeded", http.StatusBadRequest)
-	_, err = a.V2("eu-central-1").CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String("four.example")})
-	wantAPIError(t, err, "LimitExceededException", http.StatusBadRequest)
 	// Asking again for an identity is not a new one.
 	verifyDomain(t, a.V1(west), "two.example")
 	// Another account has its own caps.
@@ -62,6 +55,24 @@ func TestAccountLimits(t *testing.T) {
 	try(a.V1(east).DeleteIdentity(ctx, &ses.DeleteIdentityInput{Identity: aws.String("one.example")})).must(t)
 	createIdentity(t, a.V2("sa-east-1"), "four@three.example")
 
+}
+
+// wantNoRoom checks that every way of adding the domain (and an address of
+// it) in the region is refused with LimitExceeded (v1) and
+// LimitExceededException (v2), the v1 message containing msgPart.
+func wantNoRoom(t *testing.T, a *sestest.Account, region, domain, msgPart string) {
+	t.Helper()
+	ctx := t.Context()
+	_, err := a.V1(region).VerifyDomainIdentity(ctx, &ses.VerifyDomainIdentityInput{Domain: aws.String(domain)})
+	if msg := wantAPIError(t, err, "LimitExceeded", http.StatusBadRequest); !strings.Contains(msg, msgPart) {
+		t.Errorf("%s: message %q, want it to contain %q", region, msg, msgPart)
+	}
+	_, err = a.V1(region).VerifyDomainDkim(ctx, &ses.VerifyDomainDkimInput{Domain: aws.String(domain)})
+	wantAPIError(t, err, "LimitExceeded", http.StatusBadRequest)
+	_, err = a.V1(region).VerifyEmailIdentity(ctx, &ses.VerifyEmailIdentityInput{EmailAddress: aws.String("one@" + domain)})
+	wantAPIError(t, err, "LimitExceeded", http.StatusBadRequest)
+	_, err = a.V2(region).CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(domain)})
+	wantAPIError(t, err, "LimitExceededException", http.StatusBadRequest)
 }
 
 // TestAccountTemplateLimit: the same for custom verification templates,
