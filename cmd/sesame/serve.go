@@ -34,7 +34,7 @@ type serveFlags struct {
 	mail      mail.Settings
 	verify    server.VerifyOptions
 	regions   []string
-	limits    registry.Limits
+	caps      registry.Caps
 }
 
 func newServe(g *globals) *cobra.Command {
@@ -72,8 +72,8 @@ flag's name in upper case with dashes as underscores (--listen: SESAME_LISTEN).`
 	fl.StringVar(&f.mail.CAFile, "smtp-ca-file", "", "PEM file of the CAs the relay's certificate must chain to (default the system's)")
 	fl.StringVar(&f.mail.From, "mail-sender", "", "sender (From address) of verification mail (default no-reply@<host of --public-url>)")
 	fl.StringSliceVar(&f.regions, "regions", nil, "regions served, comma-separated (default: every region where SES has an endpoint); a credential scope with another region is refused")
-	fl.IntVar(&f.limits.Identities, "max-account-identities", registry.DefaultAccountIdentities, "most identities of one account in all regions together (SES's 10,000 per region holds too)")
-	fl.IntVar(&f.limits.Templates, "max-account-templates", registry.DefaultAccountTemplates, "most custom verification email templates of one account in all regions together (SES's 50 per region holds too)")
+	fl.IntVar(&f.caps.Identities, "max-account-identities", registry.DefaultAccountIdentities, "most identities of one account in all regions together (SES's 10,000 per region holds too)")
+	fl.IntVar(&f.caps.Templates, "max-account-templates", registry.DefaultAccountTemplates, "most custom verification email templates of one account in all regions together (SES's 50 per region holds too)")
 	return cmd
 }
 
@@ -99,7 +99,7 @@ func runServe(ctx context.Context, g *globals, f *serveFlags, out io.Writer) err
 		f.publicURL = defaultPublicURL(ln.Addr())
 	}
 	s, err := server.Open(ctx, server.Options{Data: g.data, KeyFile: f.keyFile, DNS: f.dns, Policies: f.policies, Log: log,
-		PublicURL: f.publicURL, SMTPURL: f.smtpURL, Mail: f.mail, Verify: f.verify, Regions: f.regions, Limits: f.limits})
+		PublicURL: f.publicURL, SMTPURL: f.smtpURL, Mail: f.mail, Verify: f.verify, Regions: f.regions, Caps: f.caps})
 	if err != nil {
 		ln.Close()
 		return err
@@ -142,7 +142,7 @@ func (f *serveFlags) validate() error {
 	if f.verify.Concurrency < 1 {
 		return fmt.Errorf("--verify-concurrency %d: want at least 1", f.verify.Concurrency)
 	}
-	if err := f.validateLimits(); err != nil {
+	if err := f.validateCaps(); err != nil {
 		return err
 	}
 	for _, d := range []struct {
@@ -165,15 +165,15 @@ func (f *serveFlags) validate() error {
 	return validateDNS(f.verify.Resolver, f.verify.AuthPort, f.dns)
 }
 
-// validateLimits checks --regions and the account-wide caps.
-func (f *serveFlags) validateLimits() error {
+// validateCaps checks --regions and the account-wide caps.
+func (f *serveFlags) validateCaps() error {
 	for _, r := range f.regions {
 		if !sigv4.ValidRegion(r) {
 			return fmt.Errorf("--regions: region %q: want lower-case letters, digits and hyphens, such as us-east-1", r)
 		}
 	}
-	if f.limits.Identities < 1 || f.limits.Templates < 1 {
-		return fmt.Errorf("--max-account-identities %d, --max-account-templates %d: want at least 1 each", f.limits.Identities, f.limits.Templates)
+	if f.caps.Identities < 1 || f.caps.Templates < 1 {
+		return fmt.Errorf("--max-account-identities %d, --max-account-templates %d: want at least 1 each", f.caps.Identities, f.caps.Templates)
 	}
 	return nil
 }

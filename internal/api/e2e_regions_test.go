@@ -38,7 +38,7 @@ func TestServedRegions(t *testing.T) {
 // other accounts are not affected, and deleting makes room.
 func TestAccountLimits(t *testing.T) {
 	t.Parallel()
-	srv, a := start(t, sestest.Options{Limits: registry.Limits{Identities: 3, Templates: 2}})
+	srv, a := start(t, sestest.Options{Caps: registry.Caps{Identities: 3, Templates: 2}})
 	ctx := t.Context()
 	verifyDomain(t, a.V1(east), "one.example")
 	verifyDomain(t, a.V1(west), "two.example")
@@ -79,7 +79,7 @@ func wantNoRoom(t *testing.T, a *sestest.Account, region, domain, msgPart string
 // which may hold 10 MB each.
 func TestAccountTemplateLimit(t *testing.T) {
 	t.Parallel()
-	srv, a := start(t, sestest.Options{Limits: registry.Limits{Templates: 2}})
+	srv, a := start(t, sestest.Options{Caps: registry.Caps{Templates: 2}})
 	ctx := t.Context()
 	// template is a template of a sender verified in the region.
 	template := func(region string) *ses.CreateCustomVerificationEmailTemplateInput {

@@ -46,7 +46,7 @@ func (k Kind) Error() string {
 var (
 	ErrTemplate = errors.New("custom verification email template")
 	// ErrAccountLimit marks a LimitExceeded of the account-wide caps
-	// (Limits), rather than of SES's per-region limits.
+	// (Caps), rather than of SES's per-region limits.
 	ErrAccountLimit = errors.New("account-wide limit")
 )
 

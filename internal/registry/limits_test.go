@@ -14,7 +14,7 @@ import (
 // other accounts alone.
 func TestAccountLimits(t *testing.T) {
 	r := newTest(t)
-	r.Limits = Limits{Identities: 2, Templates: 1}
+	r.Caps = Caps{Identities: 2, Templates: 1}
 	ctx := t.Context()
 	if _, err := r.VerifyDomainIdentity(ctx, east, "a.example"); err != nil {
 		t.Fatal(err)
@@ -46,7 +46,7 @@ func TestAccountLimits(t *testing.T) {
 // TestAccountTemplateLimits: the same for templates.
 func TestAccountTemplateLimits(t *testing.T) {
 	r := newTest(t)
-	r.Limits = Limits{Templates: 1}
+	r.Caps = Caps{Templates: 1}
 	ctx := t.Context()
 	s := func(v string) *string { return &v }
 	in := TemplateInput{From: s("sender@example.com"), Subject: s("s"), Content: s("<p>hi</p>"),

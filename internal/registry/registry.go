@@ -23,7 +23,7 @@ import (
 // cannot be raised in SES either.
 const MaxIdentities = 10000
 
-// The default account-wide caps (Limits): SES counts identities and
+// The default account-wide caps (Caps): SES counts identities and
 // templates per region only, so an account could otherwise hold 10,000
 // identities and 50 templates of up to 10 MB in each region served.
 // Sesame holds the same numbers across all of an account's regions unless
@@ -33,16 +33,16 @@ const (
 	DefaultAccountTemplates  = MaxTemplates
 )
 
-// Limits are caps on what one account stores in all its regions together,
+// Caps bound what one account stores in all its regions together,
 // on top of SES's per-region limits (MaxIdentities, MaxTemplates). Zero
 // fields take the defaults above.
-type Limits struct {
+type Caps struct {
 	Identities int
 	Templates  int
 }
 
-func (l Limits) identities() int { return cmp.Or(l.Identities, DefaultAccountIdentities) }
-func (l Limits) templates() int  { return cmp.Or(l.Templates, DefaultAccountTemplates) }
+func (l Caps) identities() int { return cmp.Or(l.Identities, DefaultAccountIdentities) }
+func (l Caps) templates() int  { return cmp.Or(l.Templates, DefaultAccountTemplates) }
 
 // MaxAttributeIdentities is the most identities one Get*Attributes call may
 // name.
@@ -59,8 +59,8 @@ type Registry struct {
 	Store    store.Identities
 	DNS      config.DNS
 	Policies identity.Policies
-	// Limits are the account-wide caps; the zero value is the defaults.
-	Limits Limits
+	// Caps are the account-wide caps; the zero value is the defaults.
+	Caps Caps
 	// Regions, if set, are the only regions where identities and
 	// templates may be created. The API refuses other regions already at
 	// the signature (sigv4); this holds the console, which signs nothing,
@@ -262,7 +262,7 @@ func (r *Registry) checkLimit(ctx context.Context, sc Scope) error {
 	if err != nil {
 		return err
 	}
-	if max := r.Limits.identities(); n >= max {
+	if max := r.Caps.identities(); n >= max {
 		return wrapf(LimitExceeded, ErrAccountLimit, "Maximum number of identities of this account in all regions (%d) reached. Delete identities you no longer use, in any region, or ask the operator of this server to raise the cap.", max)
 	}
 	return nil

@@ -136,7 +136,7 @@ func (r *Registry) CreateTemplate(ctx context.Context, sc Scope, name string, in
 		if inRegion >= MaxTemplates {
 			return wrapf(LimitExceeded, ErrTemplate, "Maximum number of custom verification email templates (%d) reached in region %s. Delete templates you no longer use.", MaxTemplates, sc.Region)
 		}
-		if max := r.Limits.templates(); inAccount >= max {
+		if max := r.Caps.templates(); inAccount >= max {
 			return &Error{Kind: LimitExceeded, Err: errors.Join(ErrTemplate, ErrAccountLimit),
 				Message: fmt.Sprintf("Maximum number of custom verification email templates of this account in all regions (%d) reached. Delete templates you no longer use, in any region, or ask the operator of this server to raise the cap.", max)}
 		}

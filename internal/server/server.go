@@ -58,9 +58,9 @@ type Options struct {
 	// Regions are the regions served: only they are accepted in a
 	// credential scope. Empty means config.SESRegions.
 	Regions []string
-	// Limits are the account-wide caps on identities and templates; zero
+	// Caps are the account-wide caps on identities and templates; zero
 	// fields take registry's defaults.
-	Limits registry.Limits
+	Caps registry.Caps
 }
 
 // Server is an assembled Sesame.
@@ -104,7 +104,7 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 		s.regions = config.SESRegions
 	}
 	s.Identities = store.NewCache(st, CacheSize)
-	s.Registry = &registry.Registry{Store: s.Identities, DNS: opts.DNS, Policies: opts.Policies, Limits: opts.Limits, Regions: s.regions, Now: opts.Now, Log: opts.Log.With("component", "registry")}
+	s.Registry = &registry.Registry{Store: s.Identities, DNS: opts.DNS, Policies: opts.Policies, Caps: opts.Caps, Regions: s.regions, Now: opts.Now, Log: opts.Log.With("component", "registry")}
 	if err := s.openMail(opts); err != nil {
 		st.Close()
 		return nil, err

@@ -66,8 +66,8 @@ type Options struct {
 	Verify server.VerifyOptions
 	// Regions are the regions served; nil means config.SESRegions.
 	Regions []string
-	// Limits are the account-wide caps; the zero value is the defaults.
-	Limits registry.Limits
+	// Caps are the account-wide caps; the zero value is the defaults.
+	Caps registry.Caps
 }
 
 // Server is a running Sesame.
@@ -117,7 +117,7 @@ func New(tb testing.TB, opts ...Options) *Server {
 		Now:      o.Now,
 		Verify:   o.Verify,
 		Regions:  o.Regions,
-		Limits:   o.Limits,
+		Caps:     o.Caps,
 	})
 	if err != nil {
 		tb.Fatalf("sestest.New: opening the server: %v", err)
