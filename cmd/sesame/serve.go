@@ -16,15 +16,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sesame/sesame/internal/account"
-	"github.com/sesame/sesame/internal/auth/sigv4"
 	"github.com/sesame/sesame/internal/config"
 	"github.com/sesame/sesame/internal/identity"
 	"github.com/sesame/sesame/internal/mail"
-	"github.com/sesame/sesame/internal/registry"
 	"github.com/sesame/sesame/internal/server"
 )
 
 type serveFlags struct {
+	regionFlags
 	listen    string
 	keyFile   string
 	dns       config.DNS
@@ -33,8 +32,6 @@ type serveFlags struct {
 	smtpURL   string
 	mail      mail.Settings
 	verify    server.VerifyOptions
-	regions   []string
-	caps      registry.Caps
 }
 
 func newServe(g *globals) *cobra.Command {
@@ -59,6 +56,7 @@ flag's name in upper case with dashes as underscores (--listen: SESAME_LISTEN).`
 	fl := cmd.Flags()
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080", "address of the HTTP listener")
 	fl.StringVar(&f.keyFile, "key-file", "", "file of the key that seals secret access keys (default <data>/secret.key)")
+	addRegionFlags(fl, &f.regionFlags)
 	addRecordFlags(fl, &f.dns)
 	addPolicyFlags(fl, &f.policies)
 	fl.StringVar(&f.verify.Resolver, "resolver", "", "recursive resolver (host:port) used to find each domain's authoritative name servers (default: the first nameserver of /etc/resolv.conf)")
@@ -71,9 +69,6 @@ flag's name in upper case with dashes as underscores (--listen: SESAME_LISTEN).`
 	fl.StringVar(&f.smtpURL, "smtp-url", "", "SMTP relay of verification mail: smtp://[user:password@]host[:587] (STARTTLS; plain SMTP accepted on loopback only) or smtps://...[:465]; empty keeps mail in the local outbox (sesame outbox, /outbox)")
 	fl.StringVar(&f.mail.CAFile, "smtp-ca-file", "", "PEM file of the CAs the relay's certificate must chain to (default the system's)")
 	fl.StringVar(&f.mail.From, "mail-sender", "", "sender (From address) of verification mail (default no-reply@<host of --public-url>)")
-	fl.StringSliceVar(&f.regions, "regions", nil, "regions served, comma-separated (default: every region where SES has an endpoint); a credential scope with another region is refused")
-	fl.IntVar(&f.caps.Identities, "max-account-identities", registry.DefaultAccountIdentities, "most identities of one account in all regions together (SES's 10,000 per region holds too)")
-	fl.IntVar(&f.caps.Templates, "max-account-templates", registry.DefaultAccountTemplates, "most custom verification email templates of one account in all regions together (SES's 50 per region holds too)")
 	return cmd
 }
 
@@ -83,6 +78,9 @@ func runServe(ctx context.Context, g *globals, f *serveFlags, out io.Writer) err
 		return err
 	}
 	if err := f.validate(); err != nil {
+		return usageError{err}
+	}
+	if err := f.regionFlags.validate(); err != nil {
 		return usageError{err}
 	}
 	server.TuneGC()
@@ -142,9 +140,6 @@ func (f *serveFlags) validate() error {
 	if f.verify.Concurrency < 1 {
 		return fmt.Errorf("--verify-concurrency %d: want at least 1", f.verify.Concurrency)
 	}
-	if err := f.validateCaps(); err != nil {
-		return err
-	}
 	for _, d := range []struct {
 		flag string
 		v    time.Duration
@@ -163,19 +158,6 @@ func (f *serveFlags) validate() error {
 		}
 	}
 	return validateDNS(f.verify.Resolver, f.verify.AuthPort, f.dns)
-}
-
-// validateCaps checks --regions and the account-wide caps.
-func (f *serveFlags) validateCaps() error {
-	for _, r := range f.regions {
-		if !sigv4.ValidRegion(r) {
-			return fmt.Errorf("--regions: region %q: want lower-case letters, digits and hyphens, such as us-east-1", r)
-		}
-	}
-	if f.caps.Identities < 1 || f.caps.Templates < 1 {
-		return fmt.Errorf("--max-account-identities %d, --max-account-templates %d: want at least 1 each", f.caps.Identities, f.caps.Templates)
-	}
-	return nil
 }
 
 func printWelcome(out io.Writer, url, consoleURL string, c *account.Credentials) {

@@ -33,18 +33,18 @@ func TestServeLimitFlags(t *testing.T) {
 
 	ok := registry.Caps{Identities: 1, Templates: 1}
 	for _, c := range []struct {
-		f    serveFlags
+		f    regionFlags
 		want string // "" for no error
 	}{
-		{serveFlags{caps: ok}, ""},
-		{serveFlags{regions: config.SESRegions, caps: ok}, ""}, // SES's own list passes the rule an operator's list must
-		{serveFlags{regions: []string{"eu-west-1", "private-1"}, caps: ok}, ""},
-		{serveFlags{regions: []string{"US-EAST-1"}, caps: ok}, `--regions: region "US-EAST-1"`},
-		{serveFlags{regions: []string{"eu-west-1", ""}, caps: ok}, `--regions: region ""`},
-		{serveFlags{caps: registry.Caps{Identities: 0, Templates: 1}}, "--max-account-identities 0"},
-		{serveFlags{caps: registry.Caps{Identities: 1, Templates: -1}}, "--max-account-templates -1"},
+		{regionFlags{caps: ok}, ""},
+		{regionFlags{regions: config.SESRegions, caps: ok}, ""}, // SES's own list passes the rule an operator's list must
+		{regionFlags{regions: []string{"eu-west-1", "private-1"}, caps: ok}, ""},
+		{regionFlags{regions: []string{"US-EAST-1"}, caps: ok}, `--regions: region "US-EAST-1"`},
+		{regionFlags{regions: []string{"eu-west-1", ""}, caps: ok}, `--regions: region ""`},
+		{regionFlags{caps: registry.Caps{Identities: 0, Templates: 1}}, "--max-account-identities 0"},
+		{regionFlags{caps: registry.Caps{Identities: 1, Templates: -1}}, "--max-account-templates -1"},
 	} {
-		err := c.f.validateCaps()
+		err := c.f.validate()
 		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
 			t.Errorf("%+v: %v, want %q", c.f, err, c.want)
 		}
