@@ -77,10 +77,10 @@ func runServe(ctx context.Context, g *globals, f *serveFlags, out io.Writer) err
 	if err != nil {
 		return err
 	}
-	if err := f.validate(); err != nil {
+	if err := f.regionFlags.validate(); err != nil {
 		return usageError{err}
 	}
-	if err := f.regionFlags.validate(); err != nil {
+	if err := f.validate(); err != nil {
 		return usageError{err}
 	}
 	server.TuneGC()
