@@ -45,6 +45,13 @@ type Options struct {
 	Policies identity.Policies
 	Log      *slog.Logger
 	Now      func() time.Time
+	// Regions are the regions served: only they are accepted in a
+	// credential scope, and only in them are identities and templates
+	// created. Empty means config.SESRegions.
+	Regions []string
+	// Caps are the account-wide caps on identities and templates; zero
+	// fields take registry's defaults.
+	Caps registry.Caps
 	// PublicURL is the base of verification links; default
 	// DefaultPublicURL.
 	PublicURL string
@@ -55,12 +62,6 @@ type Options struct {
 	Mail mail.Settings
 	// Verify configures the DNS verifier.
 	Verify VerifyOptions
-	// Regions are the regions served: only they are accepted in a
-	// credential scope. Empty means config.SESRegions.
-	Regions []string
-	// Caps are the account-wide caps on identities and templates; zero
-	// fields take registry's defaults.
-	Caps registry.Caps
 }
 
 // Server is an assembled Sesame.
@@ -75,8 +76,6 @@ type Server struct {
 	Log        *slog.Logger
 	Mail       *mail.Mailer
 	Verifier   *verify.Verifier
-
-	regions []string // served; from Options.Regions
 
 	stopMail   func()
 	stopVerify func()
@@ -99,12 +98,9 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	s := &Server{Store: st, Accounts: accts, Log: opts.Log, regions: opts.Regions}
-	if len(s.regions) == 0 {
-		s.regions = config.SESRegions
-	}
+	s := &Server{Store: st, Accounts: accts, Log: opts.Log}
 	s.Identities = store.NewCache(st, CacheSize)
-	s.Registry = &registry.Registry{Store: s.Identities, DNS: opts.DNS, Policies: opts.Policies, Caps: opts.Caps, Regions: s.regions, Now: opts.Now, Log: opts.Log.With("component", "registry")}
+	s.Registry = &registry.Registry{Store: s.Identities, DNS: opts.DNS, Policies: opts.Policies, Caps: opts.Caps, Regions: served(opts.Regions), Now: opts.Now, Log: opts.Log.With("component", "registry")}
 	if err := s.openMail(opts); err != nil {
 		st.Close()
 		return nil, err
@@ -139,7 +135,7 @@ func (s *Server) Close() error {
 }
 
 func (s *Server) routes(console http.Handler) http.Handler {
-	auth := api.NewAuthenticator(s.Accounts, s.regions)
+	auth := api.NewAuthenticator(s.Accounts, s.Registry.Regions)
 	v1 := &sesv1.Handler{Registry: s.Registry, Auth: auth, Log: s.Log.With("component", "sesv1")}
 	v2 := &sesv2.Handler{Registry: s.Registry, Auth: auth, Verifier: s.Verifier, Checks: s.Identities, Log: s.Log.With("component", "sesv2")}
 

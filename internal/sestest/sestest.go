@@ -53,6 +53,10 @@ type Options struct {
 	Policies *identity.Policies
 	// DNS are the record settings; the zero value means config.SES().
 	DNS config.DNS
+	// Regions are the regions served; nil means config.SESRegions.
+	Regions []string
+	// Caps are the account-wide caps; the zero value is the defaults.
+	Caps registry.Caps
 	// Log receives the server's log; nil sends warnings and errors to
 	// tb.Log, so a test shows the hidden cause of an InternalFailure.
 	Log *slog.Logger
@@ -64,10 +68,6 @@ type Options struct {
 	// Verify configures the DNS verifier; by default it does not run, so
 	// identities stay Pending and no test queries real DNS.
 	Verify server.VerifyOptions
-	// Regions are the regions served; nil means config.SESRegions.
-	Regions []string
-	// Caps are the account-wide caps; the zero value is the defaults.
-	Caps registry.Caps
 }
 
 // Server is a running Sesame.
@@ -112,12 +112,12 @@ func New(tb testing.TB, opts ...Options) *Server {
 	sesame, err := server.Open(context.Background(), server.Options{
 		Data:     tb.TempDir(),
 		DNS:      o.DNS,
+		Regions:  o.Regions,
+		Caps:     o.Caps,
 		Policies: pol,
 		Log:      o.Log,
 		Now:      o.Now,
 		Verify:   o.Verify,
-		Regions:  o.Regions,
-		Caps:     o.Caps,
 	})
 	if err != nil {
 		tb.Fatalf("sestest.New: opening the server: %v", err)
