@@ -102,6 +102,13 @@ func TestErrors(t *testing.T) {
 				if !errors.Is(err, c) {
 					t.Errorf("errors.Is(err, %v) = false: the cause is lost", c)
 				}
+				// A names error is there whole, reason and all.
+				var ne *names.Error
+				if errors.Is(c, names.ErrInvalid) || errors.Is(c, names.ErrTooLong) || errors.Is(c, names.ErrEmpty) {
+					if !errors.As(err, &ne) || ne.Err != c || ne.Reason == "" || !strings.Contains(e.Message, ne.Reason) {
+						t.Errorf("errors.As(err, *names.Error) = %+v: want the names error, its reason in the message", ne)
+					}
+				}
 			}
 			if tt.message != "" && e.Message != tt.message {
 				t.Errorf("message\n%q, want\n%q", e.Message, tt.message)
