@@ -23,6 +23,7 @@ import (
 )
 
 type serveFlags struct {
+	regionFlags
 	listen    string
 	keyFile   string
 	dns       config.DNS
@@ -62,6 +63,7 @@ flag's name in upper case with dashes as underscores (--listen: SESAME_LISTEN).`
 	fl := cmd.Flags()
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080", "address of the HTTP listener")
 	fl.StringVar(&f.keyFile, "key-file", "", "file of the key that seals secret access keys (default <data>/secret.key)")
+	addRegionFlags(fl, &f.regionFlags)
 	addRecordFlags(fl, &f.dns)
 	addPolicyFlags(fl, &f.policies)
 	fl.StringVar(&f.verify.Resolver, "resolver", "", "recursive resolver (host:port) used to find each domain's authoritative name servers (default: the first nameserver of /etc/resolv.conf)")
@@ -83,6 +85,9 @@ func runServe(ctx context.Context, g *globals, f *serveFlags, out io.Writer) err
 	if err != nil {
 		return err
 	}
+	if err := f.regionFlags.validate(); err != nil {
+		return usageError{err}
+	}
 	if err := f.validate(); err != nil {
 		return usageError{err}
 	}
@@ -100,7 +105,7 @@ func runServe(ctx context.Context, g *globals, f *serveFlags, out io.Writer) err
 		f.publicURL = defaultPublicURL(ln.Addr())
 	}
 	s, err := server.Open(ctx, server.Options{Data: g.data, KeyFile: f.keyFile, DNS: f.dns, Policies: f.policies, Log: log,
-		PublicURL: f.publicURL, SMTPURL: f.smtpURL, Mail: f.mail, Verify: f.verify})
+		PublicURL: f.publicURL, SMTPURL: f.smtpURL, Mail: f.mail, Verify: f.verify, Regions: f.regions, Caps: f.caps})
 	if err != nil {
 		ln.Close()
 		return err

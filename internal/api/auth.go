@@ -23,16 +23,18 @@ type Authenticator struct {
 }
 
 // NewAuthenticator returns an Authenticator. v1 accepts the scope services
-// "ses" and "email"; v2 only "ses" (SES rejects "email" there).
-func NewAuthenticator(m *account.Manager) *Authenticator {
+// "ses" and "email"; v2 only "ses" (SES rejects "email" there). Both accept
+// only the given regions in the credential scope (config.SESRegions, or
+// the operator's list); none given accepts any name shaped like a region.
+func NewAuthenticator(m *account.Manager, regions []string) *Authenticator {
 	lookup := func(ctx context.Context, id string) (string, bool, error) {
 		k, ok, err := m.Resolve(ctx, id)
 		return k.Secret, ok, err
 	}
 	return &Authenticator{
 		Accounts: m,
-		v1:       &sigv4.Verifier{Lookup: lookup, Services: []string{"ses", "email"}},
-		v2:       &sigv4.Verifier{Lookup: lookup, Services: []string{"ses"}},
+		v1:       &sigv4.Verifier{Lookup: lookup, Services: []string{"ses", "email"}, Regions: regions},
+		v2:       &sigv4.Verifier{Lookup: lookup, Services: []string{"ses"}, Regions: regions},
 	}
 }
 

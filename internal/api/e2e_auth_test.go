@@ -69,6 +69,11 @@ func TestAuth(t *testing.T) {
 		{name: "service s3", r: raw{Creds: good, Service: "s3"}, v1: 403, v2: 403, code: "SignatureDoesNotMatch", msgPart: "service"},
 		{name: "region in upper case", r: raw{Creds: good, Region: "US-EAST-1"}, v1: 403, v2: 403, code: "SignatureDoesNotMatch", msgPart: "valid region, not 'US-EAST-1'"},
 		{name: "region with a space", r: raw{Creds: good, Region: "us east"}, v1: 403, v2: 403, code: "SignatureDoesNotMatch", msgPart: "valid region"},
+		// Shaped like regions, but SES has no endpoint there: identities
+		// must not get a new place to live for each name a client makes up.
+		{name: "made-up region", r: raw{Creds: good, Region: "zz-fake-9"}, v1: 403, v2: 403, code: "SignatureDoesNotMatch", msgPart: "valid region, not 'zz-fake-9'. Use a region this server serves: "},
+		{name: "one-letter region", r: raw{Creds: good, Region: "a"}, v1: 403, v2: 403, code: "SignatureDoesNotMatch", msgPart: "valid region, not 'a'"},
+		{name: "newest SES region", r: raw{Creds: good, Region: "ap-southeast-5"}, v1: 200, v2: 404, code: "NotFoundException"},
 		{name: "other algorithm", r: raw{Creds: good, Authorization: "AWS3-HTTPS AWSAccessKeyId=" + good.AccessKeyID + ",Algorithm=HmacSHA256,Signature=x"}, v1: 403, v2: 403, code: "SignatureDoesNotMatch", msgPart: "algorithm"},
 	}
 	for _, p := range protocols {

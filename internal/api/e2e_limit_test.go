@@ -8,20 +8,19 @@ package api_test
 
 import (
 	"fmt"
-	"net/http"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/sesame/sesame/internal/identity"
 	"github.com/sesame/sesame/internal/names"
 	"github.com/sesame/sesame/internal/registry"
 )
 
-// TestIdentityLimit: at most 10,000 identities per account and region.
+// TestIdentityLimit: at most 10,000 identities per account and region,
+// and by default 10,000 per account in all regions together.
 func TestIdentityLimit(t *testing.T) {
 	t.Parallel()
 	srv, a := start(t)
@@ -40,19 +39,17 @@ func TestIdentityLimit(t *testing.T) {
 	verifyDomain(t, a.V1(east), "last.example") // the 10,000th
 	verifyDomain(t, a.V1(east), "last.example") // asking again is not a new identity
 
-	_, err := a.V1(east).VerifyDomainIdentity(ctx, &ses.VerifyDomainIdentityInput{Domain: aws.String("one-too-many.example")})
-	wantAPIError(t, err, "LimitExceeded", http.StatusBadRequest)
-	_, err = a.V1(east).VerifyDomainDkim(ctx, &ses.VerifyDomainDkimInput{Domain: aws.String("one-too-many.example")})
-	wantAPIError(t, err, "LimitExceeded", http.StatusBadRequest)
-	_, err = a.V1(east).VerifyEmailIdentity(ctx, &ses.VerifyEmailIdentityInput{EmailAddress: aws.String("one@too-many.example")})
-	wantAPIError(t, err, "LimitExceeded", http.StatusBadRequest)
-	_, err = a.V2(east).CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String("one-too-many.example")})
-	wantAPIError(t, err, "LimitExceededException", http.StatusBadRequest)
-
-	// Other regions and accounts have their own limit.
-	verifyDomain(t, a.V1(west), "one-too-many.example")
+	wantNoRoom(t, a, east, "one-too-many.example", "reached in region us-east-1")
+	// Another region is no way around it: the account-wide cap holds
+	// (--max-account-identities).
+	for _, r := range []string{west, "ap-southeast-5"} {
+		wantNoRoom(t, a, r, "one-too-many.example", "in all regions (10000)")
+	}
+	// Other accounts have their own limits.
 	verifyDomain(t, srv.NewAccount("tenant-b").V1(east), "one-too-many.example")
-	// Deleting one makes room.
+	// Deleting one makes room, in any region; then the region has room
+	// but the account has none.
 	try(a.V1(east).DeleteIdentity(ctx, &ses.DeleteIdentityInput{Identity: aws.String("bulk00000.example")})).must(t)
-	verifyDomain(t, a.V1(east), "one-too-many.example")
+	verifyDomain(t, a.V1(west), "one-too-many.example")
+	wantNoRoom(t, a, east, "one-too-many.example", "in all regions (10000)")
 }

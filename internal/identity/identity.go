@@ -91,49 +91,6 @@ type MailFrom struct {
 // IsDomain reports whether the identity is a domain.
 func (id *Identity) IsDomain() bool { return id.Kind == names.KindDomain }
 
-// VerifiedForSending reports whether the identity may send now. A domain may
-// send once either its TXT record or its DKIM records are verified (SES:
-// "A DKIM success also verifies the domain").
-func (id *Identity) VerifiedForSending() bool {
-	if id.Verification.Status == Success {
-		return true
-	}
-	return id.IsDomain() && id.DKIM.Check.Status == Success
-}
-
-// Status is the identity's overall verification status as v2 reports it:
-// Success when it may send; otherwise the most hopeful status among the
-// checks that were started.
-func (id *Identity) Status() Status {
-	if id.VerifiedForSending() {
-		return Success
-	}
-	best := id.Verification.Status
-	if id.IsDomain() && rank(id.DKIM.Check.Status) > rank(best) {
-		best = id.DKIM.Check.Status
-	}
-	if best == "" {
-		return NotStarted
-	}
-	return best
-}
-
-func rank(s Status) int {
-	switch s {
-	case Success:
-		return 5
-	case Pending:
-		return 4
-	case TemporaryFailure:
-		return 3
-	case Failed:
-		return 2
-	case NotStarted:
-		return 1
-	}
-	return 0
-}
-
 // Checks returns the checks of the identity that the verifier runs, by name.
 func (id *Identity) Checks() map[string]*Check {
 	m := map[string]*Check{"verification": &id.Verification}

@@ -52,7 +52,7 @@ var dots = strings.NewReplacer("\u3002", ".", "\uff0e", ".", "\uff61", ".")
 func Domain(s string) (string, error) {
 	d, p := domain(s)
 	if p != nil {
-		return "", fmt.Errorf("%w: domain %s: %s", p.sentinel, quote(s), p.msg)
+		return "", &Error{Err: p.sentinel, Reason: "domain " + quote(s) + ": " + p.msg}
 	}
 	return d, nil
 }

@@ -1,7 +1,6 @@
 package names
 
 import (
-	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -30,7 +29,7 @@ const (
 func Email(s string) (string, error) {
 	e, p := email(s)
 	if p != nil {
-		return "", fmt.Errorf("%w: email %s: %s", p.sentinel, quote(s), p.msg)
+		return "", &Error{Err: p.sentinel, Reason: "email " + quote(s) + ": " + p.msg}
 	}
 	return e, nil
 }

@@ -134,6 +134,17 @@ func quote(s string) string {
 	return fmt.Sprintf("%q...", s[:cut])
 }
 
+// Error is a name or address that is not valid. Err is the sentinel
+// (ErrEmpty, ErrInvalid or ErrTooLong); Reason quotes the input and says
+// what to change, for callers that write their own message around it.
+type Error struct {
+	Err    error
+	Reason string // e.g. `domain "-x.com": label -x starts with a hyphen; remove it`
+}
+
+func (e *Error) Error() string { return e.Err.Error() + ": " + e.Reason }
+func (e *Error) Unwrap() error { return e.Err }
+
 // problem is a rule violation before it is turned into an error that names
 // the input; it lets Email reuse Domain's checks with its own prefix.
 type problem struct {

@@ -3,7 +3,6 @@ package registry
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"strings"
 
 	"github.com/sesame/sesame/internal/identity"
@@ -127,10 +126,4 @@ func (r *Registry) DeleteEmail(ctx context.Context, sc Scope, address string) er
 	}
 	_, err = r.Store.DeleteIdentity(ctx, sc.key(e))
 	return err
-}
-
-// IsKind reports whether err is a registry error of kind k.
-func IsKind(err error, k Kind) bool {
-	var e *Error
-	return errors.As(err, &e) && e.Kind == k
 }

@@ -53,11 +53,11 @@ func mailError(err error) *Error {
 	var le *mail.LimitError
 	switch {
 	case errors.As(err, &le) && le.Daily:
-		return &Error{Kind: QuotaExceeded, Message: le.Error()}
+		return &Error{Kind: QuotaExceeded, Message: le.Error(), Err: le}
 	case errors.As(err, &le):
-		return &Error{Kind: Throttled, Message: le.Error()}
+		return &Error{Kind: Throttled, Message: le.Error(), Err: le}
 	case errors.Is(err, mail.ErrTooLarge):
-		return errorf(Rejected, "Message length is more than %d bytes long: make the template content smaller.", mail.MaxMessage)
+		return wrapf(Rejected, err, "Message length is more than %d bytes long: make the template content smaller.", mail.MaxMessage)
 	}
 	return nil
 }

@@ -4,10 +4,12 @@
 package registry
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,6 +22,27 @@ import (
 // MaxIdentities is SES's limit of identities per account and region; it
 // cannot be raised in SES either.
 const MaxIdentities = 10000
+
+// The default account-wide caps (Caps): SES counts identities and
+// templates per region only, so an account could otherwise hold 10,000
+// identities and 50 templates of up to 10 MB in each region served.
+// Sesame holds the same numbers across all of an account's regions unless
+// the operator raises them.
+const (
+	DefaultAccountIdentities = MaxIdentities
+	DefaultAccountTemplates  = MaxTemplates
+)
+
+// Caps bound what one account stores in all its regions together,
+// on top of SES's per-region limits (MaxIdentities, MaxTemplates). Zero
+// fields take the defaults above.
+type Caps struct {
+	Identities int
+	Templates  int
+}
+
+func (l Caps) identities() int { return cmp.Or(l.Identities, DefaultAccountIdentities) }
+func (l Caps) templates() int  { return cmp.Or(l.Templates, DefaultAccountTemplates) }
 
 // MaxAttributeIdentities is the most identities one Get*Attributes call may
 // name.
@@ -36,8 +59,15 @@ type Registry struct {
 	Store    store.Identities
 	DNS      config.DNS
 	Policies identity.Policies
-	Now      func() time.Time
-	Log      *slog.Logger
+	// Caps are the account-wide caps; the zero value is the defaults.
+	Caps Caps
+	// Regions, if set, are the only regions where identities and
+	// templates may be created. The API refuses other regions already at
+	// the signature (sigv4); this holds the console, which signs nothing,
+	// to the same list.
+	Regions []string
+	Now     func() time.Time
+	Log     *slog.Logger
 	// Mailer sends verification emails; nil sends none.
 	Mailer Mailer
 	// Templates stores custom verification templates; nil serves none.
@@ -59,36 +89,6 @@ func (r *Registry) log() *slog.Logger {
 		return r.Log
 	}
 	return slog.Default()
-}
-
-// Kind is the class of an operation error. Each protocol has its own code
-// for each kind.
-type Kind int
-
-const (
-	Invalid       Kind = iota + 1 // v1 InvalidParameterValue, v2 BadRequestException
-	NotFound                      // v2 NotFoundException
-	AlreadyExists                 // v1 AlreadyExists, v2 AlreadyExistsException
-	LimitExceeded                 // v1 LimitExceeded, v2 LimitExceededException
-	// The kinds of verification mail and custom templates (templates.go).
-	Throttled         // v1 Throttling, v2 TooManyRequestsException (429)
-	QuotaExceeded     // v1 Throttling, v2 LimitExceededException
-	FromNotVerified   // v1 FromEmailAddressNotVerified, v2 BadRequestException
-	InvalidContent    // v1 CustomVerificationEmailInvalidContent, v2 BadRequestException
-	ConfigSetNotFound // v1 ConfigurationSetDoesNotExist, v2 NotFoundException
-	Rejected          // v1 and v2 MessageRejected
-)
-
-// Error is an operation error; Message says what is wrong and what to do.
-type Error struct {
-	Kind    Kind
-	Message string
-}
-
-func (e *Error) Error() string { return e.Message }
-
-func errorf(k Kind, format string, a ...any) *Error {
-	return &Error{Kind: k, Message: fmt.Sprintf(format, a...)}
 }
 
 // Scope is who asks: an account in a region.
@@ -121,21 +121,9 @@ func (r *Registry) view(id *identity.Identity) *identity.Identity {
 func parseIdentity(s string) (names.Kind, string, error) {
 	k, n, err := names.Identity(s)
 	if err != nil {
-		return 0, "", errorf(Invalid, "Identity %q is invalid. Must be a verified email address or domain (%s).", s, reason(err))
+		return 0, "", invalidName(err, "Identity %q is invalid. Must be a verified email address or domain (%s).", s)
 	}
 	return k, n, nil
-}
-
-// reason is the detail of a names error, for messages: the text after the
-// sentinel ("invalid name: ").
-func reason(err error) string {
-	msg := err.Error()
-	for _, s := range []error{names.ErrInvalid, names.ErrEmpty, names.ErrTooLong} {
-		if rest, ok := strings.CutPrefix(msg, s.Error()+": "); ok {
-			return rest
-		}
-	}
-	return msg
 }
 
 // Get returns one identity; unknown identities are NotFound.
@@ -146,7 +134,7 @@ func (r *Registry) Get(ctx context.Context, sc Scope, name string) (*identity.Id
 	}
 	id, err := r.Store.GetIdentity(ctx, sc.key(n))
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, errorf(NotFound, "Email identity %s does not exist.", n)
+		return nil, wrapf(NotFound, err, "Email identity %s does not exist.", n)
 	}
 	if err != nil {
 		return nil, err
@@ -248,14 +236,34 @@ func (r *Registry) schedule(id *identity.Identity, now time.Time) {
 	}
 }
 
-// checkLimit refuses a new identity past MaxIdentities.
+// checkRegion refuses to store anything new in a region not served.
+func (r *Registry) checkRegion(sc Scope) error {
+	if len(r.Regions) > 0 && !slices.Contains(r.Regions, sc.Region) {
+		return errorf(Invalid, "Region %s is not served by this server: use one of %s.", sc.Region, strings.Join(r.Regions, ", "))
+	}
+	return nil
+}
+
+// checkLimit refuses a new identity in a region not served, past
+// MaxIdentities in the region, or past the account-wide cap in all
+// regions.
 func (r *Registry) checkLimit(ctx context.Context, sc Scope) error {
+	if err := r.checkRegion(sc); err != nil {
+		return err
+	}
 	n, err := r.Store.CountAccountIdentities(ctx, sc.Account, sc.Region)
 	if err != nil {
 		return err
 	}
 	if n >= MaxIdentities {
 		return errorf(LimitExceeded, "Maximum number of identities (%d) reached in region %s. Delete identities you no longer use.", MaxIdentities, sc.Region)
+	}
+	n, err = r.Store.CountAccountIdentities(ctx, sc.Account, "")
+	if err != nil {
+		return err
+	}
+	if max := r.Caps.identities(); n >= max {
+		return wrapf(LimitExceeded, ErrAccountLimit, "Maximum number of identities of this account in all regions (%d) reached. Delete identities you no longer use, in any region, or ask the operator of this server to raise the cap.", max)
 	}
 	return nil
 }

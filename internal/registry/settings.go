@@ -76,7 +76,7 @@ func (r *Registry) SetMailFrom(ctx context.Context, sc Scope, name, mailFrom, be
 	var mf string
 	if mailFrom != "" {
 		if mf, err = names.Domain(mailFrom); err != nil {
-			return nil, errorf(Invalid, "Invalid MAIL FROM domain: %s.", reason(err))
+			return nil, invalidName(err, "Invalid MAIL FROM domain: %s.")
 		}
 		parent := n
 		if k, _, _ := names.Identity(n); k == names.KindEmail {
@@ -88,7 +88,10 @@ func (r *Registry) SetMailFrom(ctx context.Context, sc Scope, name, mailFrom, be
 	}
 	return r.update(ctx, sc.key(n), func(cur *identity.Identity) (*identity.Identity, error) {
 		if cur == nil {
-			return nil, errorf(NotFound, "Identity %s does not exist in region %s. Create it first.", n, sc.Region)
+			// SES answers an unknown identity here as a bad parameter on
+			// both protocols (v1 InvalidParameterValue, v2
+			// BadRequestException), not as v2's NotFoundException.
+			return nil, wrapf(Invalid, store.ErrNotFound, "Identity %s does not exist in region %s. Create it first.", n, sc.Region)
 		}
 		cur.MailFrom.Behavior = b
 		switch {
@@ -126,7 +129,7 @@ func (r *Registry) SetEasyDKIM(ctx context.Context, sc Scope, name, keyLength st
 	}
 	return r.update(ctx, sc.key(n), func(cur *identity.Identity) (*identity.Identity, error) {
 		if cur == nil {
-			return nil, errorf(NotFound, "Email identity %s does not exist.", n)
+			return nil, wrapf(NotFound, store.ErrNotFound, "Email identity %s does not exist.", n)
 		}
 		if keyLength != "" {
 			cur.DKIM.KeyLength = keyLength

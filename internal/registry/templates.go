@@ -38,7 +38,7 @@ func (sc Scope) template(name string) store.TemplateKey {
 }
 
 func templateNotFound(name string) error {
-	return errorf(NotFound, "Custom verification email template %s does not exist.", name)
+	return wrapf(NotFound, ErrTemplate, "Custom verification email template %s does not exist.", name)
 }
 
 func checkTemplateName(name string) error {
@@ -78,7 +78,7 @@ func (r *Registry) check(ctx context.Context, sc Scope, in TemplateInput) error 
 	}
 	if in.Content != nil {
 		if err := mail.CheckContent(*in.Content); err != nil {
-			return errorf(InvalidContent, "%s", strings.TrimPrefix(err.Error(), mail.ErrContent.Error()+": "))
+			return wrapf(InvalidContent, err, "TemplateContent is refused (%v).", err)
 		}
 	}
 	if err := validateTags(in.Tags); err != nil {
@@ -123,16 +123,27 @@ func (r *Registry) CreateTemplate(ctx context.Context, sc Scope, name string, in
 			return nil, errorf(Invalid, "%s is required.", f.name)
 		}
 	}
+	if err := r.checkRegion(sc); err != nil {
+		return nil, err
+	}
 	if err := r.check(ctx, sc, in); err != nil {
 		return nil, err
 	}
 	now := r.now()
 	t := &store.Template{TemplateKey: sc.template(name), From: *in.From, Subject: *in.Subject, Content: *in.Content,
 		SuccessURL: *in.SuccessURL, FailureURL: *in.FailureURL, Tags: in.Tags, Created: now, Updated: now}
-	errLimit := errorf(LimitExceeded, "Maximum number of custom verification email templates (%d) reached in region %s. Delete templates you no longer use.", MaxTemplates, sc.Region)
-	err := r.Templates.CreateTemplate(ctx, t, MaxTemplates, errLimit)
+	err := r.Templates.CreateTemplate(ctx, t, func(inRegion, inAccount int) error {
+		if inRegion >= MaxTemplates {
+			return wrapf(LimitExceeded, ErrTemplate, "Maximum number of custom verification email templates (%d) reached in region %s. Delete templates you no longer use.", MaxTemplates, sc.Region)
+		}
+		if max := r.Caps.templates(); inAccount >= max {
+			return &Error{Kind: LimitExceeded, Err: errors.Join(ErrTemplate, ErrAccountLimit),
+				Message: fmt.Sprintf("Maximum number of custom verification email templates of this account in all regions (%d) reached. Delete templates you no longer use, in any region, or ask the operator of this server to raise the cap.", max)}
+		}
+		return nil
+	})
 	if errors.Is(err, store.ErrExists) {
-		return nil, errorf(AlreadyExists, "Custom verification email template %s already exists.", name)
+		return nil, wrapf(AlreadyExists, ErrTemplate, "Custom verification email template %s already exists.", name)
 	}
 	if err != nil {
 		return nil, err

@@ -12,7 +12,7 @@ import (
 func parseDomain(s string) (string, error) {
 	d, err := names.Domain(s)
 	if err != nil {
-		return "", errorf(Invalid, "Invalid domain name: %s.", reason(err))
+		return "", invalidName(err, "Invalid domain name: %s.")
 	}
 	return d, nil
 }
@@ -20,7 +20,7 @@ func parseDomain(s string) (string, error) {
 func parseEmail(s string) (string, error) {
 	e, err := names.Email(s)
 	if err != nil {
-		return "", errorf(Invalid, "Invalid email address: %s.", reason(err))
+		return "", invalidName(err, "Invalid email address: %s.")
 	}
 	return e, nil
 }
@@ -149,9 +149,9 @@ func (r *Registry) CreateEmailIdentity(ctx context.Context, sc Scope, name strin
 	kind, n, err := names.Identity(name)
 	if err != nil {
 		if strings.Contains(name, "@") {
-			return nil, errorf(Invalid, "Invalid email address: %s.", reason(err))
+			return nil, invalidName(err, "Invalid email address: %s.")
 		}
-		return nil, errorf(Invalid, "Invalid domain name: %s.", reason(err))
+		return nil, invalidName(err, "Invalid domain name: %s.")
 	}
 	if err := validateTags(o.Tags); err != nil {
 		return nil, err

@@ -45,6 +45,13 @@ type Options struct {
 	Policies identity.Policies
 	Log      *slog.Logger
 	Now      func() time.Time
+	// Regions are the regions served: only they are accepted in a
+	// credential scope, and only in them are identities and templates
+	// created. Empty means config.SESRegions.
+	Regions []string
+	// Caps are the account-wide caps on identities and templates; zero
+	// fields take registry's defaults.
+	Caps registry.Caps
 	// PublicURL is the base of verification links; default
 	// DefaultPublicURL.
 	PublicURL string
@@ -94,7 +101,7 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s := &Server{Store: st, Accounts: accts, Log: opts.Log}
 	s.Identities = store.NewCache(st, CacheSize)
-	s.Registry = &registry.Registry{Store: s.Identities, DNS: opts.DNS, Policies: opts.Policies, Now: opts.Now, Log: opts.Log.With("component", "registry")}
+	s.Registry = &registry.Registry{Store: s.Identities, DNS: opts.DNS, Policies: opts.Policies, Caps: opts.Caps, Regions: served(opts.Regions), Now: opts.Now, Log: opts.Log.With("component", "registry")}
 	if err := s.openMail(opts); err != nil {
 		st.Close()
 		return nil, err
@@ -129,7 +136,7 @@ func (s *Server) Close() error {
 }
 
 func (s *Server) routes(console http.Handler) http.Handler {
-	auth := api.NewAuthenticator(s.Accounts)
+	auth := api.NewAuthenticator(s.Accounts, s.Registry.Regions)
 	v1 := &sesv1.Handler{Registry: s.Registry, Auth: auth, Log: s.Log.With("component", "sesv1")}
 	v2 := &sesv2.Handler{Registry: s.Registry, Auth: auth, Verifier: s.Verifier, Checks: s.Identities, Log: s.Log.With("component", "sesv2")}
 

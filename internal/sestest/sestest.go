@@ -36,6 +36,7 @@ import (
 	"github.com/sesame/sesame/internal/account"
 	"github.com/sesame/sesame/internal/config"
 	"github.com/sesame/sesame/internal/identity"
+	"github.com/sesame/sesame/internal/registry"
 	"github.com/sesame/sesame/internal/server"
 )
 
@@ -53,6 +54,10 @@ type Options struct {
 	Policies *identity.Policies
 	// DNS are the record settings; the zero value means config.SES().
 	DNS config.DNS
+	// Regions are the regions served; nil means config.SESRegions.
+	Regions []string
+	// Caps are the account-wide caps; the zero value is the defaults.
+	Caps registry.Caps
 	// Log receives the server's log; nil sends warnings and errors to
 	// tb.Log, so a test shows the hidden cause of an InternalFailure.
 	Log *slog.Logger
@@ -110,6 +115,8 @@ func New(tb testing.TB, opts ...Options) *Server {
 	sesame, err := server.Open(context.Background(), server.Options{
 		Data:     data,
 		DNS:      o.DNS,
+		Regions:  o.Regions,
+		Caps:     o.Caps,
 		Policies: pol,
 		Log:      o.Log,
 		Now:      o.Now,

@@ -140,9 +140,11 @@ type Template struct {
 
 // Templates stores custom verification templates.
 type Templates interface {
-	// CreateTemplate returns ErrExists for a name in use, and errLimit
-	// when the account and region already have max templates.
-	CreateTemplate(ctx context.Context, t *Template, max int, errLimit error) error
+	// CreateTemplate stores a new template, or returns ErrExists for a
+	// name in use. In the same transaction it counts the account's
+	// templates in t's region and in all regions, and stores t only if
+	// limit (when not nil) returns nil; limit's error is returned as is.
+	CreateTemplate(ctx context.Context, t *Template, limit func(inRegion, inAccount int) error) error
 	// GetTemplate returns ErrNotFound for an unknown template.
 	GetTemplate(ctx context.Context, k TemplateKey) (*Template, error)
 	// UpdateTemplate runs fn on the template in one transaction and stores

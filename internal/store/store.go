@@ -42,7 +42,8 @@ type Identities interface {
 	DeleteIdentity(ctx context.Context, k identity.Key) (bool, error)
 	// ListIdentities lists one account and region in name order.
 	ListIdentities(ctx context.Context, q ListQuery) ([]*identity.Identity, error)
-	// CountAccountIdentities counts the identities of one account and region.
+	// CountAccountIdentities counts the identities of one account in one
+	// region, or in all regions when region is empty.
 	CountAccountIdentities(ctx context.Context, account, region string) (int, error)
 	// CountIdentities counts identities per kind and status, for metrics.
 	CountIdentities(ctx context.Context) ([]Count, error)

@@ -89,6 +89,8 @@ check("BYODKIM on an existing identity refused", error_code(v2.put_email_identit
 ses.delete_identity(Identity="legacy.example")
 bad_region = client("ses", "US-WEST-2")
 check("region not a region name", error_code(bad_region.list_identities) == ("SignatureDoesNotMatch", 403))
+made_up = client("sesv2", "zz-fake-9")
+check("region where SES has no endpoint", error_code(made_up.list_email_identities) == ("SignatureDoesNotMatch", 403))
 bad = client("ses", "us-west-2", secret="x" * 40)
 check("wrong secret", error_code(bad.list_identities) == ("SignatureDoesNotMatch", 403))
 

@@ -124,11 +124,7 @@ func (h *Handler) getIdentityVerificationAttributes(r *request) (*result, error)
 		out.open("entry")
 		out.elem("key", n)
 		out.open("value")
-		st := id.Verification.Status
-		if id.VerifiedForSending() {
-			st = identity.Success // a DKIM success verifies the domain too
-		}
-		out.elem("VerificationStatus", string(st))
+		out.elem("VerificationStatus", string(id.StatusV1()))
 		if id.IsDomain() {
 			out.elem("VerificationToken", id.Token)
 		}
@@ -220,9 +216,6 @@ func (h *Handler) setIdentityMailFromDomain(r *request) (*result, error) {
 		return nil, api.Errorf(http.StatusBadRequest, "InvalidParameterValue", "Invalid BehaviorOnMXFailure %q: use UseDefaultValue or RejectMessage.", b)
 	}
 	if _, err := h.Registry.SetMailFrom(r.ctx, r.scope, n, r.params.get("MailFromDomain"), b); err != nil {
-		if registry.IsKind(err, registry.NotFound) {
-			return nil, api.Errorf(http.StatusBadRequest, "InvalidParameterValue", "%s", err.Error())
-		}
 		return nil, err
 	}
 	return &result{}, nil

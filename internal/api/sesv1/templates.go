@@ -12,36 +12,27 @@ import (
 
 // The custom verification email operations. Their template errors have
 // their own v1 codes, CustomVerificationEmailTemplate{DoesNotExist,
-// AlreadyExists}, where the identity operations use generic ones.
-
-func templateError(err error) error {
-	var e *registry.Error
-	if !errors.As(err, &e) {
-		return err
-	}
-	switch e.Kind {
-	case registry.NotFound:
-		return &api.Error{Status: http.StatusBadRequest, Code: "CustomVerificationEmailTemplateDoesNotExist", Message: e.Message}
-	case registry.AlreadyExists:
-		return &api.Error{Status: http.StatusBadRequest, Code: "CustomVerificationEmailTemplateAlreadyExists", Message: e.Message}
-	}
-	return err
-}
+// AlreadyExists}, where the identity operations use generic ones: the
+// registry marks them with registry.ErrTemplate, and mailError maps them.
 
 // mailError maps the kinds of verification mail and templates; nil for
 // the others.
 func mailError(e *registry.Error) *api.Error {
 	code := ""
-	switch e.Kind {
-	case registry.Throttled, registry.QuotaExceeded:
+	switch {
+	case e.Kind == registry.NotFound && errors.Is(e, registry.ErrTemplate):
+		code = "CustomVerificationEmailTemplateDoesNotExist"
+	case e.Kind == registry.AlreadyExists && errors.Is(e, registry.ErrTemplate):
+		code = "CustomVerificationEmailTemplateAlreadyExists"
+	case e.Kind == registry.Throttled, e.Kind == registry.QuotaExceeded:
 		code = "Throttling"
-	case registry.FromNotVerified:
+	case e.Kind == registry.FromNotVerified:
 		code = "FromEmailAddressNotVerified"
-	case registry.InvalidContent:
+	case e.Kind == registry.InvalidContent:
 		code = "CustomVerificationEmailInvalidContent"
-	case registry.ConfigSetNotFound:
+	case e.Kind == registry.ConfigSetNotFound:
 		code = "ConfigurationSetDoesNotExist"
-	case registry.Rejected:
+	case e.Kind == registry.Rejected:
 		code = "MessageRejected"
 	default:
 		return nil
@@ -77,7 +68,7 @@ func (h *Handler) createCustomVerificationEmailTemplate(r *request) (*result, er
 		*f.dst = &v
 	}
 	if _, err := h.Registry.CreateTemplate(r.ctx, r.scope, name, in); err != nil {
-		return nil, templateError(err)
+		return nil, err
 	}
 	return &result{}, nil
 }
@@ -89,7 +80,7 @@ func (h *Handler) getCustomVerificationEmailTemplate(r *request) (*result, error
 	}
 	t, err := h.Registry.GetTemplate(r.ctx, r.scope, name)
 	if err != nil {
-		return nil, templateError(err)
+		return nil, err
 	}
 	var out result
 	templateFields(&out, t)
@@ -118,7 +109,7 @@ func (h *Handler) updateCustomVerificationEmailTemplate(r *request) (*result, er
 		FailureURL: r.params.optional("FailureRedirectionURL"),
 	}
 	if _, err := h.Registry.UpdateTemplate(r.ctx, r.scope, name, in); err != nil {
-		return nil, templateError(err)
+		return nil, err
 	}
 	return &result{}, nil
 }
@@ -172,7 +163,7 @@ func (h *Handler) sendCustomVerificationEmail(r *request) (*result, error) {
 	}
 	id, err := h.Registry.SendCustomVerificationEmail(r.ctx, r.scope, addr, name, r.params.get("ConfigurationSetName"))
 	if err != nil {
-		return nil, templateError(err)
+		return nil, err
 	}
 	var out result
 	out.elem("MessageId", id)

@@ -76,16 +76,9 @@ func (h *Handler) getEmailIdentity(r *request) (any, error) {
 	return out, nil
 }
 
-// infoOut is VerificationInfo: for a domain, from the check that decides
-// its status (DKIM, the way SES v2 verifies domains, else the TXT record).
+// infoOut is VerificationInfo, from the check that decides the status.
 func infoOut(id *identity.Identity) verificationInfo {
-	c := &id.Verification
-	if id.IsDomain() && len(id.DKIM.Tokens) > 0 && (id.DKIM.Check.Status == identity.Success || id.Verification.Status != identity.Success) {
-		c = &id.DKIM.Check
-		if c.LastChecked.IsZero() {
-			c = &id.Verification
-		}
-	}
+	c := id.StatusCheck()
 	info := verificationInfo{LastCheckedTimestamp: ts(c.LastChecked), LastSuccessTimestamp: ts(c.LastSuccess), ErrorType: string(c.ErrorType)}
 	if c.SOA != nil {
 		info.SOARecord = &soaRecord{PrimaryNameServer: c.SOA.PrimaryNameServer, AdminEmail: c.SOA.AdminEmail, SerialNumber: c.SOA.SerialNumber}
@@ -264,9 +257,6 @@ func (h *Handler) putMailFromAttributes(r *request) (any, error) {
 		return nil, api.Errorf(http.StatusBadRequest, "BadRequestException", "Invalid BehaviorOnMxFailure %q: use USE_DEFAULT_VALUE or REJECT_MESSAGE.", in.BehaviorOnMxFailure)
 	}
 	if _, err := h.Registry.SetMailFrom(r.ctx, r.scope, r.name, in.MailFromDomain, in.BehaviorOnMxFailure); err != nil {
-		if registry.IsKind(err, registry.NotFound) {
-			return nil, api.Errorf(http.StatusBadRequest, "BadRequestException", "%s", err.Error())
-		}
 		return nil, err
 	}
 	return struct{}{}, nil

@@ -55,6 +55,7 @@ type Lookup func(ctx context.Context, accessKeyID string) (secret string, ok boo
 type Verifier struct {
 	Lookup   Lookup
 	Services []string         // accepted service names in the credential scope, e.g. {"ses"} for v2, {"ses", "email"} for v1; {"ses"} when empty
+	Regions  []string         // accepted regions in the credential scope; when empty, any name ValidRegion accepts
 	MaxSkew  time.Duration    // default 15 * time.Minute when zero
 	Now      func() time.Time // default time.Now
 
@@ -282,8 +283,8 @@ func (v *Verifier) checkScope(a *authInfo) *Error {
 	if a.term != terminator {
 		return newErr(Mismatch, "Credential should be scoped with a valid terminator: '"+terminator+"', not '"+a.term+"'.")
 	}
-	if !validRegion(a.region) {
-		return newErr(Mismatch, "Credential should be scoped to a valid region, not '"+a.region+"'. A region is lower-case letters, digits and hyphens, such as us-east-1.")
+	if err := v.checkRegion(a.region); err != nil {
+		return err
 	}
 	services := v.Services
 	if len(services) == 0 {
@@ -299,12 +300,28 @@ func (v *Verifier) checkScope(a *authInfo) *Error {
 	return nil
 }
 
-// validRegion reports whether a region of the credential scope is an AWS
-// region name: lower-case letters, digits and hyphens, starting with a
-// letter, at most 63 octets. Identities are kept per region and the region
-// goes into DNS names (the MAIL FROM MX host), so "US-EAST-1" or "a b" must
-// not become regions of their own.
-func validRegion(r string) bool {
+// checkRegion refuses a region of the credential scope that is not served
+// with the error AWS gives for a wrong scope region, SignatureDoesNotMatch
+// "Credential should be scoped to a valid region". With Regions set only
+// those are served (the operator's list, or SES's own), so a name shaped
+// like a region that no SES endpoint has ("zz-fake-9") is refused too.
+func (v *Verifier) checkRegion(r string) *Error {
+	const msg = "Credential should be scoped to a valid region, not '"
+	switch {
+	case len(v.Regions) > 0 && !slices.Contains(v.Regions, r):
+		return newErr(Mismatch, msg+r+"'. Use a region this server serves: "+strings.Join(v.Regions, ", ")+".")
+	case !ValidRegion(r):
+		return newErr(Mismatch, msg+r+"'. A region is lower-case letters, digits and hyphens, such as us-east-1.")
+	}
+	return nil
+}
+
+// ValidRegion reports whether r is shaped like an AWS region name:
+// lower-case letters, digits and hyphens, starting with a letter, at most
+// 63 octets. Identities are kept per region and the region goes into DNS
+// names (the MAIL FROM MX host), so "US-EAST-1" or "a b" must not become
+// regions of their own, whatever list of regions is served.
+func ValidRegion(r string) bool {
 	if r == "" || len(r) > 63 || r[0] < 'a' || r[0] > 'z' || r[len(r)-1] == '-' {
 		return false
 	}

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"sort"
@@ -721,6 +722,23 @@ func BenchmarkVerify(b *testing.B) {
 			}
 		})
 	}
+	// The region check against a list as long as SES's (30), the region
+	// signed for last: the cost of serving only real regions.
+	s := sdkSign(b, "POST", sesHost+"/", http.Header{"Content-Type": {formType}}, v1Body, signOpts{})
+	vr := newVerifier("ses", "email")
+	for i := range 29 {
+		vr.Regions = append(vr.Regions, fmt.Sprintf("zz-region-%d", i))
+	}
+	vr.Regions = append(vr.Regions, "us-east-1")
+	b.Run("v1-post-form-30-regions", func(b *testing.B) {
+		ctx := context.Background()
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := vr.Verify(ctx, s.req, s.body); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // BenchmarkSDKResign measures the alternative design (clone the request and
@@ -737,6 +755,29 @@ func BenchmarkSDKResign(b *testing.B) {
 		sum := sha256.Sum256(s.body)
 		if err := signer.SignHTTP(ctx, creds, c, hex.EncodeToString(sum[:]), "ses", "us-east-1", testTime); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestRegions: with Regions set, a name shaped like a region that is not
+// in the list ("zz-fake-9", "a") is refused as AWS refuses a wrong scope
+// region, even when the request is signed correctly for it; served
+// regions pass.
+func TestRegions(t *testing.T) {
+	v := newVerifier("ses")
+	v.Regions = []string{"us-east-1", "eu-west-1"}
+	for _, r := range []string{"us-east-1", "eu-west-1"} {
+		s := sdkSign(t, "POST", sesHost+"/", http.Header{"Content-Type": {formType}}, v1Body, signOpts{region: r})
+		if res, err := v.Verify(context.Background(), s.req, s.body); err != nil || res.Region != r {
+			t.Errorf("%s: %v, %v; want it served", r, res, err)
+		}
+	}
+	for _, r := range []string{"zz-fake-9", "a", "us-west-2", "US-EAST-1"} {
+		s := sdkSign(t, "POST", sesHost+"/", http.Header{"Content-Type": {formType}}, v1Body, signOpts{region: r})
+		_, err := v.Verify(context.Background(), s.req, s.body)
+		e := wantKind(t, err, Mismatch, "Credential should be scoped to a valid region, not '"+r+"'. Use a region this server serves: us-east-1, eu-west-1.")
+		if e.Code(false) != "SignatureDoesNotMatch" || e.HTTPStatus(false) != http.StatusForbidden {
+			t.Errorf("%s: %s %d, want SignatureDoesNotMatch 403", r, e.Code(false), e.HTTPStatus(false))
 		}
 	}
 }

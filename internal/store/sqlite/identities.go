@@ -167,7 +167,12 @@ func (s *Store) ListIdentities(ctx context.Context, q store.ListQuery) ([]*ident
 // CountAccountIdentities implements store.Identities.
 func (s *Store) CountAccountIdentities(ctx context.Context, account, region string) (int, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM identities WHERE account = ? AND region = ?`, account, region).Scan(&n)
+	var err error
+	if region == "" {
+		err = s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM identities WHERE account = ?`, account).Scan(&n)
+	} else {
+		err = s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM identities WHERE account = ? AND region = ?`, account, region).Scan(&n)
+	}
 	return n, err
 }
 

@@ -208,19 +208,21 @@ func (s *Store) UseLink(ctx context.Context, nonce string, at time.Time) (bool, 
 }
 
 // CreateTemplate implements store.Templates.
-func (s *Store) CreateTemplate(ctx context.Context, t *store.Template, max int, errLimit error) error {
+func (s *Store) CreateTemplate(ctx context.Context, t *store.Template, limit func(inRegion, inAccount int) error) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		if _, err := getTemplate(ctx, tx, t.TemplateKey); err == nil {
 			return fmt.Errorf("template %q: %w", t.Name, store.ErrExists)
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM mail_templates WHERE account = ? AND region = ?`, t.Account, t.Region).Scan(&n); err != nil {
+		var inRegion, inAccount int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FILTER (WHERE region = ?), COUNT(*) FROM mail_templates WHERE account = ?`, t.Region, t.Account).Scan(&inRegion, &inAccount); err != nil {
 			return err
 		}
-		if n >= max {
-			return errLimit
+		if limit != nil {
+			if err := limit(inRegion, inAccount); err != nil {
+				return err
+			}
 		}
 		return putTemplate(ctx, tx, t)
 	})

@@ -218,6 +218,16 @@ func testLimits(t *testing.T, s store.Store) {
 func testTemplates(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	errLimit := errors.New("too many templates")
+	// limit is what the registry passes: at most max in a region and
+	// maxAccount in all regions of the account.
+	limit := func(max, maxAccount int) func(inRegion, inAccount int) error {
+		return func(inRegion, inAccount int) error {
+			if inRegion >= max || inAccount >= maxAccount {
+				return errLimit
+			}
+			return nil
+		}
+	}
 	tmpl := func(acct, region, name string) *store.Template {
 		return &store.Template{
 			TemplateKey: store.TemplateKey{Account: acct, Region: region, Name: name},
@@ -228,15 +238,27 @@ func testTemplates(t *testing.T, s store.Store) {
 	}
 	a := tmpl("111111111111", "us-east-1", "welcome")
 	for _, x := range []*store.Template{a, tmpl("111111111111", "us-east-1", "another"), tmpl("111111111111", "eu-west-1", "welcome"), tmpl("222222222222", "us-east-1", "welcome")} {
-		if err := s.CreateTemplate(ctx, x, 2, errLimit); err != nil {
+		if err := s.CreateTemplate(ctx, x, limit(2, 3)); err != nil {
 			t.Fatalf("CreateTemplate %v: %v", x.TemplateKey, err)
 		}
 	}
-	if err := s.CreateTemplate(ctx, tmpl("111111111111", "us-east-1", "welcome"), 10, errLimit); !errors.Is(err, store.ErrExists) {
+	if err := s.CreateTemplate(ctx, tmpl("111111111111", "us-east-1", "welcome"), nil); !errors.Is(err, store.ErrExists) {
 		t.Errorf("duplicate: %v, want ErrExists", err)
 	}
-	if err := s.CreateTemplate(ctx, tmpl("111111111111", "us-east-1", "third"), 2, errLimit); !errors.Is(err, errLimit) {
+	if err := s.CreateTemplate(ctx, tmpl("111111111111", "us-east-1", "third"), limit(2, 10)); !errors.Is(err, errLimit) {
 		t.Errorf("past the limit: %v, want errLimit", err)
+	}
+	// The account has 3 templates in two regions: an account-wide cap of 3
+	// refuses a first template in a third region.
+	if err := s.CreateTemplate(ctx, tmpl("111111111111", "ap-south-1", "first"), limit(2, 3)); !errors.Is(err, errLimit) {
+		t.Errorf("past the account-wide limit: %v, want errLimit", err)
+	}
+	var counts [2]int
+	if err := s.CreateTemplate(ctx, tmpl("111111111111", "eu-west-1", "counted"), func(r, a int) error { counts = [2]int{r, a}; return errLimit }); !errors.Is(err, errLimit) || counts != [2]int{1, 3} {
+		t.Errorf("counts given to limit: %v (%v), want [1 3] in eu-west-1 and the account", counts, err)
+	}
+	if _, err := s.GetTemplate(ctx, store.TemplateKey{Account: "111111111111", Region: "eu-west-1", Name: "counted"}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a refused template was stored: %v", err)
 	}
 	got, err := s.GetTemplate(ctx, a.TemplateKey)
 	if err != nil {
@@ -291,7 +313,7 @@ func testTemplates(t *testing.T, s store.Store) {
 		t.Errorf("deleting one region's template touched another: %v", err)
 	}
 	// A deleted template frees its place under the limit.
-	if err := s.CreateTemplate(ctx, tmpl("111111111111", "us-east-1", "third"), 2, errLimit); err != nil {
+	if err := s.CreateTemplate(ctx, tmpl("111111111111", "us-east-1", "third"), limit(2, 3)); err != nil {
 		t.Errorf("after a delete: %v", err)
 	}
 }

@@ -76,6 +76,9 @@ func testIdentities(t *testing.T, s store.Store) {
 	if err != nil || len(m) != 1 || m["example.com"].Token != a.Token {
 		t.Errorf("GetIdentities = %v, %v", m, err)
 	}
+	if n, err := s.CountAccountIdentities(ctx, "111111111111", ""); n != 2 || err != nil {
+		t.Errorf("CountAccountIdentities in all regions = %d, %v; want 2 (us-east-1 and eu-west-1)", n, err)
+	}
 
 	// fn's error aborts, and nothing changes.
 	boom := errors.New("boom")
@@ -114,6 +117,7 @@ func testIdentities(t *testing.T, s store.Store) {
 	if n, err := s.CountAccountIdentities(ctx, "111111111111", "eu-west-1"); n != 1 || err != nil {
 		t.Errorf("CountAccountIdentities = %d, %v", n, err)
 	}
+
 	counts, err := s.CountIdentities(ctx)
 	if err != nil || len(counts) != 1 || counts[0].N != 2 || counts[0].Status != identity.Pending || counts[0].Kind != names.KindDomain {
 		t.Errorf("CountIdentities = %+v, %v", counts, err)
