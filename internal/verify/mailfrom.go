@@ -44,7 +44,7 @@ func (r *run) mxProbe(rec records.Record) probe {
 				j.note = fmt.Sprintf("%s is there, but so is %s: the MAIL FROM domain must not receive mail, and SES requires its MX record to be the only one (a MAIL FROM domain serves one region).",
 					v.Value, strings.Join(v.Others, ", "))
 			case records.FaultRegion:
-				j.note = fmt.Sprintf("%s is the feedback endpoint of %s, but the identity is in %s: publish %s instead.", v.Value, v.Region, r.e.Region, records.MXValue(r.e.MXHost))
+				j.note = fmt.Sprintf("has %s, not %s: that is the feedback endpoint of %s, and the identity is in %s.", strings.Join(j.got, ", "), records.MXValue(host), v.Region, r.e.Region)
 			case records.FaultHostAppended:
 				j.note = fmt.Sprintf("%s has the domain appended: the DNS provider added it to the host.", v.Value)
 			case records.FaultNullMX:
