@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/sesame/sesame/internal/account"
+	"github.com/sesame/sesame/internal/config"
 	"github.com/sesame/sesame/internal/dnsclient"
 	"github.com/sesame/sesame/internal/mail"
 	"github.com/sesame/sesame/internal/registry"
@@ -39,13 +40,14 @@ const (
 	DefaultCheckTimeout  = 20 * time.Second
 )
 
-// Regions are the regions of the region select box, SES's own; the
-// session's region is added if it is another.
-var Regions = []string{
-	"us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
-	"eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1",
-	"ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
-	"ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "af-south-1", "me-south-1", "il-central-1",
+// regions are the regions of the region select box: the ones the server
+// serves (Registry.Regions, from --regions), or else SES's own
+// (config.SESRegions); the session's region is added if it is another.
+func (c *Console) regions() []string {
+	if rs := c.Registry.Regions; len(rs) > 0 {
+		return rs
+	}
+	return config.SESRegions
 }
 
 // Resolver finds active access keys; *account.Manager is one.

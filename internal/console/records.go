@@ -204,7 +204,7 @@ func spfBadge(id *identity.Identity, timeline []store.CheckRecord) badge {
 // another tenant uses a domain is theirs to tell.
 func (c *Console) otherRegions(r *request, id *identity.Identity) ([]string, error) {
 	var out []string
-	for _, reg := range Regions {
+	for _, reg := range c.regions() {
 		if reg == id.Region {
 			continue
 		}

@@ -71,9 +71,10 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, s *session, sta
 	f := frame{Title: title, Flash: flashes[r.URL.Query().Get("done")], Here: here(r), Page: page}
 	if s != nil && s.signedIn() {
 		f.SignedIn, f.Account, f.Region, f.CSRF = true, s.Account, s.Region, s.CSRF
-		f.Regions = Regions
-		if !slices.Contains(Regions, s.Region) {
-			f.Regions = append([]string{s.Region}, Regions...)
+		rs := c.regions()
+		f.Regions = rs
+		if !slices.Contains(rs, s.Region) {
+			f.Regions = append([]string{s.Region}, rs...)
 		}
 	}
 	var b bytes.Buffer

@@ -53,7 +53,7 @@ func (c *Console) signinForm(w http.ResponseWriter, r *http.Request) {
 		s = c.ss.fresh("", "", "")
 		c.ss.write(w, s)
 	}
-	d := signinData{CSRF: s.CSRF, Next: safeNext(r.URL.Query().Get("next")), Region: DefaultRegion, Regions: Regions}
+	d := signinData{CSRF: s.CSRF, Next: safeNext(r.URL.Query().Get("next")), Region: DefaultRegion, Regions: c.regions()}
 	switch r.URL.Query().Get("why") {
 	case "revoked":
 		d.Notice = "Your access key is no longer active. Sign in with an active key."
@@ -73,17 +73,17 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 			s = c.ss.fresh("", "", "")
 			c.ss.write(w, s)
 		}
-		c.render(w, r, nil, http.StatusForbidden, "signin.html", "Sign in", signinData{CSRF: s.CSRF, Region: DefaultRegion, Regions: Regions,
+		c.render(w, r, nil, http.StatusForbidden, "signin.html", "Sign in", signinData{CSRF: s.CSRF, Region: DefaultRegion, Regions: c.regions(),
 			Error: "The form expired or your browser refused the session cookie (cookies must be allowed for this site). Try again."})
 		return
 	}
 	keyID := strings.TrimSpace(r.PostFormValue("access_key_id"))
 	secret := strings.TrimSpace(r.PostFormValue("secret_access_key"))
 	region := r.PostFormValue("region")
-	if !slices.Contains(Regions, region) {
+	if !slices.Contains(c.regions(), region) {
 		region = DefaultRegion
 	}
-	d := signinData{CSRF: s.CSRF, Next: safeNext(r.PostFormValue("next")), Region: region, Regions: Regions}
+	d := signinData{CSRF: s.CSRF, Next: safeNext(r.PostFormValue("next")), Region: region, Regions: c.regions()}
 	wellFormed := account.WellFormedKeyID(keyID)
 	if len(keyID) <= 2*account.KeyIDLen {
 		d.KeyID = keyID // shown again to fix a typo; not a pasted page of text
@@ -155,7 +155,7 @@ func safeNext(s string) string {
 // region, as in SES.
 func (c *Console) region(w http.ResponseWriter, r *request) error {
 	reg := r.PostFormValue("region")
-	if !slices.Contains(Regions, reg) {
+	if !slices.Contains(c.regions(), reg) {
 		c.errorPage(w, r.Request, r.s, http.StatusBadRequest, "Unknown region: choose one from the list.")
 		return nil
 	}
