@@ -14,7 +14,7 @@ import (
 // Limits.TemplateBody, only if large says so of those first bytes (v2
 // knows the operation from its path, v1 finds the Action among them).
 // Every byte read is first taken from the server's budget of body memory,
-// and the whole body must arrive before a deadline set from its length.
+// and the body must keep to a pace (see fill).
 func (a *Authenticator) readBody(w http.ResponseWriter, r *http.Request, c *Call, large BodyRule) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
 		c.bodyRead = true
@@ -25,17 +25,11 @@ func (a *Authenticator) readBody(w http.ResponseWriter, r *http.Request, c *Call
 	if cl > l.TemplateBody {
 		return nil, a.tooLarge(l.TemplateBody)
 	}
-	rc := http.NewResponseController(w)
-	start := time.Now()
-	deadline := func(n int64) {
-		// Not every ResponseWriter supports deadlines (a test recorder);
-		// the server's always does.
-		rc.SetReadDeadline(start.Add(l.BodyTimeout + time.Duration(n)*time.Second/time.Duration(l.BodyRate)))
-	}
+	br := &bodyReader{rc: http.NewResponseController(w), body: r.Body, start: time.Now(), l: l}
 	// Once the body is read, no deadline: net/http reads on in the
 	// background to notice a closed connection, and a deadline passing
 	// then would cancel the request's context while it is served.
-	defer rc.SetReadDeadline(time.Time{})
+	defer br.rc.SetReadDeadline(time.Time{})
 
 	// The first part: all of a small body, or the head of a larger one
 	// (one byte more than Limits.Body when the length is unknown, to
@@ -47,17 +41,16 @@ func (a *Authenticator) readBody(w http.ResponseWriter, r *http.Request, c *Call
 	case cl < 0:
 		n = l.Body + 1
 	}
-	if !c.take(a.budget, n) {
+	if !c.take(a.budget, n, false) {
 		return nil, errBusy
 	}
-	deadline(max(n, cl))
 	buf := make([]byte, n)
-	got, err := io.ReadFull(r.Body, buf)
+	got, err := br.fill(buf, 0)
 	switch {
-	case cl < 0 && (err == io.ErrUnexpectedEOF || err == io.EOF):
+	case got < len(buf) && cl < 0 && err == io.EOF:
 		c.bodyRead = true
 		return buf[:got], nil
-	case err != nil:
+	case got < len(buf):
 		return nil, bodyError(err, l)
 	case cl >= 0 && cl <= l.Body:
 		c.bodyRead = true
@@ -69,33 +62,29 @@ func (a *Authenticator) readBody(w http.ResponseWriter, r *http.Request, c *Call
 
 	// The rest, for an operation that takes large bodies.
 	if cl >= 0 {
-		if !c.take(a.budget, cl-n) {
+		if !c.take(a.budget, cl-n, true) {
 			return nil, errBusy
 		}
 		full := make([]byte, cl)
 		copy(full, buf)
-		if _, err := io.ReadFull(r.Body, full[n:]); err != nil {
+		if got, err := br.fill(full, len(buf)); got < len(full) {
 			return nil, bodyError(err, l)
 		}
 		c.bodyRead = true
 		return full, nil
 	}
-	deadline(l.TemplateBody)
 	for {
-		if len(buf) == cap(buf) {
-			grow := min(int64(cap(buf)), l.TemplateBody+1-int64(cap(buf)))
-			if grow <= 0 {
-				return nil, a.tooLarge(l.TemplateBody)
-			}
-			if !c.take(a.budget, grow) {
-				return nil, errBusy
-			}
-			next := make([]byte, len(buf), int64(cap(buf))+grow)
-			copy(next, buf)
-			buf = next
+		grow := min(int64(cap(buf)), l.TemplateBody+1-int64(cap(buf)))
+		if grow <= 0 {
+			return nil, a.tooLarge(l.TemplateBody)
 		}
-		m, err := r.Body.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+m]
+		if !c.take(a.budget, grow, true) {
+			return nil, errBusy
+		}
+		next := make([]byte, int64(cap(buf))+grow)
+		copy(next, buf)
+		got, err := br.fill(next, len(buf))
+		buf = next[:got]
 		if err == io.EOF {
 			break
 		}
@@ -108,6 +97,35 @@ func (a *Authenticator) readBody(w http.ResponseWriter, r *http.Request, c *Call
 	}
 	c.bodyRead = true
 	return buf, nil
+}
+
+// bodyReader reads a body at a pace: byte k must have arrived by
+// start + BodyTimeout + k/BodyRate. A body that trickles a byte every few
+// seconds, or that sends a large one slowly to hold its memory, is cut off
+// as soon as it falls behind, not at the deadline of its whole length.
+type bodyReader struct {
+	rc    *http.ResponseController
+	body  io.Reader
+	start time.Time
+	l     *Limits
+}
+
+// fill reads into buf[off:] until it is full or the body ends (io.EOF)
+// or fails, and returns how much of buf is filled.
+func (b *bodyReader) fill(buf []byte, off int) (int, error) {
+	const step = 64 << 10
+	for off < len(buf) {
+		end := min(len(buf), off+step)
+		// Not every ResponseWriter supports deadlines (a test recorder);
+		// the server's always does.
+		b.rc.SetReadDeadline(b.start.Add(b.l.BodyTimeout + time.Duration(end)*time.Second/time.Duration(b.l.BodyRate)))
+		m, err := b.body.Read(buf[off:end])
+		off += m
+		if err != nil {
+			return off, err
+		}
+	}
+	return off, nil
 }
 
 // errBusy is the answer when the server holds as many body bytes as
@@ -124,8 +142,11 @@ func (a *Authenticator) tooLarge(max int64) error {
 }
 
 func bodyError(err error, l *Limits) error {
+	if err == nil || err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
 	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return Errorf(http.StatusRequestTimeout, "RequestTimeout", "The request body did not arrive in time: a body must arrive within %s plus 1 s for every %d KiB.", l.BodyTimeout, l.BodyRate>>10)
+		return Errorf(http.StatusRequestTimeout, "RequestTimeout", "The request body did not arrive in time: a body must arrive at %d KiB/s or faster, after %s.", l.BodyRate>>10, l.BodyTimeout)
 	}
 	return Errorf(http.StatusBadRequest, "IncompleteBody", "The request body could not be read: %v.", err)
 }

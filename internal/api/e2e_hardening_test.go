@@ -148,7 +148,7 @@ func TestBodyCaps(t *testing.T) {
 // waited for ever.
 func TestBodyDeadline(t *testing.T) {
 	t.Parallel()
-	srv, a := start(t, sestest.Options{Limits: api.Limits{BodyTimeout: 300 * time.Millisecond}})
+	srv, a := start(t, sestest.Options{Limits: api.Limits{BodyTimeout: 300 * time.Millisecond, BodyRate: 64 << 10}})
 	for _, c := range []struct{ name, target, ctype, body string }{
 		{"v1", "/", formType, v1Body("Action", "VerifyDomainIdentity", "Version", "2010-12-01", "Domain", "example.com")},
 		{"v2", "/v2/email/identities", "application/json", `{"EmailIdentity":"example.com"}`},
@@ -176,57 +176,83 @@ func TestBodyDeadline(t *testing.T) {
 			}
 		})
 	}
+	// A large body sent steadily but slower than Limits.BodyRate is cut off
+	// once it falls behind, not at the deadline of its whole length (17 s).
+	t.Run("slow template", func(t *testing.T) {
+		b := v1Body("Action", "CreateCustomVerificationEmailTemplate", "Version", "2010-12-01", "TemplateContent", strings.Repeat("x", 1<<20))
+		head, body := signedWire(t, srv, a, "POST", "/", formType, []byte(b))
+		conn := dial(t, srv)
+		conn.Write(head)
+		go func() {
+			for i := 0; i < len(body); i += 1 << 10 {
+				if _, err := conn.Write(body[i:min(len(body), i+1<<10)]); err != nil {
+					return
+				}
+				time.Sleep(50 * time.Millisecond) // 20 KiB/s
+			}
+		}()
+		start := time.Now()
+		resp, _ := reply(t, conn, 10*time.Second)
+		if resp.StatusCode != http.StatusRequestTimeout {
+			t.Errorf("HTTP %d, want 408 RequestTimeout", resp.StatusCode)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("cut off after %s, want within a second", d)
+		}
+	})
 	// Nothing was created, and the budget is whole again: a normal call works.
 	createIdentity(t, a.V2(east), "after.example")
 }
 
 // TestBodyMemory: the body bytes held across the server are bounded; past
 // the bound, SES's throttling error of each protocol, and the bytes are
-// given back when a request ends.
+// given back when a request ends. Large bodies may use three quarters of
+// the bound, so that other calls always have room.
 func TestBodyMemory(t *testing.T) {
 	t.Parallel()
 	const budget = 1 << 20
 	srv, a := start(t, sestest.Options{Limits: api.Limits{BodyMemory: budget, Body: 64 << 10, BodyTimeout: time.Minute}})
-	// A template upload that announces all of the budget but 16 bytes and
-	// stalls after its first part.
-	big := v1Body("Action", "CreateCustomVerificationEmailTemplate", "Version", "2010-12-01", "TemplateContent", "")
-	big += strings.Repeat("x", budget-16-len(big))
-	head, body := signedWire(t, srv, a, "POST", "/", formType, []byte(big))
+	template := func(size int) []byte {
+		b := v1Body("Action", "CreateCustomVerificationEmailTemplate", "Version", "2010-12-01", "TemplateContent", "")
+		return []byte(b + strings.Repeat("x", size-len(b)))
+	}
+	// A template upload that announces all of the large share but 16
+	// bytes, and stalls after its first part.
+	head, body := signedWire(t, srv, a, "POST", "/", formType, template(budget*3/4-16))
 	conn := dial(t, srv)
 	conn.Write(head)
 	conn.Write(body[:100<<10])
 
-	// A call whose body does not fit in the 16 bytes left.
-	var err error
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) { // until the server has taken the upload's bytes
-		_, err = a.V1(east).VerifyDomainIdentity(t.Context(), &ses.VerifyDomainIdentityInput{Domain: aws.String("example.com")})
-		if err != nil {
+	// Another large body does not fit, until the first ends.
+	second := func() (*http.Response, []byte) {
+		return send(t, srv, raw{Body: string(template(200 << 10)), Creds: a.AWS()})
+	}
+	var resp *http.Response
+	var b []byte
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		// until the server has taken the first upload's bytes
+		if resp, b = second(); resp.StatusCode != http.StatusBadRequest || !bytes.Contains(b, []byte("<Code>ValidationError<")) {
 			break
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
-	wantAPIError(t, err, "Throttling", http.StatusBadRequest)
-	_, err = a.V2(east).CreateEmailIdentity(t.Context(), &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String("example.com")})
-	wantAPIError(t, err, "TooManyRequestsException", http.StatusTooManyRequests)
-	// A call without a body still works.
-	if _, err := a.V2(east).ListEmailIdentities(t.Context(), &sesv2.ListEmailIdentitiesInput{}); err != nil {
-		t.Errorf("a call without a body: %v", err)
+	wantV1Error(t, resp, b, http.StatusBadRequest, "Throttling")
+	v2 := `{"TemplateName":"t","TemplateContent":"` + strings.Repeat("x", 200<<10) + `"}`
+	resp, b = send(t, srv, raw{Target: "/v2/email/custom-verification-email-templates", Body: v2, Creds: a.AWS(), Header: http.Header{"Content-Type": {"application/json"}}})
+	wantV2Error(t, resp, b, http.StatusTooManyRequests, "TooManyRequestsException")
+	// Calls with small bodies still have room.
+	createIdentity(t, a.V2(east), "example.com")
+	if _, err := a.V1(east).VerifyDomainIdentity(t.Context(), &ses.VerifyDomainIdentityInput{Domain: aws.String("example.org")}); err != nil {
+		t.Errorf("a call with a small body: %v", err)
 	}
 
 	// The upload ends (its client gives up): its bytes are given back.
 	conn.Close()
-	deadline = time.Now().Add(5 * time.Second)
-	for {
-		_, err = a.V1(east).VerifyDomainIdentity(t.Context(), &ses.VerifyDomainIdentityInput{Domain: aws.String("example.com")})
-		if err == nil || time.Now().After(deadline) {
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if resp, b = second(); resp.StatusCode != http.StatusBadRequest || !bytes.Contains(b, []byte("<Code>Throttling<")) {
 			break
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
-	if err != nil {
-		t.Errorf("after the upload ended: %v", err)
-	}
+	wantV1Error(t, resp, b, http.StatusBadRequest, "ValidationError") // read in full: no TemplateName
 }
 
 // TestAccountRate: each account has its token bucket; past it, v1

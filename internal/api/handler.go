@@ -43,8 +43,8 @@ type Call struct {
 	held     int64 // bytes taken from budget
 }
 
-func (c *Call) take(b *budget, n int64) bool {
-	if !b.take(n) {
+func (c *Call) take(b *budget, n int64, large bool) bool {
+	if !b.take(n, large) {
 		return false
 	}
 	c.budget, c.held = b, c.held+n

@@ -26,9 +26,10 @@ type Limits struct {
 	// BodyMemory bounds the body bytes held at once across the server;
 	// a request whose body does not fit gets SES's throttling error.
 	BodyMemory int64
-	// BodyTimeout and BodyRate give the time a body may take to arrive,
-	// whole: BodyTimeout plus its length at BodyRate bytes a second. A
-	// body that trickles a byte every few seconds is cut off there.
+	// BodyTimeout and BodyRate give the pace of a body: its byte k must
+	// have arrived BodyTimeout plus k/BodyRate seconds after the body was
+	// first read. A body that trickles a byte every few seconds is cut off
+	// once it falls behind.
 	BodyTimeout time.Duration
 	BodyRate    int64
 	// AccountRate and AccountBurst are each account's token bucket of
@@ -82,14 +83,21 @@ func (l Limits) withDefaults() Limits {
 
 // budget counts the body bytes held across the server. take never waits:
 // a request that does not fit is refused at once, so a flood of bodies
-// queues nowhere.
+// queues nowhere. The bytes of large bodies (beyond Limits.Body) may use
+// only three quarters of it: a few template uploads, or a client that
+// knows an access key ID and sends large bodies slowly, cannot leave the
+// other calls without room.
 type budget struct {
 	used atomic.Int64
 	max  int64
 }
 
-func (b *budget) take(n int64) bool {
-	if b.used.Add(n) > b.max {
+func (b *budget) take(n int64, large bool) bool {
+	limit := b.max
+	if large {
+		limit -= b.max / 4
+	}
+	if b.used.Add(n) > limit {
 		b.used.Add(-n)
 		return false
 	}
