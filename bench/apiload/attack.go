@@ -66,6 +66,10 @@ func (a *attackers) run() {
 			continue
 		}
 		a.opened.Add(1)
+		// A small send buffer, as an attacker who pays for their own
+		// machine would use: what the server does not read stays
+		// unsent rather than copied into the kernel and thrown away.
+		c.(*net.TCPConn).SetWriteBuffer(64 << 10)
 		done := make(chan struct{})
 		go func() { // the connection ends when the server closes it or stop
 			select {
