@@ -25,6 +25,7 @@ type Authenticator struct {
 	v1, v2   *sigv4.Verifier
 	limits   Limits
 	budget   *budget
+	large    largeBodies
 	rates    *accountRates
 }
 
@@ -74,7 +75,7 @@ func (a *Authenticator) authenticate(v *sigv4.Verifier, w http.ResponseWriter, r
 	if err != nil {
 		return authError(err)
 	}
-	body, err := a.readBody(w, r, c, large)
+	body, err := a.readBody(w, r, c, p.AccessKeyID(), large)
 	if err != nil {
 		return err
 	}

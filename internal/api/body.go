@@ -14,8 +14,9 @@ import (
 // Limits.TemplateBody, only if large says so of those first bytes (v2
 // knows the operation from its path, v1 finds the Action among them).
 // Every byte read is first taken from the server's budget of body memory,
-// and the body must keep to a pace (see fill).
-func (a *Authenticator) readBody(w http.ResponseWriter, r *http.Request, c *Call, large BodyRule) ([]byte, error) {
+// one large body is read at a time for each access key (largeBodies), and
+// the body must keep to a pace (see fill).
+func (a *Authenticator) readBody(w http.ResponseWriter, r *http.Request, c *Call, key string, large BodyRule) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
 		c.bodyRead = true
 		return nil, nil
@@ -25,7 +26,7 @@ func (a *Authenticator) readBody(w http.ResponseWriter, r *http.Request, c *Call
 	if cl > l.TemplateBody {
 		return nil, a.tooLarge(l.TemplateBody)
 	}
-	br := &bodyReader{rc: http.NewResponseController(w), body: r.Body, start: time.Now(), l: l}
+	br := &bodyReader{rc: deadlines(w), body: r.Body, start: time.Now(), l: l}
 	// Once the body is read, no deadline: net/http reads on in the
 	// background to notice a closed connection, and a deadline passing
 	// then would cancel the request's context while it is served.
@@ -58,6 +59,9 @@ func (a *Authenticator) readBody(w http.ResponseWriter, r *http.Request, c *Call
 	}
 	if !large(buf[:l.Body]) {
 		return nil, a.tooLarge(l.Body)
+	}
+	if !c.takeLarge(&a.large, key) {
+		return nil, errLargeBusy
 	}
 
 	// The rest, for an operation that takes large bodies.
@@ -104,10 +108,22 @@ func (a *Authenticator) readBody(w http.ResponseWriter, r *http.Request, c *Call
 // seconds, or that sends a large one slowly to hold its memory, is cut off
 // as soon as it falls behind, not at the deadline of its whole length.
 type bodyReader struct {
-	rc    *http.ResponseController
+	rc    readDeadliner
 	body  io.Reader
 	start time.Time
 	l     *Limits
+}
+
+// readDeadliner is the part of http.ResponseController that bodyReader
+// uses. net/http's own ResponseWriter has the method: asking it directly
+// saves allocating a ResponseController for every request.
+type readDeadliner interface{ SetReadDeadline(time.Time) error }
+
+func deadlines(w http.ResponseWriter) readDeadliner {
+	if d, ok := w.(readDeadliner); ok {
+		return d
+	}
+	return http.NewResponseController(w) // it unwraps middleware
 }
 
 // fill reads into buf[off:] until it is full or the body ends (io.EOF)
@@ -131,6 +147,10 @@ func (b *bodyReader) fill(buf []byte, off int) (int, error) {
 // errBusy is the answer when the server holds as many body bytes as
 // Limits.BodyMemory allows.
 var errBusy = Throttled("The server is receiving too many request bodies at once; retry with backoff.")
+
+// errLargeBusy is the answer to a second large body from one access key
+// while the first is being read.
+var errLargeBusy = Throttled("Another request with a large body from this access key is being received; send one at a time.")
 
 func (a *Authenticator) tooLarge(max int64) error {
 	if max == a.limits.Body {

@@ -223,9 +223,11 @@ func TestBodyMemory(t *testing.T) {
 	conn.Write(head)
 	conn.Write(body[:100<<10])
 
-	// Another large body does not fit, until the first ends.
+	// Another large body (from another key: one key has one large body at
+	// a time) does not fit, until the first ends.
+	b2 := srv.NewAccount("tenant-b")
 	second := func() (*http.Response, []byte) {
-		return send(t, srv, raw{Body: string(template(200 << 10)), Creds: a.AWS()})
+		return send(t, srv, raw{Body: string(template(200 << 10)), Creds: b2.AWS()})
 	}
 	var resp *http.Response
 	var b []byte
@@ -235,9 +237,11 @@ func TestBodyMemory(t *testing.T) {
 			break
 		}
 	}
-	wantV1Error(t, resp, b, http.StatusBadRequest, "Throttling")
+	if msg := wantV1Error(t, resp, b, http.StatusBadRequest, "Throttling"); !strings.Contains(msg, "too many request bodies") {
+		t.Errorf("message %q, want the server's body budget as the reason", msg)
+	}
 	v2 := `{"TemplateName":"t","TemplateContent":"` + strings.Repeat("x", 200<<10) + `"}`
-	resp, b = send(t, srv, raw{Target: "/v2/email/custom-verification-email-templates", Body: v2, Creds: a.AWS(), Header: http.Header{"Content-Type": {"application/json"}}})
+	resp, b = send(t, srv, raw{Target: "/v2/email/custom-verification-email-templates", Body: v2, Creds: b2.AWS(), Header: http.Header{"Content-Type": {"application/json"}}})
 	wantV2Error(t, resp, b, http.StatusTooManyRequests, "TooManyRequestsException")
 	// Calls with small bodies still have room.
 	createIdentity(t, a.V2(east), "example.com")
@@ -253,6 +257,40 @@ func TestBodyMemory(t *testing.T) {
 		}
 	}
 	wantV1Error(t, resp, b, http.StatusBadRequest, "ValidationError") // read in full: no TemplateName
+}
+
+// TestLargeBodyPerKey: one large body at a time for each access key, so
+// that a client that knows a key ID, without its secret, cannot take the
+// whole share of large bodies; other keys are not held up.
+func TestLargeBodyPerKey(t *testing.T) {
+	t.Parallel()
+	srv, a := start(t, sestest.Options{Limits: api.Limits{Body: 64 << 10, BodyTimeout: time.Minute}})
+	b := srv.NewAccount("tenant-b")
+	template := v1Body("Action", "CreateCustomVerificationEmailTemplate", "Version", "2010-12-01", "TemplateContent", strings.Repeat("x", 200<<10))
+	head, body := signedWire(t, srv, a, "POST", "/", formType, []byte(template))
+	conn := dial(t, srv)
+	conn.Write(head)
+	conn.Write(body[:100<<10]) // and stalls
+
+	var resp *http.Response
+	var got []byte
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if resp, got = send(t, srv, raw{Body: template, Creds: a.AWS()}); resp.StatusCode != http.StatusBadRequest || !bytes.Contains(got, []byte("<Code>ValidationError<")) {
+			break
+		}
+	}
+	if msg := wantV1Error(t, resp, got, http.StatusBadRequest, "Throttling"); !strings.Contains(msg, "one at a time") {
+		t.Errorf("message %q, want one large body at a time as the reason", msg)
+	}
+	resp, got = send(t, srv, raw{Body: template, Creds: b.AWS()})
+	wantV1Error(t, resp, got, http.StatusBadRequest, "ValidationError") // read in full: no TemplateName
+	conn.Close()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if resp, got = send(t, srv, raw{Body: template, Creds: a.AWS()}); !bytes.Contains(got, []byte("<Code>Throttling<")) {
+			break
+		}
+	}
+	wantV1Error(t, resp, got, http.StatusBadRequest, "ValidationError")
 }
 
 // TestAccountRate: each account has its token bucket; past it, v1

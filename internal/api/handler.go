@@ -41,6 +41,8 @@ type Call struct {
 	bodyRead bool // the body was read to its end
 	budget   *budget
 	held     int64 // bytes taken from budget
+	large    *largeBodies
+	largeKey string // the access key of a large body being read
 }
 
 func (c *Call) take(b *budget, n int64, large bool) bool {
@@ -51,10 +53,22 @@ func (c *Call) take(b *budget, n int64, large bool) bool {
 	return true
 }
 
+func (c *Call) takeLarge(l *largeBodies, key string) bool {
+	if !l.take(key) {
+		return false
+	}
+	c.large, c.largeKey = l, key
+	return true
+}
+
 func (c *Call) release() {
 	if c.held > 0 {
 		c.budget.give(c.held)
 		c.held = 0
+	}
+	if c.large != nil {
+		c.large.give(c.largeKey)
+		c.large = nil
 	}
 }
 

@@ -129,3 +129,34 @@ func (a *accountRates) allow(account string) bool {
 	}
 	return l.(*rate.Limiter).Allow()
 }
+
+// largeBodies counts, per access key, the bodies beyond Limits.Body being
+// read: one at a time for each key, so that a client that knows one access
+// key ID (it is no secret: it is in every request and in logs), without
+// its secret, cannot take the whole share of large bodies. The key is
+// checked before the body is read, its signature only after.
+type largeBodies struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (l *largeBodies) take(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.n[key] > 0 {
+		return false
+	}
+	if l.n == nil {
+		l.n = make(map[string]int)
+	}
+	l.n[key]++
+	return true
+}
+
+func (l *largeBodies) give(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.n[key]--; l.n[key] <= 0 {
+		delete(l.n, key)
+	}
+}
