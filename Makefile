@@ -1,7 +1,7 @@
 # Sesame: make run, make test, make bench.
 GO ?= go
 
-.PHONY: build run test bench bench-api bench-verify bench-doctor fuzz clean
+.PHONY: build run test bench bench-api bench-attack bench-verify bench-doctor fuzz clean
 
 build:
 	$(GO) build -o sesame ./cmd/sesame
@@ -15,11 +15,16 @@ test:
 	bash scripts/test.sh
 
 # Benchmarks; figures go to docs/benchmarks.md (commands and dates there).
-bench: bench-api bench-verify bench-doctor
+bench: bench-api bench-attack bench-verify bench-doctor
 
 bench-api: build
 	$(GO) run ./bench/apiload -sesame ./sesame
 	$(GO) test -run XXX -bench . -benchtime 2s ./internal/server ./internal/auth/sigv4
+
+# Signed calls alone and beside 200 unsigned connections that announce 32 MiB
+# and stall (issue 14): peak RSS and rate, three alternating pairs.
+bench-attack: build
+	$(GO) run ./bench/apiload -sesame ./sesame -attack 200 -runs 3 -duration 5s
 
 # Needs dnsperf (apt-get install -y dnsperf) for the comparison. Twice: the
 # verifier and the DNS server sharing both CPUs, then each on one (-pin).

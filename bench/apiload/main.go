@@ -1,6 +1,8 @@
 // Command apiload measures the SES API of a running `sesame serve`: the
 // throughput and latency of SigV4-signed GetIdentityVerificationAttributes
-// calls over loopback, with 10,000 identities in the store.
+// calls over loopback, with 10,000 identities in the store; with -attack,
+// the same throughput beside unsigned connections that announce large
+// bodies and stall (attack.go).
 //
 // It seeds a fresh data directory, starts the sesame binary on it as a
 // separate process, and then runs two phases:
@@ -54,6 +56,10 @@ func main() {
 	rate := flag.Int("rate", 1000, "requests/s in the latency phase")
 	dur := flag.Duration("duration", 10*time.Second, "length of each phase")
 	pool := flag.Int("pool", 4096, "distinct signed requests")
+	attack := flag.Int("attack", 0, "instead of the two phases, alternate throughput phases without and with this many unsigned connections announcing -attack-mib each (attack.go)")
+	attackMiB := flag.Int64("attack-mib", 32, "Content-Length of each attacking connection, MiB")
+	trickle := flag.Duration("trickle", 0, "attacking connections send a byte this often instead of stalling")
+	runs := flag.Int("runs", 3, "pairs of phases with -attack")
 	flag.Parse()
 
 	ctx := context.Background()
@@ -70,6 +76,10 @@ func main() {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256}}
 	// Warm up connections and caches.
 	closedLoop(client, reqs, *workers, time.Second)
+	if *attack > 0 {
+		attackBench(client, reqs, addr, *workers, *attack, *runs, *attackMiB<<20, *trickle, *dur)
+		return
+	}
 
 	fmt.Printf("sesame API benchmark: GetIdentityVerificationAttributes, %d identities, GOMAXPROCS of the server = %d cores\n\n", *n, runtimeCores())
 	srv0, cli0 := cpuTime(serverPID), cpuTime(os.Getpid())

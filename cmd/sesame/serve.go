@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sesame/sesame/internal/account"
+	"github.com/sesame/sesame/internal/api"
 	"github.com/sesame/sesame/internal/config"
 	"github.com/sesame/sesame/internal/identity"
 	"github.com/sesame/sesame/internal/mail"
@@ -34,6 +35,22 @@ type serveFlags struct {
 	allowLocalOutbox bool
 	mail             mail.Settings
 	verify           server.VerifyOptions
+	api              apiFlags
+}
+
+// apiFlags are the API's limits (api.Limits), in the units of the flags.
+type apiFlags struct {
+	accountRate  float64
+	accountBurst int
+	bodyMemory   int // MiB
+}
+
+func (f *serveFlags) limits() api.Limits {
+	l := api.Limits{AccountRate: f.api.accountRate, AccountBurst: f.api.accountBurst, BodyMemory: int64(f.api.bodyMemory) << 20}
+	if f.api.accountRate == 0 {
+		l.AccountRate = -1 // no limit
+	}
+	return l
 }
 
 func newServe(g *globals) *cobra.Command {
@@ -76,6 +93,9 @@ flag's name in upper case with dashes as underscores (--listen: SESAME_LISTEN).`
 	fl.StringVar(&f.smtpURL, "smtp-url", "", "SMTP relay of verification mail: smtp://[user:password@]host[:587] (STARTTLS; plain SMTP accepted on loopback only) or smtps://...[:465]; empty keeps mail in the local outbox (sesame outbox, and each account's in the console), allowed on a loopback --listen only unless --allow-local-outbox")
 	fl.BoolVar(&f.allowLocalOutbox, "allow-local-outbox", false, "serve without --smtp-url on a non-loopback --listen, knowingly: each tenant sees the links of the addresses it names in its console outbox, so it verifies them without their owners (a demo or a test rig, not a service)")
 	fl.StringVar(&f.mail.CAFile, "smtp-ca-file", "", "PEM file of the CAs the relay's certificate must chain to (default the system's)")
+	fl.Float64Var(&f.api.accountRate, "account-rate", api.DefaultLimits.AccountRate, "API requests per second each account may make on average (0: no limit); past it, Throttling (v1) or TooManyRequestsException (v2)")
+	fl.IntVar(&f.api.accountBurst, "account-burst", api.DefaultLimits.AccountBurst, "API requests each account may make at once, above --account-rate")
+	fl.IntVar(&f.api.bodyMemory, "body-memory-mib", int(api.DefaultLimits.BodyMemory>>20), "most MiB of request bodies held at once across the server; past it, Throttling (v1) or TooManyRequestsException (v2)")
 	fl.StringVar(&f.mail.From, "mail-sender", "", "sender (From address) of verification mail (default no-reply@<host of --public-url>)")
 	return cmd
 }
@@ -105,7 +125,7 @@ func runServe(ctx context.Context, g *globals, f *serveFlags, out io.Writer) err
 		f.publicURL = defaultPublicURL(ln.Addr())
 	}
 	s, err := server.Open(ctx, server.Options{Data: g.data, KeyFile: f.keyFile, DNS: f.dns, Policies: f.policies, Log: log,
-		PublicURL: f.publicURL, SMTPURL: f.smtpURL, Mail: f.mail, Verify: f.verify, Regions: f.regions, Caps: f.caps})
+		PublicURL: f.publicURL, SMTPURL: f.smtpURL, Mail: f.mail, Verify: f.verify, Regions: f.regions, Caps: f.caps, Limits: f.limits()})
 	if err != nil {
 		ln.Close()
 		return err
@@ -122,7 +142,7 @@ func runServe(ctx context.Context, g *globals, f *serveFlags, out io.Writer) err
 	}
 	log.Info("sesame serving", "url", url, "console", consoleURL, "data", g.data)
 
-	hs := &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	hs := s.HTTPServer()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -144,6 +164,12 @@ func runServe(ctx context.Context, g *globals, f *serveFlags, out io.Writer) err
 func (f *serveFlags) validate() error {
 	if f.verify.RateLimit <= 0 {
 		return fmt.Errorf("--dns-rate-limit %v: want a positive number of queries per second", f.verify.RateLimit)
+	}
+	if f.api.accountRate < 0 || f.api.accountBurst < 1 {
+		return fmt.Errorf("--account-rate %v --account-burst %d: want a rate of 0 (no limit) or more and a burst of at least 1", f.api.accountRate, f.api.accountBurst)
+	}
+	if f.api.bodyMemory < 32 {
+		return fmt.Errorf("--body-memory-mib %d: want at least 32, the largest request body (a custom verification email template)", f.api.bodyMemory)
 	}
 	if f.verify.Concurrency < 1 {
 		return fmt.Errorf("--verify-concurrency %d: want at least 1", f.verify.Concurrency)

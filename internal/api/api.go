@@ -1,6 +1,7 @@
 // Package api holds what the two SES protocols share: the error value every
-// handler returns, request IDs, authentication of signed requests, the
-// panic guard and the request metrics.
+// handler returns, request IDs, authentication of signed requests and the
+// limits on their bodies and rates (limits.go, body.go), the handler shape
+// with its panic guard (handler.go) and the request metrics.
 package api
 
 import (

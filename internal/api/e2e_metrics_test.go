@@ -54,7 +54,11 @@ func TestMetrics(t *testing.T) {
 	wantAPIError(t, err, "NotFoundException", http.StatusNotFound)
 	resp, body := send(t, srv, raw{Body: v1Body("Action", "Nope", "Version", "2010-12-01"), Creds: a.AWS()})
 	wantV1Error(t, resp, body, http.StatusBadRequest, "InvalidAction")
+	// The body of an unsigned request is never read: its action is known
+	// only when it is in the query string.
 	resp, body = send(t, srv, raw{Body: v1Body("Action", "ListIdentities", "Version", "2010-12-01")})
+	wantV1Error(t, resp, body, http.StatusForbidden, "MissingAuthenticationToken")
+	resp, body = send(t, srv, raw{Method: "GET", Target: "/?Action=ListIdentities&Version=2010-12-01"})
 	wantV1Error(t, resp, body, http.StatusForbidden, "MissingAuthenticationToken")
 
 	after := scrape(t, srv)
@@ -70,6 +74,7 @@ func TestMetrics(t *testing.T) {
 		"v2 GetEmailIdentity NotFoundException": requests("v2", "GetEmailIdentity", "NotFoundException"),
 		"v1 unknown InvalidAction":              requests("v1", "unknown", "InvalidAction"),
 		"v1 ListIdentities MissingAuth":         requests("v1", "ListIdentities", "MissingAuthenticationToken"),
+		"v1 unknown MissingAuth":                requests("v1", "unknown", "MissingAuthenticationToken"),
 	}
 	want := map[string]float64{
 		"v1 VerifyDomainIdentity OK":            2,
@@ -79,6 +84,7 @@ func TestMetrics(t *testing.T) {
 		"v2 GetEmailIdentity NotFoundException": 1,
 		"v1 unknown InvalidAction":              1,
 		"v1 ListIdentities MissingAuth":         1,
+		"v1 unknown MissingAuth":                1,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("sesame_api_requests_total increments (-want +got):\n%s", diff)

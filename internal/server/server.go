@@ -62,6 +62,9 @@ type Options struct {
 	Mail mail.Settings
 	// Verify configures the DNS verifier.
 	Verify VerifyOptions
+	// Limits bound request bodies and each account's request rate; the
+	// zero value is api.DefaultLimits.
+	Limits api.Limits
 }
 
 // Server is an assembled Sesame.
@@ -77,6 +80,7 @@ type Server struct {
 	Mail       *mail.Mailer
 	Verifier   *verify.Verifier
 
+	limits     api.Limits
 	stopMail   func()
 	stopVerify func()
 }
@@ -99,7 +103,7 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	s := &Server{Store: st, Accounts: accts, Log: opts.Log}
+	s := &Server{Store: st, Accounts: accts, Log: opts.Log, limits: opts.Limits}
 	s.Identities = store.NewCache(st, CacheSize)
 	s.Registry = &registry.Registry{Store: s.Identities, DNS: opts.DNS, Policies: opts.Policies, Caps: opts.Caps, Regions: served(opts.Regions), Now: opts.Now, Log: opts.Log.With("component", "registry")}
 	if err := s.openMail(opts); err != nil {
@@ -136,7 +140,7 @@ func (s *Server) Close() error {
 }
 
 func (s *Server) routes(console http.Handler) http.Handler {
-	auth := api.NewAuthenticator(s.Accounts, s.Registry.Regions)
+	auth := api.NewAuthenticator(s.Accounts, s.limits, s.Registry.Regions)
 	v1 := &sesv1.Handler{Registry: s.Registry, Auth: auth, Log: s.Log.With("component", "sesv1")}
 	v2 := &sesv2.Handler{Registry: s.Registry, Auth: auth, Verifier: s.Verifier, Checks: s.Identities, Log: s.Log.With("component", "sesv2")}
 
@@ -168,6 +172,24 @@ func (s *Server) routes(console http.Handler) http.Handler {
 			mux.ServeHTTP(w, r)
 		}
 	})
+}
+
+// HTTPServer returns the http.Server that serves s.Handler. Its limits
+// are those of a server on the public internet:
+//   - headers must arrive within 10 s and fit in 64 KiB (an SDK's are
+//     under 4 KiB; the default 1 MiB let a client make the server hold 1 MiB
+//     per connection, and echo it);
+//   - no ReadTimeout: net/http would cancel the context of any request still
+//     served when it passes. The API sets a deadline for each body instead
+//     (api.Limits), and the console caps its forms;
+//   - idle connections are closed after 2 minutes.
+func (s *Server) HTTPServer() *http.Server {
+	return &http.Server{
+		Handler:           s.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		IdleTimeout:       2 * time.Minute,
+	}
 }
 
 // isClean says whether ServeMux would serve p as it is: p is its own

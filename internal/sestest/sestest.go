@@ -34,6 +34,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/sesame/sesame/internal/account"
+	"github.com/sesame/sesame/internal/api"
 	"github.com/sesame/sesame/internal/config"
 	"github.com/sesame/sesame/internal/identity"
 	"github.com/sesame/sesame/internal/registry"
@@ -69,6 +70,9 @@ type Options struct {
 	// Verify configures the DNS verifier; by default it does not run, so
 	// identities stay Pending and no test queries real DNS.
 	Verify server.VerifyOptions
+	// Limits bound request bodies and account rates; the zero value is
+	// api.DefaultLimits, as in sesame serve.
+	Limits api.Limits
 }
 
 // Server is a running Sesame.
@@ -121,12 +125,13 @@ func New(tb testing.TB, opts ...Options) *Server {
 		Log:      o.Log,
 		Now:      o.Now,
 		Verify:   o.Verify,
+		Limits:   o.Limits,
 	})
 	if err != nil {
 		tb.Fatalf("sestest.New: opening the server: %v", err)
 	}
 	hs := httptest.NewUnstartedServer(sesame.Handler)
-	hs.Config.ReadHeaderTimeout = 10 * time.Second
+	hs.Config = sesame.HTTPServer() // the limits of sesame serve
 	hs.Start()
 	rec := &recorder{next: hs.Client().Transport}
 	s := &Server{URL: hs.URL, Sesame: sesame, HTTP: hs, tb: tb, rec: rec, client: &http.Client{Transport: rec}}

@@ -4,12 +4,13 @@
 package sesv1
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"time"
+	"sync"
 
 	"github.com/sesame/sesame/internal/api"
 	"github.com/sesame/sesame/internal/registry"
@@ -23,6 +24,9 @@ type Handler struct {
 	Registry *registry.Registry
 	Auth     *api.Authenticator
 	Log      *slog.Logger
+
+	once  sync.Once
+	proto api.Protocol
 }
 
 // request is one call being served.
@@ -33,69 +37,96 @@ type request struct {
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	rid := api.NewRequestID()
-	action := "unknown"
-	defer func() {
-		if p := recover(); p != nil {
-			h.Log.Error("panic serving v1 request", "request_id", rid, "action", action, "panic", p)
-			writeError(w, rid, api.InternalFailure)
-			api.Observe("v1", action, api.InternalFailure.Code, time.Since(start))
-		}
-	}()
-	out, err := h.serve(r, w, &action)
-	code := "OK"
-	if err != nil {
-		var e *api.Error
-		if !errors.As(err, &e) {
-			e = fromRegistry(err)
-		}
-		if e == nil {
-			h.Log.Error("v1 request failed", "request_id", rid, "action", action, "err", err)
-			e = api.InternalFailure
-		}
-		code = e.Code
-		writeError(w, rid, e)
-	} else {
-		writeResult(w, action, rid, out)
-	}
-	api.Observe("v1", action, code, time.Since(start))
+	h.once.Do(func() {
+		h.proto = api.Protocol{Name: "v1", OpKey: "action", Log: h.Log, MapError: fromRegistry, WriteError: writeError,
+			Throttling: api.Error{Status: http.StatusBadRequest, Code: "Throttling"}}
+	})
+	h.proto.Serve(w, r, h.serve)
 }
 
-func (h *Handler) serve(r *http.Request, w http.ResponseWriter, action *string) (*result, error) {
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, c *api.Call) error {
 	if r.Method != http.MethodPost && r.Method != http.MethodGet {
-		return nil, api.Errorf(http.StatusMethodNotAllowed, "InvalidHttpRequest", "Method %s is not allowed: send the Query API as POST (form-encoded) or GET.", r.Method)
+		return api.Errorf(http.StatusMethodNotAllowed, "InvalidHttpRequest", "Method %s is not allowed: send the Query API as POST (form-encoded) or GET.", r.Method)
 	}
-	body, err := api.ReadBody(w, r)
-	if err != nil {
-		return nil, err
-	}
-	p, err := parseParams(r, body)
-	if err != nil {
-		return nil, err
-	}
-	if a := p.get("Action"); a != "" {
-		*action = a
-		if _, ok := actions[a]; !ok {
-			*action = "unknown"
+	// The body of an unauthenticated request is never read, so its
+	// action is known only from the query string, which is parsed first:
+	// a malformed one is refused before the signature is checked (the
+	// SDK's signer would drop the bad pair), with 404 as SES documents.
+	rule := templateInForm
+	if r.URL.RawQuery != "" {
+		q, err := parseParams(r, nil)
+		if err != nil {
+			return err
+		}
+		if a := q.get("Action"); a != "" {
+			c.Op = opLabel(a)
+			if largeActions[a] {
+				rule = api.LargeBody
+			}
 		}
 	}
-	pr, err := h.Auth.V1(r, body)
+	if err := h.Auth.V1(w, r, c, rule); err != nil {
+		return err
+	}
+	p, err := parseParams(r, c.Body)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	a := p.get("Action")
+	if a != "" {
+		c.Op = opLabel(a)
+	}
 	if a == "" {
-		return nil, api.Errorf(http.StatusBadRequest, "MissingAction", "The request has no Action parameter: add Action=<operation>, e.g. Action=ListIdentities.")
+		return api.Errorf(http.StatusBadRequest, "MissingAction", "The request has no Action parameter: add Action=<operation>, e.g. Action=ListIdentities.")
 	}
 	if v := p.get("Version"); v != "" && v != Version {
-		return nil, api.Errorf(http.StatusBadRequest, "NoSuchVersion", "Version %q is not supported: use Version=%s.", v, Version)
+		return api.Errorf(http.StatusBadRequest, "NoSuchVersion", "Version %q is not supported: use Version=%s.", v, Version)
 	}
 	fn, ok := actions[a]
 	if !ok {
-		return nil, unknownAction(a)
+		return unknownAction(a)
 	}
-	return fn(h, &request{ctx: r.Context(), scope: registry.Scope{Account: pr.Account, Region: pr.Region}, params: p})
+	out, err := fn(h, &request{ctx: r.Context(), scope: registry.Scope{Account: c.Principal.Account, Region: c.Principal.Region}, params: p})
+	if err != nil {
+		return err
+	}
+	writeResult(w, a, c.ID, out)
+	return nil
+}
+
+// opLabel is the metrics label of an action: unknown ones share one.
+func opLabel(a string) string {
+	if _, ok := actions[a]; ok {
+		return a
+	}
+	return "unknown"
+}
+
+// largeActions take bodies of up to api.Limits.TemplateBody: a template
+// of close to 10 MB, percent-encoded. Every other action's body is small.
+var largeActions = map[string]bool{
+	"CreateCustomVerificationEmailTemplate": true,
+	"UpdateCustomVerificationEmailTemplate": true,
+}
+
+// templateInForm says whether the first bytes of a long form body name one
+// of largeActions. The AWS SDKs and botocore write Action first (the Go
+// SDK sorts the pairs, botocore puts Action and Version before the
+// members), so a client need not send more than the first pairs before
+// the server knows how much it may send.
+func templateInForm(head []byte) bool {
+	for len(head) > 0 {
+		i := bytes.IndexByte(head, '&')
+		if i < 0 {
+			return false // the last pair may be cut short
+		}
+		if k, v, ok := bytes.Cut(head[:i], []byte("=")); ok && string(k) == "Action" {
+			a, err := url.QueryUnescape(string(v))
+			return err == nil && largeActions[a]
+		}
+		head = head[i+1:]
+	}
+	return false
 }
 
 func parseParams(r *http.Request, body []byte) (params, error) {

@@ -12,7 +12,7 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
-	"time"
+	"sync"
 
 	"github.com/sesame/sesame/internal/api"
 	"github.com/sesame/sesame/internal/registry"
@@ -29,6 +29,9 @@ type Handler struct {
 	// leaves it out.
 	Verifier *verify.Verifier
 	Checks   store.Checks
+
+	once  sync.Once
+	proto api.Protocol
 }
 
 type request struct {
@@ -96,47 +99,43 @@ func errUnknownOperation(method, path string) error {
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	rid := api.NewRequestID()
-	name := "unknown"
-	defer func() {
-		if p := recover(); p != nil {
-			h.Log.Error("panic serving v2 request", "request_id", rid, "operation", name, "panic", p)
-			writeError(w, rid, api.InternalFailure)
-			api.Observe("v2", name, api.InternalFailure.Code, time.Since(start))
-		}
-	}()
-	out, err := h.serve(w, r, &name)
-	code := "OK"
-	if err != nil {
-		e := toAPIError(err)
-		if e == nil {
-			h.Log.Error("v2 request failed", "request_id", rid, "operation", name, "err", err)
-			e = api.InternalFailure
-		}
-		code = e.Code
-		writeError(w, rid, e)
-	} else {
-		writeJSON(w, rid, out)
-	}
-	api.Observe("v2", name, code, time.Since(start))
+	h.once.Do(func() {
+		h.proto = api.Protocol{Name: "v2", OpKey: "operation", Log: h.Log, MapError: toAPIError, WriteError: writeError,
+			Throttling: api.Error{Status: http.StatusTooManyRequests, Code: "TooManyRequestsException"}}
+	})
+	h.proto.Serve(w, r, h.serve)
 }
 
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, opName *string) (any, error) {
-	body, err := api.ReadBody(w, r)
-	if err != nil {
-		return nil, err
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, c *api.Call) error {
+	// Routing needs no body: the operation, known first, says how large a
+	// body it takes; an unknown one is reported once the signature holds.
+	n, op, name, rerr := route(r.Method, r.URL.EscapedPath())
+	rule := api.SmallBody
+	if rerr == nil {
+		c.Op = n
+		if largeOperations[n] {
+			rule = api.LargeBody
+		}
 	}
-	pr, err := h.Auth.V2(r, body)
-	if err != nil {
-		return nil, err
+	if err := h.Auth.V2(w, r, c, rule); err != nil {
+		return err
 	}
-	n, op, name, err := route(r.Method, r.URL.EscapedPath())
-	if err != nil {
-		return nil, err
+	if rerr != nil {
+		return rerr
 	}
-	*opName = n
-	return op(h, &request{ctx: r.Context(), scope: registry.Scope{Account: pr.Account, Region: pr.Region}, http: r, body: body, name: name})
+	out, err := op(h, &request{ctx: r.Context(), scope: registry.Scope{Account: c.Principal.Account, Region: c.Principal.Region}, http: r, body: c.Body, name: name})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, c.ID, out)
+	return nil
+}
+
+// largeOperations take bodies of up to api.Limits.TemplateBody: a template
+// of close to 10 MB, JSON-escaped. Every other operation's body is small.
+var largeOperations = map[string]bool{
+	"CreateCustomVerificationEmailTemplate": true,
+	"UpdateCustomVerificationEmailTemplate": true,
 }
 
 // decode reads the JSON body into v. An empty body is an empty object.

@@ -41,6 +41,7 @@ type Error struct {
 	// CanonicalRequest and StringToSign are what the server computed. They are
 	// set only when a signature was actually compared and did not match, and are
 	// already part of Message (as AWS does); they are exposed for logging.
+	// Both are clipped to a few KiB, as Message is (maxCanonical).
 	CanonicalRequest string
 	StringToSign     string
 }
@@ -94,11 +95,33 @@ const (
 	msgPayloadHash    = "The provided 'x-amz-content-sha256' header does not match what was computed."
 )
 
-func newErr(k Kind, msg string) *Error { return &Error{Kind: k, Message: msg} }
+// Error messages quote what the client sent (a header, the credential), as
+// AWS's do, but never more than these sizes: a request may carry up to the
+// server's header limit in one header, and a reply or a log line that
+// echoes it in full costs the server what the client did not pay for
+// (a 1 MB header gave a 6 MB SignatureDoesNotMatch reply).
+const (
+	maxMessage   = 2 << 10 // any message
+	maxCanonical = 8 << 10 // the canonical request in a SignatureDoesNotMatch
+)
+
+func newErr(k Kind, msg string) *Error { return &Error{Kind: k, Message: clip(msg, maxMessage)} }
+
+// clip shortens s to about n bytes, keeping its start and its end (the
+// end of a canonical request holds the signed headers and the payload
+// hash) and saying how much was left out.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	tail := n / 4
+	head := n - tail
+	return s[:head] + "\n[... " + strconv.Itoa(len(s)-head-tail) + " bytes left out ...]\n" + s[len(s)-tail:]
+}
 
 // mismatchErr is SignatureDoesNotMatch with AWS's diagnostic tail.
 func mismatchErr(canonical, sts []byte) *Error {
-	cr, s := string(canonical), string(sts)
+	cr, s := clip(string(canonical), maxCanonical), clip(string(sts), maxMessage)
 	return &Error{
 		Kind: Mismatch,
 		Message: msgSignature + "\n\nThe Canonical String for this request should have been\n'" + cr +

@@ -88,36 +88,69 @@ type authInfo struct {
 }
 
 // Verify checks r. body is the complete request body, already read by the caller (r.Body is not read).
-//
-// Checks run in this order: presence and syntax (Missing, Incomplete),
-// credential scope (Mismatch), time (Expired), access key (UnknownKey), and
-// last the signature (Mismatch). A Lookup error is returned as-is.
+// It is Begin and then Finish.
 func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (*Result, error) {
-	var a authInfo
-	if e := parseRequest(r, &a); e != nil {
-		return nil, e
-	}
-	if e := v.checkScope(&a); e != nil {
-		return nil, e
-	}
-	if e := v.checkTime(&a); e != nil {
-		return nil, e
-	}
-	if v.Lookup == nil {
-		return nil, errors.New("sigv4: Verifier.Lookup is nil")
-	}
-	if a.accessKeyID == "" {
-		return nil, newErr(UnknownKey, msgInvalidToken)
-	}
-	secret, ok, err := v.Lookup(ctx, a.accessKeyID)
+	p, err := v.Begin(ctx, r)
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
-		return nil, newErr(UnknownKey, msgInvalidToken)
+	return p.Finish(body)
+}
+
+// Pending is a request whose signature information was checked and whose
+// access key is known, waiting for its body: Finish compares the signature.
+// The signature covers the body's hash, so no signature can be checked
+// before the body is read; but an unsigned or badly signed request, or one
+// from an unknown key, fails in Begin, before a server reads its body.
+type Pending struct {
+	r   *http.Request
+	a   authInfo
+	key [32]byte
+}
+
+// AccessKeyID is the key the request names; Finish says whether it signed it.
+func (p *Pending) AccessKeyID() string { return p.a.accessKeyID }
+
+// Begin checks everything that does not need the body, in this order:
+// presence and syntax (Missing, Incomplete), credential scope (Mismatch),
+// time (Expired), access key (UnknownKey). A Lookup error is returned as-is.
+func (v *Verifier) Begin(ctx context.Context, r *http.Request) (Pending, error) {
+	p := Pending{r: r}
+	a := &p.a
+	if e := parseRequest(r, a); e != nil {
+		return p, e
 	}
-	key := v.keys.signingKey(a.accessKeyID, secret, a.date, a.region, a.service)
-	if e := checkSignature(r, body, &a, &key); e != nil {
+	if e := v.checkScope(a); e != nil {
+		return p, e
+	}
+	if e := v.checkTime(a); e != nil {
+		return p, e
+	}
+	if v.Lookup == nil {
+		return p, errors.New("sigv4: Verifier.Lookup is nil")
+	}
+	if a.accessKeyID == "" {
+		return p, newErr(UnknownKey, msgInvalidToken)
+	}
+	secret, ok, err := v.Lookup(ctx, a.accessKeyID)
+	if err != nil {
+		return p, err
+	}
+	if !ok {
+		return p, newErr(UnknownKey, msgInvalidToken)
+	}
+	p.key = v.keys.signingKey(a.accessKeyID, secret, a.date, a.region, a.service)
+	return p, nil
+}
+
+// Finish compares the signature of a request that Begin accepted; body is
+// the complete request body (Mismatch when it is not what was signed).
+func (p *Pending) Finish(body []byte) (*Result, error) {
+	if p.r == nil {
+		return nil, errors.New("sigv4: Finish without a successful Begin")
+	}
+	a := &p.a
+	if e := checkSignature(p.r, body, a, &p.key); e != nil {
 		return nil, e
 	}
 	return &Result{AccessKeyID: a.accessKeyID, Region: a.region, Service: a.service, Time: a.t}, nil

@@ -1,0 +1,146 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+)
+
+// Protocol is what one SES protocol gives the handler shape both share:
+// its name, how it names its errors and how it writes them.
+type Protocol struct {
+	// Name is the protocol label of the metrics and logs: "v1" or "v2".
+	Name string
+	// OpKey is the log key of the operation: "action" (v1) or "operation" (v2).
+	OpKey string
+	Log   *slog.Logger
+	// MapError gives the protocol's error for one that is not an *Error
+	// (the registry's); nil when there is none, and the error is then
+	// logged and answered InternalFailure.
+	MapError func(error) *Error
+	// WriteError writes an error reply.
+	WriteError func(w http.ResponseWriter, requestID string, e *Error)
+	// Throttling is the protocol's error for a request refused for its
+	// account's rate or the server's load; its Message is replaced.
+	Throttling Error
+}
+
+// Call is one request being served.
+type Call struct {
+	// ID is the request ID (x-amzn-RequestId).
+	ID string
+	// Op is the SES action or operation, for metrics and logs; "unknown"
+	// until known.
+	Op string
+	// Principal and Body are set by Authenticate.
+	Principal *Principal
+	Body      []byte
+
+	bodyRead bool // the body was read to its end
+	budget   *budget
+	held     int64 // bytes taken from budget
+	large    *largeBodies
+	largeKey string // the access key of a large body being read
+}
+
+func (c *Call) take(b *budget, n int64, large bool) bool {
+	if !b.take(n, large) {
+		return false
+	}
+	c.budget, c.held = b, c.held+n
+	return true
+}
+
+func (c *Call) takeLarge(l *largeBodies, key string) bool {
+	if !l.take(key) {
+		return false
+	}
+	c.large, c.largeKey = l, key
+	return true
+}
+
+func (c *Call) release() {
+	if c.held > 0 {
+		c.budget.give(c.held)
+		c.held = 0
+	}
+	if c.large != nil {
+		c.large.give(c.largeKey)
+		c.large = nil
+	}
+}
+
+// HandlerFunc serves one call: it writes the reply of a success itself
+// and returns the error of a failure, which Protocol.Serve writes, as tailscale's
+// tsweb.ReturnHandler does.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request, c *Call) error
+
+// Serve serves fn with a request ID, panic recovery, the protocol's error
+// mapping and replies, logging of hidden causes, and metrics.
+func (p *Protocol) Serve(w http.ResponseWriter, r *http.Request, fn HandlerFunc) {
+	start := time.Now()
+	c := &Call{ID: NewRequestID(), Op: "unknown"}
+	defer c.release()
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		if v == http.ErrAbortHandler {
+			panic(v)
+		}
+		p.Log.Error("panic serving "+p.Name+" request", "request_id", c.ID, p.OpKey, c.Op, "panic", v, "stack", string(debug.Stack()))
+		p.fail(w, r, c, InternalFailure)
+		Observe(p.Name, c.Op, InternalFailure.Code, time.Since(start))
+	}()
+	code := "OK"
+	if err := fn(w, r, c); err != nil {
+		e := p.toError(err)
+		if e == nil {
+			p.Log.Error(p.Name+" request failed", "request_id", c.ID, p.OpKey, c.Op, "err", err)
+			e = InternalFailure
+		}
+		code = e.Code
+		p.fail(w, r, c, e)
+	}
+	Observe(p.Name, c.Op, code, time.Since(start))
+}
+
+func (p *Protocol) toError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	var t *throttled
+	if errors.As(err, &t) {
+		e := p.Throttling
+		e.Message = t.msg
+		return &e
+	}
+	return p.MapError(err)
+}
+
+// fail writes an error reply. A body left unread (a request refused
+// before or while its body was read) closes the connection: net/http
+// would otherwise read up to 256 KiB of it first, at the client's pace.
+func (p *Protocol) fail(w http.ResponseWriter, r *http.Request, c *Call, e *Error) {
+	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody && !c.bodyRead {
+		w.Header().Set("Connection", "close")
+	}
+	p.WriteError(w, c.ID, e)
+}
+
+// ErrThrottled is what every error of a request refused for its rate or
+// the server's load matches (errors.Is); each protocol answers it with
+// its own code (v1 Throttling, v2 TooManyRequestsException).
+var ErrThrottled = errors.New("throttled")
+
+type throttled struct{ msg string }
+
+func (t *throttled) Error() string        { return "throttled: " + t.msg }
+func (t *throttled) Is(target error) bool { return target == ErrThrottled }
+
+// Throttled is an ErrThrottled with the message the client sees.
+func Throttled(msg string) error { return &throttled{msg} }
