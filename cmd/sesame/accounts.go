@@ -12,7 +12,7 @@ import (
 
 	"github.com/sesame/sesame/internal/account"
 	"github.com/sesame/sesame/internal/server"
-	"github.com/sesame/sesame/internal/store/sqlite"
+	"github.com/sesame/sesame/internal/store"
 )
 
 func newAccounts(g *globals) *cobra.Command {
@@ -27,11 +27,11 @@ within 0.1 seconds.`,
 	cmd.PersistentFlags().StringVarP(&output, "output", "o", "text", "output format: text or json")
 	cmd.PersistentFlags().StringVar(&keyFile, "key-file", "", "file of the key that seals secret access keys (default <data>/secret.key)")
 
-	open := func(ctx context.Context) (*sqlite.Store, *account.Manager, error) {
+	open := func(ctx context.Context) (store.Store, *account.Manager, error) {
 		if output != "text" && output != "json" {
 			return nil, nil, usageError{fmt.Errorf("--output %q: use text or json", output)}
 		}
-		st, err := sqlite.Open(ctx, g.data)
+		st, err := server.OpenStore(ctx, g.data)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -137,7 +137,7 @@ type accountOut struct {
 	Keys      []keyOut
 }
 
-func listAccounts(ctx context.Context, st *sqlite.Store, w io.Writer, output string) error {
+func listAccounts(ctx context.Context, st store.Store, w io.Writer, output string) error {
 	accts, err := st.ListAccounts(ctx)
 	if err != nil {
 		return err

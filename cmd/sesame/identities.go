@@ -13,7 +13,7 @@ import (
 
 	"github.com/sesame/sesame/internal/identity"
 	"github.com/sesame/sesame/internal/names"
-	"github.com/sesame/sesame/internal/store/sqlite"
+	"github.com/sesame/sesame/internal/server"
 	"github.com/sesame/sesame/internal/verify"
 )
 
@@ -38,7 +38,7 @@ GET /v2/email/identities/{identity}/sesame/checks.`,
 				return usageError{fmt.Errorf("--output %q: use text or json", output)}
 			}
 			ctx := cmd.Context()
-			st, err := sqlite.Open(ctx, g.data)
+			st, err := server.OpenStore(ctx, g.data)
 			if err != nil {
 				return err
 			}

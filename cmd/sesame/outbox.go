@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sesame/sesame/internal/server"
 	"github.com/sesame/sesame/internal/store"
-	"github.com/sesame/sesame/internal/store/sqlite"
 )
 
 func newOutbox(g *globals) *cobra.Command {
@@ -40,7 +40,7 @@ reads the data directory directly, and works while the server runs.
 			default:
 				return usageError{fmt.Errorf("--status %q: use local, queued, sent or failed", status)}
 			}
-			return withStore(cmd.Context(), g, func(st *sqlite.Store) error {
+			return withStore(cmd.Context(), g, func(st store.Store) error {
 				ms, err := st.ListMessages(cmd.Context(), store.MessageQuery{To: to, Status: store.MessageStatus(status), Limit: limit})
 				if err != nil {
 					return err
@@ -60,7 +60,7 @@ reads the data directory directly, and works while the server runs.
 		Short: "Print one message as it was (or will be) sent",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withStore(cmd.Context(), g, func(st *sqlite.Store) error {
+			return withStore(cmd.Context(), g, func(st store.Store) error {
 				m, err := st.GetMessage(cmd.Context(), args[0])
 				if err != nil {
 					return fmt.Errorf("message %q: %w", args[0], err)
@@ -74,8 +74,8 @@ reads the data directory directly, and works while the server runs.
 	return cmd
 }
 
-func withStore(ctx context.Context, g *globals, fn func(st *sqlite.Store) error) error {
-	st, err := sqlite.Open(ctx, g.data)
+func withStore(ctx context.Context, g *globals, fn func(st store.Store) error) error {
+	st, err := server.OpenStore(ctx, g.data)
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,6 @@ import (
 	"github.com/sesame/sesame/internal/mail"
 	"github.com/sesame/sesame/internal/registry"
 	"github.com/sesame/sesame/internal/store"
-	"github.com/sesame/sesame/internal/store/sqlite"
 	"github.com/sesame/sesame/internal/verify"
 )
 
@@ -69,9 +68,10 @@ type Options struct {
 
 // Server is an assembled Sesame.
 type Server struct {
-	// Store is the database. Identities must be written through
-	// Identities, the cache in front of it, or the API will not see them.
-	Store      *sqlite.Store
+	// Store is the database (OpenStore). Identities must be written
+	// through Identities, the cache in front of it, or the API will not
+	// see them.
+	Store      store.Store
 	Identities *store.Cache
 	Accounts   *account.Manager
 	Registry   *registry.Registry
@@ -93,7 +93,7 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 	if err := opts.DNS.Validate(); err != nil {
 		return nil, err
 	}
-	st, err := sqlite.Open(ctx, opts.Data)
+	st, err := OpenStore(ctx, opts.Data)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +121,7 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 }
 
 // OpenAccounts returns the account manager of a store, with its sealing key.
-func OpenAccounts(st *sqlite.Store, data, keyFile string) (*account.Manager, error) {
+func OpenAccounts(st store.Accounts, data, keyFile string) (*account.Manager, error) {
 	if keyFile == "" {
 		keyFile = filepath.Join(data, account.KeyFile)
 	}

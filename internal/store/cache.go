@@ -13,8 +13,14 @@ import (
 // is correct only while this process is the one writer of identities, which
 // is true of `sesame serve`: the other commands change accounts, not
 // identities.
+//
+// Cache implements every method of Store itself and embeds nothing: a
+// method added to Store does not compile here until the cache says whether
+// it reads identities (from the cache), writes them (then invalidates), or
+// does neither (passes through; cache_passthrough.go). TestCacheMethods
+// holds that list to the interface.
 type Cache struct {
-	Store
+	s Store
 	// Max bounds the entries kept; past it, reads of uncached identities go
 	// to the store.
 	Max int
@@ -26,8 +32,10 @@ type Cache struct {
 
 // NewCache wraps s with a cache of at most max identities.
 func NewCache(s Store, max int) *Cache {
-	return &Cache{Store: s, Max: max, ids: make(map[identity.Key]*identity.Identity)}
+	return &Cache{s: s, Max: max, ids: make(map[identity.Key]*identity.Identity)}
 }
+
+var _ Store = (*Cache)(nil)
 
 func (c *Cache) lookup(k identity.Key) (*identity.Identity, uint64) {
 	c.mu.RLock()
@@ -56,7 +64,7 @@ func (c *Cache) GetIdentity(ctx context.Context, k identity.Key) (*identity.Iden
 	if id != nil {
 		return id.Clone(), nil
 	}
-	id, err := c.Store.GetIdentity(ctx, k)
+	id, err := c.s.GetIdentity(ctx, k)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +89,7 @@ func (c *Cache) GetIdentities(ctx context.Context, account, region string, names
 	if len(missing) == 0 {
 		return out, nil
 	}
-	got, err := c.Store.GetIdentities(ctx, account, region, missing)
+	got, err := c.s.GetIdentities(ctx, account, region, missing)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +104,7 @@ func (c *Cache) GetIdentities(ctx context.Context, account, region string, names
 
 // UpdateIdentity implements Identities.
 func (c *Cache) UpdateIdentity(ctx context.Context, k identity.Key, fn func(cur *identity.Identity) (*identity.Identity, error)) (*identity.Identity, error) {
-	id, err := c.Store.UpdateIdentity(ctx, k, fn)
+	id, err := c.s.UpdateIdentity(ctx, k, fn)
 	c.mu.Lock()
 	c.writes++
 	delete(c.ids, k)
@@ -109,7 +117,7 @@ func (c *Cache) UpdateIdentity(ctx context.Context, k identity.Key, fn func(cur 
 
 // DeleteIdentity implements Identities.
 func (c *Cache) DeleteIdentity(ctx context.Context, k identity.Key) (bool, error) {
-	ok, err := c.Store.DeleteIdentity(ctx, k)
+	ok, err := c.s.DeleteIdentity(ctx, k)
 	c.mu.Lock()
 	c.writes++
 	delete(c.ids, k)
@@ -120,7 +128,19 @@ func (c *Cache) DeleteIdentity(ctx context.Context, k identity.Key) (bool, error
 // DueIdentities implements Identities; it always reads the store, which
 // holds the schedule.
 func (c *Cache) DueIdentities(ctx context.Context, now time.Time, limit int) ([]*identity.Identity, error) {
-	return c.Store.DueIdentities(ctx, now, limit)
+	return c.s.DueIdentities(ctx, now, limit)
+}
+
+// Import implements Identities; the imported identities are read again
+// from the store next time.
+func (c *Cache) Import(ctx context.Context, ids []*identity.Identity) error {
+	err := c.s.Import(ctx, ids)
+	keys := make([]identity.Key, len(ids))
+	for i, id := range ids {
+		keys[i] = id.Key
+	}
+	c.forget(keys...)
+	return err
 }
 
 // forget drops cached identities after a write the cache cannot replay.
@@ -136,7 +156,7 @@ func (c *Cache) forget(keys ...identity.Key) {
 // ClaimDue implements Checks; the leased identities are read again from
 // the store next time.
 func (c *Cache) ClaimDue(ctx context.Context, now, until time.Time, limit int) ([]*identity.Identity, error) {
-	ids, err := c.Store.ClaimDue(ctx, now, until, limit)
+	ids, err := c.s.ClaimDue(ctx, now, until, limit)
 	keys := make([]identity.Key, len(ids))
 	for i, id := range ids {
 		keys[i] = id.Key
@@ -148,7 +168,7 @@ func (c *Cache) ClaimDue(ctx context.Context, now, until time.Time, limit int) (
 // SaveChecks implements Checks. ListChecks goes to the store as is: the
 // timeline is not cached.
 func (c *Cache) SaveChecks(ctx context.Context, updates []CheckUpdate) error {
-	err := c.Store.SaveChecks(ctx, updates)
+	err := c.s.SaveChecks(ctx, updates)
 	keys := make([]identity.Key, len(updates))
 	for i, u := range updates {
 		keys[i] = u.Key

@@ -24,7 +24,18 @@ type Store interface {
 	Checks
 	Accounts
 	Mail
+	Sessions
 	Close() error
+}
+
+// Sessions keeps the console sessions signed out before their expiry, so
+// that a copied cookie stays dead across a restart.
+type Sessions interface {
+	// RevokeSession records that session id is signed out; the record may
+	// go once expires, the session's own end, has passed.
+	RevokeSession(ctx context.Context, id string, expires time.Time) error
+	// SessionRevoked reports whether session id was signed out.
+	SessionRevoked(ctx context.Context, id string) (bool, error)
 }
 
 // Identities stores identities by (account, region, name).
@@ -38,6 +49,10 @@ type Identities interface {
 	// nil and no error leaves the store unchanged. fn's error is returned as
 	// is. The stored identity is returned.
 	UpdateIdentity(ctx context.Context, k identity.Key, fn func(cur *identity.Identity) (*identity.Identity, error)) (*identity.Identity, error)
+	// Import stores many identities in one transaction, replacing any with
+	// the same key: for bulk loads and benchmarks, where one commit per
+	// identity would be slow.
+	Import(ctx context.Context, ids []*identity.Identity) error
 	// DeleteIdentity reports whether the identity existed.
 	DeleteIdentity(ctx context.Context, k identity.Key) (bool, error)
 	// ListIdentities lists one account and region in name order.

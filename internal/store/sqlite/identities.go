@@ -102,9 +102,7 @@ func (s *Store) UpdateIdentity(ctx context.Context, k identity.Key, fn func(cur 
 	return out, nil
 }
 
-// Import stores many identities in one transaction, replacing any with the
-// same key; for benchmarks and bulk loads, where one commit per identity
-// would be slow.
+// Import implements store.Identities.
 func (s *Store) Import(ctx context.Context, ids []*identity.Identity) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		for _, id := range ids {

@@ -16,9 +16,9 @@ const (
 	signoutEnd    = "console_signout;" // the next key after every prefixed one (':' + 1)
 )
 
-// RevokeSession records that session id is signed out; the record goes
-// once expires has passed, with the cookie's own validity. Expired records
-// are dropped here, so they never pile up.
+// RevokeSession implements store.Sessions: the record goes once expires has
+// passed, with the cookie's own validity. Expired records are dropped here,
+// so they never pile up.
 func (s *Store) RevokeSession(ctx context.Context, id string, expires time.Time) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM meta WHERE key >= ? AND key < ? AND value < ?`,
@@ -30,7 +30,7 @@ func (s *Store) RevokeSession(ctx context.Context, id string, expires time.Time)
 	})
 }
 
-// SessionRevoked reports whether session id was signed out.
+// SessionRevoked implements store.Sessions.
 func (s *Store) SessionRevoked(ctx context.Context, id string) (bool, error) {
 	var n int
 	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM meta WHERE key = ?`, signoutPrefix+id).Scan(&n)

@@ -19,6 +19,7 @@ import (
 // Run runs the suite; newStore returns an empty store, closed by the test.
 func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Identities", func(t *testing.T) { testIdentities(t, newStore(t)) })
+	t.Run("Import", func(t *testing.T) { testImport(t, newStore(t)) })
 	t.Run("List", func(t *testing.T) { testList(t, newStore(t)) })
 	t.Run("Due", func(t *testing.T) { testDue(t, newStore(t)) })
 	t.Run("ConcurrentUpdates", func(t *testing.T) { testConcurrent(t, newStore(t)) })
@@ -26,6 +27,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Checks", func(t *testing.T) { testChecks(t, newStore(t)) })
 	t.Run("Accounts", func(t *testing.T) { testAccounts(t, newStore(t)) })
 	t.Run("Mail", func(t *testing.T) { testMail(t, newStore) })
+	t.Run("Sessions", func(t *testing.T) { testSessions(t, newStore(t)) })
 }
 
 var t0 = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
@@ -121,6 +123,46 @@ func testIdentities(t *testing.T, s store.Store) {
 	counts, err := s.CountIdentities(ctx)
 	if err != nil || len(counts) != 1 || counts[0].N != 2 || counts[0].Status != identity.Pending || counts[0].Kind != names.KindDomain {
 		t.Errorf("CountIdentities = %+v, %v", counts, err)
+	}
+}
+
+// testSessions: a signed-out session is revoked, no other one is.
+func testSessions(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if err := s.RevokeSession(ctx, "gone", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]bool{"gone": true, "live": false, "": false} {
+		if got, err := s.SessionRevoked(ctx, id); err != nil || got != want {
+			t.Errorf("SessionRevoked(%q) = %v, %v; want %v", id, got, err, want)
+		}
+	}
+}
+
+// testImport: Import adds identities and replaces those with the same key.
+func testImport(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a, b := domain("111111111111", "us-east-1", "a.example"), domain("111111111111", "us-east-1", "b.example")
+	put(t, s, a)
+	if _, err := s.GetIdentity(ctx, a.Key); err != nil { // a cache in front now holds it
+		t.Fatal(err)
+	}
+	a2 := a.Clone()
+	a2.Token = "replaced"
+	if err := s.Import(ctx, []*identity.Identity{a2, b}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []*identity.Identity{a2, b} {
+		got, err := s.GetIdentity(ctx, want.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("after Import, GetIdentity(%s) (-want +got):\n%s", want.Name, d)
+		}
+	}
+	if n, err := s.CountAccountIdentities(ctx, "111111111111", "us-east-1"); n != 2 || err != nil {
+		t.Errorf("CountAccountIdentities = %d, %v; want 2", n, err)
 	}
 }
 
