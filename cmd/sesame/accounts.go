@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -24,12 +23,14 @@ func newAccounts(g *globals) *cobra.Command {
 while the server runs: a new key works at once, a revoked key stops working
 within 0.1 seconds.`,
 	}
-	cmd.PersistentFlags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	outputFlag(cmd.PersistentFlags(), &output, "text", "json")
 	cmd.PersistentFlags().StringVar(&keyFile, "key-file", "", "file of the key that seals secret access keys (default <data>/secret.key)")
+	// The server's: a key sealed with another would not open.
+	withEnv(cmd.PersistentFlags(), "key-file")
 
 	open := func(ctx context.Context) (store.Store, *account.Manager, error) {
-		if output != "text" && output != "json" {
-			return nil, nil, usageError{fmt.Errorf("--output %q: use text or json", output)}
+		if err := checkOutput(output, "text", "json"); err != nil {
+			return nil, nil, err
 		}
 		st, err := server.OpenStore(ctx, g.data)
 		if err != nil {
@@ -44,7 +45,7 @@ within 0.1 seconds.`,
 	}
 	printCreds := func(w io.Writer, c *account.Credentials) error {
 		if output == "json" {
-			return json.NewEncoder(w).Encode(c)
+			return writeJSON(w, c)
 		}
 		fmt.Fprintf(w, "AccountId        %s\nAccessKeyId      %s\nSecretAccessKey  %s\n", c.AccountId, c.AccessKeyId, c.SecretAccessKey)
 		return nil
@@ -112,7 +113,7 @@ within 0.1 seconds.`,
 				return err
 			}
 			if output == "json" {
-				return json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]string{"AccessKeyId": args[0], "Status": "Revoked"})
+				return writeJSON(cmd.OutOrStdout(), keyOut{AccessKeyId: args[0], Status: "Revoked"})
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "revoked %s\n", args[0])
 			return nil
@@ -123,13 +124,16 @@ within 0.1 seconds.`,
 	return cmd
 }
 
+// keyOut is an access key as `sesame accounts list --output json` prints
+// it, and `keys revoke` without Created.
 type keyOut struct {
 	AccessKeyId string
 	Status      string
-	Created     time.Time
+	Created     *time.Time `json:",omitempty"`
 	Revoked     *time.Time `json:",omitempty"`
 }
 
+// accountOut is one line of `sesame accounts list --output json`.
 type accountOut struct {
 	AccountId string
 	Name      string
@@ -150,7 +154,7 @@ func listAccounts(ctx context.Context, st store.Store, w io.Writer, output strin
 		}
 		ao := accountOut{AccountId: a.ID, Name: a.Name, Created: a.Created, Keys: []keyOut{}}
 		for _, k := range ks {
-			ko := keyOut{AccessKeyId: k.ID, Status: "Active", Created: k.Created}
+			ko := keyOut{AccessKeyId: k.ID, Status: "Active", Created: &k.Created}
 			if !k.Revoked.IsZero() {
 				r := k.Revoked
 				ko.Status, ko.Revoked = "Revoked", &r
@@ -160,12 +164,7 @@ func listAccounts(ctx context.Context, st store.Store, w io.Writer, output strin
 		out = append(out, ao)
 	}
 	if output == "json" {
-		if out == nil {
-			out = []accountOut{}
-		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return writeJSONLines(w, out)
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ACCOUNT ID\tNAME\tACCESS KEY ID\tSTATUS\tCREATED")

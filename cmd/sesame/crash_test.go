@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -201,16 +202,26 @@ func TestServeFirstStart(t *testing.T) {
 	}
 }
 
+// TestEnvironmentVariables: the global flags' variables work for every
+// command, and a variable of no flag of the command changes nothing
+// (SESAME_OUTPUT is no variable: -o is a choice of each call).
 func TestEnvironmentVariables(t *testing.T) {
 	bin, err := buildSesame()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "accounts", "list", "--output", "json")
-	cmd.Env = append(os.Environ(), "SESAME_DATA="+t.TempDir(), "SESAME_LOG_FORMAT=json")
+	env := append(os.Environ(), "SESAME_DATA="+t.TempDir(), "SESAME_LOG_FORMAT=json", "SESAME_OUTPUT=json")
+	cmd := exec.Command(bin, "accounts", "create", "ops")
+	cmd.Env = env
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.HasPrefix(string(out), "AccountId  ") {
+		t.Errorf("accounts create with SESAME_DATA and SESAME_OUTPUT = %q, %v; want the text form", out, err)
+	}
+	cmd = exec.Command(bin, "accounts", "list", "--output", "json")
+	cmd.Env = env
 	out, err := cmd.CombinedOutput()
-	if err != nil || string(out) != "[]\n" {
-		t.Errorf("accounts list with SESAME_DATA = %q, %v", out, err)
+	var a struct{ Name string }
+	if err != nil || json.Unmarshal(out, &a) != nil || a.Name != "ops" {
+		t.Errorf("accounts list with SESAME_DATA = %q, %v; want the account ops", out, err)
 	}
 	cmd = exec.Command(bin, "serve", "--listen", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), "SESAME_DATA="+t.TempDir(), "SESAME_LOG_FORMAT=yaml")

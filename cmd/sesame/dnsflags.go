@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -14,24 +13,63 @@ import (
 	"github.com/sesame/sesame/internal/identity"
 )
 
-// dnsFlags are the flags of the commands that ask name servers themselves:
-// doctor and plan.
-type dnsFlags struct {
+// DefaultRateLimit is the default of --dns-rate-limit, for the verifier,
+// the doctor and plan alike: a diagnosis asks each server about a dozen
+// questions, so a person waits a quarter of a second for it.
+const DefaultRateLimit = 50
+
+// nameServers are the flags of every command that asks name servers itself
+// (serve, doctor, plan), defined once so that they agree.
+type nameServers struct {
 	resolver  string
 	authPort  string
-	timeout   time.Duration
 	rateLimit float64
-	dns       config.DNS
+}
+
+func (n *nameServers) add(fl *pflag.FlagSet) {
+	fl.StringVar(&n.resolver, "resolver", "", "recursive resolver (host:port) used to find each domain's authoritative name servers (default: the first nameserver of /etc/resolv.conf)")
+	fl.StringVar(&n.authPort, "dns-port", "53", "port of authoritative name servers (change only for tests)")
+	fl.Float64Var(&n.rateLimit, "dns-rate-limit", DefaultRateLimit, "most DNS queries per second to any one name server")
+}
+
+// validate checks the flags; its errors are usage errors.
+func (n *nameServers) validate() error {
+	if n.rateLimit <= 0 {
+		return fmt.Errorf("--dns-rate-limit %v: want a positive number of queries per second", n.rateLimit)
+	}
+	if n.resolver != "" {
+		if _, err := netip.ParseAddrPort(n.resolver); err != nil {
+			if _, err := netip.ParseAddr(n.resolver); err != nil {
+				return fmt.Errorf("--resolver %q: want an IP address and port, such as 127.0.0.1:53", n.resolver)
+			}
+		}
+	}
+	if p, err := strconv.ParseUint(n.authPort, 10, 16); err != nil || p == 0 {
+		return fmt.Errorf("--dns-port %q: want a port number", n.authPort)
+	}
+	return nil
+}
+
+// dnsFlags are the flags of the commands that ask name servers and judge
+// what they answer on the spot: doctor and plan.
+type dnsFlags struct {
+	nameServers
+	timeout time.Duration
+	dns     config.DNS
 }
 
 func newDNSFlags() dnsFlags { return dnsFlags{dns: config.SES()} }
 
 func (d *dnsFlags) add(fl *pflag.FlagSet) {
-	fl.StringVar(&d.resolver, "resolver", "", "recursive resolver used to find name servers, host:port (default: the first of /etc/resolv.conf)")
-	fl.StringVar(&d.authPort, "dns-port", "53", "port of authoritative name servers (change only for tests)")
+	d.nameServers.add(fl)
 	fl.DurationVar(&d.timeout, "timeout", dnsclient.DefaultTimeout, "how long to wait for one DNS reply")
-	fl.Float64Var(&d.rateLimit, "dns-rate-limit", doctorRateLimit, "most DNS queries per second to any one name server")
 	addRecordFlags(fl, &d.dns)
+}
+
+// client is the DNS client the flags describe; budget bounds one lookup
+// (0: the default).
+func (d *dnsFlags) client(budget time.Duration) *dnsclient.Client {
+	return &dnsclient.Client{Resolver: d.resolver, AuthPort: d.authPort, Timeout: d.timeout, RateLimit: d.rateLimit, Budget: budget}
 }
 
 // addRecordFlags adds the record settings, whose defaults are SES's; serve,
@@ -46,26 +84,13 @@ func addRecordFlags(fl *pflag.FlagSet, d *config.DNS) {
 
 // validate checks the flags; its errors are usage errors.
 func (d *dnsFlags) validate() error {
-	if d.timeout <= 0 || d.rateLimit <= 0 {
-		return errors.New("--timeout and --dns-rate-limit must be positive")
+	if d.timeout <= 0 {
+		return fmt.Errorf("--timeout %v: want a positive duration, such as 2s", d.timeout)
 	}
-	return validateDNS(d.resolver, d.authPort, d.dns)
-}
-
-// validateDNS checks the flags that serve, doctor and plan share: the
-// resolver, the port of authoritative servers and the record settings.
-func validateDNS(resolver, authPort string, d config.DNS) error {
-	if resolver != "" {
-		if _, err := netip.ParseAddrPort(resolver); err != nil {
-			if _, err := netip.ParseAddr(resolver); err != nil {
-				return fmt.Errorf("--resolver %q: want an IP address and port, such as 127.0.0.1:53", resolver)
-			}
-		}
+	if err := d.nameServers.validate(); err != nil {
+		return err
 	}
-	if p, err := strconv.ParseUint(authPort, 10, 16); err != nil || p == 0 {
-		return fmt.Errorf("--dns-port %q: want a port number", authPort)
-	}
-	return d.Validate()
+	return d.dns.Validate()
 }
 
 // addPolicyFlags adds the windows of the checks, whose defaults are SES's.

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -40,10 +39,6 @@ type doctorFlags struct {
 	dnsFlags
 }
 
-// doctorRateLimit is the doctor's default per-server query rate: a
-// diagnosis asks each server about ten questions, and a person waits.
-const doctorRateLimit = 100
-
 func newDoctor(g *globals) *cobra.Command {
 	f := &doctorFlags{dnsFlags: newDNSFlags()}
 	cmd := &cobra.Command{
@@ -62,7 +57,8 @@ Expected values come from one of:
   nothing         generic checks only
 
 With -f FILE (one name a line, "-" for standard input), names are checked
-concurrently; --output json then writes one JSON object a line.
+concurrently. --output json writes one JSON object a line: one report for
+NAME, one a name with -f.
 
 Exit status: 0 when no finding is an error, 1 when one is, 2 for a usage
 error or when a name could not be checked at all.`,
@@ -86,7 +82,7 @@ error or when a name could not be checked at all.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
+	outputFlag(fl, &f.output, "text", "json")
 	fl.StringVarP(&f.file, "file", "f", "", `check the names in FILE, one a line ("-": standard input)`)
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "show the evidence of every finding and how the zones were found")
 	fl.IntVarP(&f.jobs, "jobs", "j", doctor.DefaultConcurrency, "with -f, how many names to check at once")
@@ -137,7 +133,7 @@ func runDoctor(ctx context.Context, f *doctorFlags, args []string, stdin io.Read
 		}
 	}
 	d := &doctor.Doctor{
-		Client:  &dnsclient.Client{Resolver: f.resolver, AuthPort: f.authPort, Timeout: f.timeout, RateLimit: f.rateLimit, Budget: f.budget()},
+		Client:  f.client(f.budget()),
 		Records: f.dns,
 	}
 	out := &reportWriter{f: f, w: stdout, color: f.output == "text" && colorful(stdout)}
@@ -230,8 +226,8 @@ func cmpErr(a, b error) error {
 }
 
 func (f *doctorFlags) validate() error {
-	if f.output != "text" && f.output != "json" {
-		return usageError{fmt.Errorf("--output %q: use text or json", f.output)}
+	if err := checkOutput(f.output, "text", "json"); err != nil {
+		return err
 	}
 	if err := f.dnsFlags.validate(); err != nil {
 		return usageError{err}
@@ -366,12 +362,7 @@ func (o *reportWriter) write(rep *doctor.Report, bad *nameError) error {
 	if o.f.output == "json" {
 		if bad != nil {
 			bad.Schema = doctor.Schema
-			return json.NewEncoder(o.w).Encode(bad)
-		}
-		if o.f.file == "" {
-			enc := json.NewEncoder(o.w)
-			enc.SetIndent("", "  ")
-			return enc.Encode(rep)
+			return writeJSON(o.w, bad)
 		}
 		return rep.WriteJSON(o.w)
 	}

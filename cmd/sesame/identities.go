@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -34,8 +33,8 @@ or not. The same report is served by the API at
 GET /v2/email/identities/{identity}/sesame/checks.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output != "text" && output != "json" {
-				return usageError{fmt.Errorf("--output %q: use text or json", output)}
+			if err := checkOutput(output, "text", "json"); err != nil {
+				return err
 			}
 			ctx := cmd.Context()
 			st, err := server.OpenStore(ctx, g.data)
@@ -62,9 +61,7 @@ GET /v2/email/identities/{identity}/sesame/checks.`,
 				return err
 			}
 			if output == "json" {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(rep)
+				return writeJSON(cmd.OutOrStdout(), rep)
 			}
 			printReport(cmd.OutOrStdout(), rep, now)
 			return nil
@@ -72,10 +69,12 @@ GET /v2/email/identities/{identity}/sesame/checks.`,
 	}
 	show.Flags().StringVar(&account, "account", "default", "account ID or name")
 	show.Flags().StringVar(&region, "region", "us-east-1", "region")
-	show.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	outputFlag(show.Flags(), &output, "text", "json")
 	show.Flags().IntVar(&limit, "limit", 20, "checks of the timeline to show")
-	// Those of serve: give the server's, so that the deadlines agree.
+	// Those of serve: give the server's, so that the deadlines agree; the
+	// server's variables set them too.
 	addPolicyFlags(show.Flags(), &p)
+	withEnv(show.Flags(), "verification-window", "revocation-grace", "link-validity")
 	cmd.AddCommand(show)
 	return cmd
 }

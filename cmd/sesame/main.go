@@ -4,14 +4,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 )
 
 func main() {
@@ -37,8 +36,11 @@ func newRoot() *cobra.Command {
 (v1 Query and v2 REST, SigV4-signed), tells you the DNS records to publish,
 and verifies them.
 
-Every flag can also be set with an environment variable: SESAME_ and the
-flag's name in upper case with dashes as underscores (--listen: SESAME_LISTEN).`,
+The flags of "sesame serve" (and --data, --log-format, --log-level) can
+also be set with environment variables: SESAME_ and the flag's name in upper
+case with dashes as underscores (--listen: SESAME_LISTEN). Other commands
+read only those that must agree with the server's (see each command's help);
+no other flag has a variable.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
@@ -48,35 +50,41 @@ flag's name in upper case with dashes as underscores (--listen: SESAME_LISTEN).`
 	root.PersistentFlags().StringVar(&g.data, "data", "./sesame-data", "data directory: the SQLite database and the key that seals secret keys")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	withEnv(root.PersistentFlags(), "data", "log-format", "log-level")
 	root.AddCommand(newServe(g), newAccounts(g), newIdentities(g))
 	root.AddCommand(newDoctor(g))
 	root.AddCommand(newOutbox(g))
 	root.AddCommand(newPlan(g))
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	usageArgs(root)
 	return root
 }
 
-// applyEnv sets every flag not given on the command line from its
-// SESAME_* environment variable.
-func applyEnv(cmd *cobra.Command) error {
-	var err error
-	set := func(f *pflag.Flag) {
-		if err != nil || f.Changed {
-			return
-		}
-		name := envName(f.Name)
-		if v, ok := os.LookupEnv(name); ok {
-			if e := f.Value.Set(v); e != nil {
-				err = usageError{fmt.Errorf("%s=%q: %v", name, v, e)}
+// usageArgs makes the errors of positional arguments usage errors, in cmd
+// and its subcommands: a wrong count, and an unknown subcommand (which
+// cobra reports as an argument of the command above, or not at all for a
+// command without a Run of its own).
+func usageArgs(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		usageArgs(c)
+	}
+	switch args := cmd.Args; {
+	case args != nil:
+		cmd.Args = func(c *cobra.Command, a []string) error {
+			if err := args(c, a); err != nil {
+				return asUsage(err)
 			}
+			return nil
+		}
+	case cmd.HasSubCommands() && !cmd.Runnable():
+		cmd.Args = cobra.ArbitraryArgs
+		cmd.RunE = func(c *cobra.Command, a []string) error {
+			if len(a) > 0 {
+				return usageError{fmt.Errorf("unknown command %q for %q", a[0], c.CommandPath())}
+			}
+			return c.Help()
 		}
 	}
-	cmd.Flags().VisitAll(set)
-	cmd.InheritedFlags().VisitAll(set)
-	return err
-}
-
-func envName(flag string) string {
-	return "SESAME_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
 func (g *globals) logger() (*slog.Logger, error) {
@@ -94,11 +102,22 @@ func (g *globals) logger() (*slog.Logger, error) {
 	return nil, usageError{fmt.Errorf("--log-format %q: use text or json", g.logFormat)}
 }
 
-// usageError is a mistake in the command line: exit status 2.
+// usageError is a mistake in the command line: exit status 2, wherever it
+// is in the chain of wrapped errors.
 type usageError struct{ error }
 
+func (e usageError) Unwrap() error { return e.error }
+
+// asUsage makes err a usage error, unless it is one already.
+func asUsage(err error) error {
+	if errors.As(err, new(usageError)) {
+		return err
+	}
+	return usageError{err}
+}
+
 func exitCode(err error) int {
-	if _, ok := err.(usageError); ok {
+	if errors.As(err, new(usageError)) {
 		return 2
 	}
 	return 1

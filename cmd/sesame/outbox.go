@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -29,8 +28,8 @@ reads the data directory directly, and works while the server runs.
   sesame outbox show MESSAGE_ID     # the whole message, as sent`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output != "text" && output != "json" {
-				return usageError{fmt.Errorf("--output %q: use text or json", output)}
+			if err := checkOutput(output, "text", "json"); err != nil {
+				return err
 			}
 			if limit < 1 {
 				return usageError{fmt.Errorf("--limit %d: give at least 1", limit)}
@@ -50,7 +49,7 @@ reads the data directory directly, and works while the server runs.
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&output, "output", "o", "text", "output format: text or json")
+	outputFlag(fl, &output, "text", "json")
 	fl.StringVar(&to, "to", "", "only the messages to this address")
 	fl.StringVar(&status, "status", "", "only the messages in this status: local, queued, sent or failed")
 	fl.IntVar(&limit, "limit", 50, "at most this many messages (at least 1)")
@@ -83,7 +82,8 @@ func withStore(ctx context.Context, g *globals, fn func(st store.Store) error) e
 	return fn(st)
 }
 
-// messageOut is a message as `sesame outbox --output json` prints it.
+// messageOut is a message as `sesame outbox --output json` prints it, one
+// a line.
 type messageOut struct {
 	MessageId string
 	Created   time.Time
@@ -111,9 +111,7 @@ func printOutbox(w io.Writer, ms []*store.Message, output string) error {
 		out = append(out, o)
 	}
 	if output == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return writeJSONLines(w, out)
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CREATED\tSTATUS\tTO\tREGION\tMESSAGE ID\tLINK")

@@ -13,7 +13,6 @@ import (
 	"github.com/miekg/dns"
 	"github.com/spf13/cobra"
 
-	"github.com/sesame/sesame/internal/dnsclient"
 	"github.com/sesame/sesame/internal/doctor"
 	"github.com/sesame/sesame/internal/names"
 	"github.com/sesame/sesame/internal/plan"
@@ -88,7 +87,7 @@ or when nothing could be planned.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.output, "output", "o", string(plan.Table), "output format: table, bind, route53, terraform or json")
+	outputFlag(fl, &f.output, planFormats()...)
 	fl.BoolVar(&f.fqdn, "fqdn", false, "end every name with a dot, for DNS providers that append the domain to names without one")
 	fl.StringVar(&f.profile, "profile", "", "AWS profile to read instances with")
 	fl.StringVar(&f.region, "region", "", "SES region, for one instance read with --profile or --endpoint-url")
@@ -105,6 +104,9 @@ or when nothing could be planned.`,
 	fl.BoolVar(&f.dryRun, "dry-run", false, "with --apply, show the update instead of sending it")
 	fl.DurationVar(&f.wait, "wait", 30*time.Second, "after --apply, how long to wait for every server to serve the update")
 	f.dnsFlags.add(fl)
+	// A secret is better kept off the command line, which other users of
+	// the machine can read; no other flag of plan has a variable.
+	withEnv(fl, "tsig")
 	return cmd
 }
 
@@ -121,7 +123,7 @@ func runPlan(ctx context.Context, f *planFlags, name string, stdin io.Reader, st
 	if err != nil {
 		return usageError{err}
 	}
-	cl := &dnsclient.Client{Resolver: f.resolver, AuthPort: f.authPort, Timeout: f.timeout, RateLimit: f.rateLimit}
+	cl := f.client(0)
 	pl := &plan.Planner{Client: cl, Primary: target}
 	if f.prune && target != nil {
 		pl.List = plan.ListAXFR(target, key)
@@ -137,8 +139,7 @@ func runPlan(ctx context.Context, f *planFlags, name string, stdin io.Reader, st
 	if err != nil {
 		return usageError{err} // exit status 2: nothing could be planned
 	}
-	wo := plan.WriteOptions{FQDN: f.fqdn}
-	if err := p.Write(stdout, plan.Format(f.output), wo); err != nil {
+	if err := writePlan(stdout, p, f); err != nil {
 		return err
 	}
 	if errs := p.Errors(); len(errs) > 0 {
@@ -201,10 +202,33 @@ func applyPlan(ctx context.Context, pl *plan.Planner, p *plan.Plan, target *plan
 	return nil
 }
 
+// planFormats are the formats of --output, table first.
+func planFormats() []string {
+	var out []string
+	for _, f := range plan.Formats {
+		out = append(out, string(f))
+	}
+	return out
+}
+
+// writePlan writes the plan in its format; JSON as every command's is, on
+// one line.
+func writePlan(w io.Writer, p *plan.Plan, f *planFlags) error {
+	wo := plan.WriteOptions{FQDN: f.fqdn}
+	if plan.Format(f.output) != plan.JSON {
+		return p.Write(w, plan.Format(f.output), wo)
+	}
+	c := &compactJSON{w: w}
+	if err := p.Write(c, plan.JSON, wo); err != nil {
+		return err
+	}
+	return c.Close()
+}
+
 // validate checks the flags and parses --apply and --tsig.
 func (f *planFlags) validate() (*plan.Target, *plan.TSIG, error) {
-	if !slices.Contains(plan.Formats, plan.Format(f.output)) {
-		return nil, nil, fmt.Errorf("--output %q: use table, bind, route53, terraform or json", f.output)
+	if err := checkOutput(f.output, planFormats()...); err != nil {
+		return nil, nil, err
 	}
 	if err := f.dnsFlags.validate(); err != nil {
 		return nil, nil, err

@@ -299,7 +299,7 @@ instance ops-eu region=eu-west-1 token=NJxE6HtWzaFUpVqtiMQwU7BlG0R8o1R1OttIAW568
 	}
 	// Nothing was sent.
 	out, _, _ = sesame(t, "", append(base, "-o", "json")...)
-	if !strings.Contains(out, `"action": "add"`) || strings.Contains(out, `"action": "keep"`) {
+	if !strings.Contains(out, `"action":"add"`) || strings.Contains(out, `"action":"keep"`) { // one line: JSON Lines
 		t.Errorf("the dry run changed the zone:\n%s", out)
 	}
 	// A machine format keeps standard output to itself. The key may come

@@ -27,6 +27,7 @@ type serveFlags struct {
 	regionFlags
 	listen    string
 	keyFile   string
+	servers   nameServers
 	dns       config.DNS
 	policies  identity.Policies
 	publicURL string
@@ -73,7 +74,8 @@ and test rigs): a --listen address other machines reach is then refused
 unless --allow-local-outbox is given.
 
 Every flag can also be set with an environment variable: SESAME_ and the
-flag's name in upper case with dashes as underscores (--listen: SESAME_LISTEN).`,
+flag's name in upper case with dashes as underscores (--listen: SESAME_LISTEN).
+A flag on the command line wins over its variable.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runServe(cmd.Context(), g, f, cmd.OutOrStdout()) },
 	}
@@ -83,9 +85,7 @@ flag's name in upper case with dashes as underscores (--listen: SESAME_LISTEN).`
 	addRegionFlags(fl, &f.regionFlags)
 	addRecordFlags(fl, &f.dns)
 	addPolicyFlags(fl, &f.policies)
-	fl.StringVar(&f.verify.Resolver, "resolver", "", "recursive resolver (host:port) used to find each domain's authoritative name servers (default: the first nameserver of /etc/resolv.conf)")
-	fl.StringVar(&f.verify.AuthPort, "dns-port", "53", "port of authoritative name servers (change only for tests)")
-	fl.Float64Var(&f.verify.RateLimit, "dns-rate-limit", 50, "most DNS queries per second to any one name server")
+	f.servers.add(fl)
 	fl.IntVar(&f.verify.Concurrency, "verify-concurrency", 16, "identities checked at once")
 	fl.DurationVar(&f.verify.Recheck, "recheck-interval", time.Hour, "how often verified identities are checked again, to notice removed records")
 	fl.BoolVar(&f.verify.Run, "verify", true, "run the DNS verifier (--verify=false: identities stay as they are until checked on demand)")
@@ -97,6 +97,7 @@ flag's name in upper case with dashes as underscores (--listen: SESAME_LISTEN).`
 	fl.IntVar(&f.api.accountBurst, "account-burst", api.DefaultLimits.AccountBurst, "API requests each account may make at once, above --account-rate")
 	fl.IntVar(&f.api.bodyMemory, "body-memory-mib", int(api.DefaultLimits.BodyMemory>>20), "most MiB of request bodies held at once across the server; past it, Throttling (v1) or TooManyRequestsException (v2)")
 	fl.StringVar(&f.mail.From, "mail-sender", "", "sender (From address) of verification mail (default no-reply@<host of --public-url>)")
+	withEnv(fl, serveEnv...)
 	return cmd
 }
 
@@ -111,6 +112,7 @@ func runServe(ctx context.Context, g *globals, f *serveFlags, out io.Writer) err
 	if err := f.validate(); err != nil {
 		return usageError{err}
 	}
+	f.verify.Resolver, f.verify.AuthPort, f.verify.RateLimit = f.servers.resolver, f.servers.authPort, f.servers.rateLimit
 	server.TuneGC()
 	server.TuneProcs()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -162,9 +164,6 @@ func runServe(ctx context.Context, g *globals, f *serveFlags, out io.Writer) err
 // validate refuses the flag values that cannot work, before anything is
 // opened: a mistake is a usage error, not a verifier that fails later.
 func (f *serveFlags) validate() error {
-	if f.verify.RateLimit <= 0 {
-		return fmt.Errorf("--dns-rate-limit %v: want a positive number of queries per second", f.verify.RateLimit)
-	}
 	if f.api.accountRate < 0 || f.api.accountBurst < 1 {
 		return fmt.Errorf("--account-rate %v --account-burst %d: want a rate of 0 (no limit) or more and a burst of at least 1", f.api.accountRate, f.api.accountBurst)
 	}
@@ -194,7 +193,10 @@ func (f *serveFlags) validate() error {
 	if f.smtpURL == "" && !f.allowLocalOutbox && !server.LoopbackListen(f.listen) {
 		return fmt.Errorf("--listen %s is reachable from other machines, and without --smtp-url verification emails stay in the local outbox, where each tenant opens the links of the addresses it names: any address would be verified without its owner. Set --smtp-url to a relay, listen on loopback (127.0.0.1:8080), or pass --allow-local-outbox to run so knowingly", f.listen)
 	}
-	return validateDNS(f.verify.Resolver, f.verify.AuthPort, f.dns)
+	if err := f.servers.validate(); err != nil {
+		return err
+	}
+	return f.dns.Validate()
 }
 
 func printWelcome(out io.Writer, url, consoleURL string, c *account.Credentials) {

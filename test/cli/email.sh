@@ -16,7 +16,7 @@ export AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK AWS_DEFAULT_REGION=us-eas
 a() { aws --endpoint-url "$URL" "$@"; }
 jq_() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 # link ADDRESS: the link of the newest message to ADDRESS, from the outbox.
-link() { "$SESAME" outbox --data "$DATA" --to "$1" --output json | jq_ 'd[0]["Link"]'; }
+link() { "$SESAME" outbox --data "$DATA" --to "$1" --limit 1 --output json | jq_ 'd["Link"]'; } # newest first, one a line
 status() { a ses get-identity-verification-attributes --identities "$1" | jq_ "d['VerificationAttributes']['$1']['VerificationStatus']"; }
 # http URL: "<status code> <redirect URL>"
 http() { curl -s -o "$DATA/page.html" -w '%{http_code} %{redirect_url}' "$1"; }
