@@ -35,10 +35,11 @@ type planFlags struct {
 	ttl         uint32
 	prune       bool
 
-	apply  string
-	tsig   string
-	dryRun bool
-	wait   time.Duration
+	apply       string
+	applyUnread bool
+	tsig        string
+	dryRun      bool
+	wait        time.Duration
 
 	dnsFlags
 }
@@ -68,9 +69,14 @@ one dynamic update (signed with --tsig NAME:ALGORITHM:SECRET, or
 SESAME_TSIG), then every server is read back. --prune removes values of no
 current instance, found with a zone transfer from that server.
 
+A zone that cannot be read (not delegated yet, servers that do not answer,
+no network) is a warning: the plan adds every record, and --apply sends it
+only with --apply-unread.
+
 Exit status: 0 when the plan has no error (and, with --apply, was applied
-and is served), 1 when it has one or the update failed, 2 for a usage error
-or when nothing could be planned.`,
+and is served), 1 when it has one, the update failed, or the zone could not
+be read and --apply was given without --apply-unread; 2 for a usage error or
+when nothing could be planned (an endpoint that refuses).`,
 		Example: `  sesame plan example.com --instance ops@us-east-1 --instance marketing@eu-west-1
   sesame plan example.com --endpoint-url http://127.0.0.1:8080 --instance ops@us-east-1 --instance ops@eu-west-1 -o bind
   sesame plan example.com --from instances.txt -o route53 > batch.json
@@ -101,6 +107,7 @@ or when nothing could be planned.`,
 	fl.BoolVar(&f.prune, "prune", false, "remove values of no current instance: old tokens, DKIM CNAMEs, MAIL FROM MX of unused regions")
 	fl.StringVar(&f.apply, "apply", "", "apply the changes with an RFC 2136 update: rfc2136://HOST[:PORT][?zone=ZONE]")
 	fl.StringVar(&f.tsig, "tsig", "", "TSIG key of the update and zone transfer: NAME:ALGORITHM:SECRET (better in SESAME_TSIG)")
+	fl.BoolVar(&f.applyUnread, "apply-unread", false, "with --apply, send the update even when the zone could not be read: every record is an addition, refused by the server where the record set exists")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "with --apply, show the update instead of sending it")
 	fl.DurationVar(&f.wait, "wait", 30*time.Second, "after --apply, how long to wait for every server to serve the update")
 	f.dnsFlags.add(fl)
@@ -142,6 +149,10 @@ func runPlan(ctx context.Context, f *planFlags, name string, stdin io.Reader, st
 	if err := writePlan(stdout, p, f); err != nil {
 		return err
 	}
+	why, unread := p.Unread()
+	if unread && f.output != string(plan.Table) { // a table lists it among its checks
+		fmt.Fprintf(stderr, "sesame: warning: %s\n", why)
+	}
 	if errs := p.Errors(); len(errs) > 0 {
 		what := "the plan has"
 		if target != nil {
@@ -151,6 +162,9 @@ func runPlan(ctx context.Context, f *planFlags, name string, stdin io.Reader, st
 	}
 	if target == nil {
 		return nil
+	}
+	if unread && !f.applyUnread {
+		return errors.New("not applied: the zone could not be read, so the plan adds every record; check what it holds, then give --apply-unread to send the additions (the server refuses those whose record set exists)")
 	}
 	// The update's report goes with a table; machine formats keep
 	// standard output to themselves.
@@ -242,6 +256,8 @@ func (f *planFlags) validate() (*plan.Target, *plan.TSIG, error) {
 		return nil, nil, fmt.Errorf("--dmarc-rua %q: want mailto:ADDRESS", f.dmarcRUA)
 	case f.apply == "" && f.dryRun:
 		return nil, nil, errors.New("--dry-run goes with --apply")
+	case f.apply == "" && f.applyUnread:
+		return nil, nil, errors.New("--apply-unread goes with --apply")
 	}
 	if f.apply == "" {
 		return nil, nil, nil

@@ -249,24 +249,18 @@ type Planner struct {
 }
 
 // Plan reads the zone of o.Domain and returns its plan. The error is for
-// plans that cannot be made at all (ErrOptions, ErrRead); everything about
-// the records is a Problem.
+// plans that cannot be made at all (ErrOptions); everything about the
+// records is a Problem, a zone that cannot be read included (Unread).
 func (pl *Planner) Plan(ctx context.Context, o Options) (*Plan, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
 	o.TTL = cmp.Or(o.TTL, DefaultTTL)
 	o.DMARC = cmp.Or(o.DMARC, DefaultDMARC)
-	z, err := pl.zone(ctx, o.Domain)
-	if err != nil {
-		return nil, err
-	}
-	r, err := pl.reader(ctx, z)
-	if err != nil {
-		return nil, err
-	}
-	b := &builder{o: o, d: o.records(), zone: z.Apex, r: r, dns: pl.Client}
-	if err := b.read(ctx); err != nil {
+	b := &builder{o: o, d: o.records(), dns: pl.Client}
+	if err := pl.read(ctx, b); errors.Is(err, ErrRead) {
+		b.unread(err) // every record an addition (read.go)
+	} else if err != nil {
 		return nil, err
 	}
 	b.build(ctx)
@@ -274,7 +268,7 @@ func (pl *Planner) Plan(ctx context.Context, o Options) (*Plan, error) {
 		b.prune(ctx, pl.List)
 	}
 	b.check(ctx)
-	p := &Plan{Schema: Schema, Domain: o.Domain, Zone: z.Apex, Source: r.source(), Instances: o.Instances, Problems: b.problems}
+	p := &Plan{Schema: Schema, Domain: o.Domain, Zone: b.zone, Source: b.r.source(), Instances: o.Instances, Problems: b.problems}
 	for _, s := range b.sets {
 		if len(s.Values) > 0 {
 			s.settle()
@@ -298,5 +292,5 @@ func (pl *Planner) zone(ctx context.Context, domain string) (*dnsclient.Zone, er
 	if err != nil {
 		return nil, fmt.Errorf("%w: finding the zone of %s: %v", ErrRead, domain, err)
 	}
-	return z, nil
+	return z, notDelegated(domain, z)
 }

@@ -8,10 +8,71 @@ import (
 	"sync"
 
 	"github.com/miekg/dns"
+	"golang.org/x/net/publicsuffix"
 
 	"github.com/sesame/sesame/internal/dnsclient"
 	"github.com/sesame/sesame/internal/records"
 )
+
+// CodeZoneUnread: the zone could not be read (not delegated yet, its
+// servers do not answer, no network), so the plan adds every record.
+const CodeZoneUnread Code = "zone-unread"
+
+// read finds the zone of b's domain and reads from it what the plan needs.
+// Its errors wrap ErrRead.
+func (pl *Planner) read(ctx context.Context, b *builder) error {
+	z, err := pl.zone(ctx, b.o.Domain)
+	if err != nil {
+		return err
+	}
+	b.zone = z.Apex
+	if b.r, err = pl.reader(ctx, z); err != nil {
+		return err
+	}
+	return b.read(ctx)
+}
+
+// notDelegated is the error of a domain whose nearest zone is the root or
+// a public suffix (a registry's, such as com or co.uk): the domain is not
+// delegated, or not yet, and that zone cannot hold its records. The
+// doctor's notOwnable reports the same case as a finding.
+func notDelegated(domain string, z *dnsclient.Zone) error {
+	ps, _ := publicsuffix.PublicSuffix(domain)
+	if z.Apex != "." && !dns.IsSubDomain(z.Apex, dns.Fqdn(ps)) {
+		return nil
+	}
+	nearest := "the root"
+	if z.Apex != "." {
+		nearest = bare(z.Apex) + ", a public suffix,"
+	}
+	return fmt.Errorf("%w: %s is not delegated: the nearest zone is %s which cannot hold its records", ErrRead, domain, nearest)
+}
+
+// unread makes b plan on an empty zone, after err says why the zone could
+// not be read: every record the instances need is an addition, in the zone
+// found or else the domain's own. An update applies an addition only where
+// the record set is still absent (a prerequisite), so applying such a plan
+// changes nothing in a zone that turns out to hold the records.
+func (b *builder) unread(err error) {
+	if b.zone == "" {
+		b.zone = dns.CanonicalName(b.o.Domain) // the zone it will be, once delegated
+	}
+	b.cur = map[qkey]*dnsclient.Response{}
+	b.problems = nil // of servers that answered in part: the plan follows none
+	b.r = &reader{desc: "nothing: the zone could not be read"}
+	b.problem(records.SeverityWarning, CodeZoneUnread, "", "%v; the plan adds every record, as if zone %s were empty, since what it holds is unknown", err, bare(b.zone))
+}
+
+// Unread returns why the zone could not be read, when it could not: the
+// plan then adds every record (CodeZoneUnread).
+func (p *Plan) Unread() (string, bool) {
+	for _, pr := range p.Problems {
+		if pr.Code == CodeZoneUnread {
+			return pr.Message, true
+		}
+	}
+	return "", false
+}
 
 // reader asks the servers the plan is built on: the zone's name servers,
 // following the one with the newest SOA serial, or the primary alone.
