@@ -141,7 +141,7 @@ type accountOut struct {
 	Keys      []keyOut
 }
 
-func listAccounts(ctx context.Context, st store.Store, w io.Writer, output string) error {
+func listAccounts(ctx context.Context, st store.Accounts, w io.Writer, output string) error {
 	accts, err := st.ListAccounts(ctx)
 	if err != nil {
 		return err

@@ -135,11 +135,7 @@ func (c *Cache) DueIdentities(ctx context.Context, now time.Time, limit int) ([]
 // from the store next time.
 func (c *Cache) Import(ctx context.Context, ids []*identity.Identity) error {
 	err := c.s.Import(ctx, ids)
-	keys := make([]identity.Key, len(ids))
-	for i, id := range ids {
-		keys[i] = id.Key
-	}
-	c.forget(keys...)
+	c.forgetIDs(ids)
 	return err
 }
 
@@ -153,15 +149,20 @@ func (c *Cache) forget(keys ...identity.Key) {
 	}
 }
 
-// ClaimDue implements Checks; the leased identities are read again from
-// the store next time.
-func (c *Cache) ClaimDue(ctx context.Context, now, until time.Time, limit int) ([]*identity.Identity, error) {
-	ids, err := c.s.ClaimDue(ctx, now, until, limit)
+// forgetIDs forgets the identities a write returned or was given.
+func (c *Cache) forgetIDs(ids []*identity.Identity) {
 	keys := make([]identity.Key, len(ids))
 	for i, id := range ids {
 		keys[i] = id.Key
 	}
 	c.forget(keys...)
+}
+
+// ClaimDue implements Checks; the leased identities are read again from
+// the store next time.
+func (c *Cache) ClaimDue(ctx context.Context, now, until time.Time, limit int) ([]*identity.Identity, error) {
+	ids, err := c.s.ClaimDue(ctx, now, until, limit)
+	c.forgetIDs(ids)
 	return ids, err
 }
 
