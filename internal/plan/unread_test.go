@@ -51,11 +51,15 @@ func TestUnread(t *testing.T) {
 		// The registrar does not delegate example.test yet: the nearest
 		// zone is test., which cannot hold its records.
 		{name: "not delegated", setup: func(map[string]*dnstest.Server) {}, apex: "example.test.", why: "is not delegated: the nearest zone is test, a public suffix,"},
-		// Delegated to servers that do not serve it (yet): lame.
+		// Delegated to servers that refuse every query.
 		{name: "servers refuse", apex: "example.test.", why: "no server of example.test answered for its SOA", setup: func(s map[string]*dnstest.Server) {
 			s["resolver"].SetZone("example.test.", zone)
 			s["ns1"].SetFault(dnstest.Refused)
 			s["ns2"].SetFault(dnstest.Refused)
+		}},
+		// Delegated to servers that do not serve it (yet): lame.
+		{name: "servers do not serve it", apex: "example.test.", why: "Refused", setup: func(s map[string]*dnstest.Server) {
+			s["resolver"].SetZone("example.test.", zone)
 		}},
 		// No network: the resolver does not answer.
 		{name: "resolver silent", apex: "example.test.", why: "finding the zone of example.test", setup: func(s map[string]*dnstest.Server) {
