@@ -52,7 +52,8 @@ func local(paths []string) []string {
 }
 
 // TestImports holds ../shared/STYLE.md's rules: nothing imports cmd or the
-// protocols but the assembly; plan and doctor both judge through records
+// protocols but the assembly, nor a store backend but the assembly (and
+// the benchmarks, which measure one); plan and doctor both judge through records
 // and neither imports the other; identity, records and names do no I/O.
 func TestImports(t *testing.T) {
 	pkgs := list(t)
@@ -63,6 +64,8 @@ func TestImports(t *testing.T) {
 				t.Errorf("%s imports %s: nothing imports cmd", name, imp)
 			case strings.HasPrefix(imp, "internal/api/") && name != "internal/server" && !strings.HasPrefix(name, "internal/api/"):
 				t.Errorf("%s imports %s: only internal/server assembles the protocols", name, imp)
+			case strings.HasPrefix(imp, "internal/store/") && name != "internal/server" && !strings.HasPrefix(name, "bench/") && !strings.HasPrefix(name, "internal/store/"):
+				t.Errorf("%s imports %s: only internal/server (OpenStore) names a store backend; the rest use the store interfaces", name, imp)
 			case name == "internal/plan" && imp == "internal/doctor", name == "internal/doctor" && imp == "internal/plan":
 				t.Errorf("%s imports %s: plan and doctor both use records and dnsclient, not each other", name, imp)
 			}
