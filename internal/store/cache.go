@@ -104,11 +104,16 @@ func (c *Cache) GetIdentities(ctx context.Context, account, region string, names
 
 // UpdateIdentity implements Identities.
 func (c *Cache) UpdateIdentity(ctx context.Context, k identity.Key, fn func(cur *identity.Identity) (*identity.Identity, error)) (*identity.Identity, error) {
+	_, gen := c.lookup(k)
 	id, err := c.s.UpdateIdentity(ctx, k, fn)
 	c.mu.Lock()
+	// Another write that ended while this one ran may have stored a newer
+	// copy than id (the store orders them; their returns race): keep id
+	// only when none did.
+	alone := c.writes == gen
 	c.writes++
 	delete(c.ids, k)
-	if err == nil && len(c.ids) < c.Max {
+	if err == nil && alone && len(c.ids) < c.Max {
 		c.ids[k] = id.Clone()
 	}
 	c.mu.Unlock()
