@@ -246,3 +246,23 @@ func FuzzAnalyseSPF(f *testing.F) {
 		_ = rep
 	})
 }
+
+// BenchmarkMatchSPF is the verifier's SPF judgement of SES's own record,
+// once per server per check.
+func BenchmarkMatchSPF(b *testing.B) {
+	e := expect()
+	vals := []string{"v=spf1 include:amazonses.com ~all"}
+	b.ReportAllocs()
+	for b.Loop() {
+		e.MatchSPF(context.Background(), vals, nil)
+	}
+}
+
+func BenchmarkMatchToken(b *testing.B) {
+	e := expect()
+	vals := []string{"other=", token}
+	b.ReportAllocs()
+	for b.Loop() {
+		e.MatchToken(vals)
+	}
+}
