@@ -89,6 +89,17 @@ func TestParseTarget(t *testing.T) {
 	}
 }
 
+// TestParseTargetRedacts: a password in an --apply URL never reaches an
+// error message (issue 14).
+func TestParseTargetRedacts(t *testing.T) {
+	for _, in := range []string{"rfc2136://user:s3cret@192.0.2.1", "rfc2136://user:s3cret@192.0.2.1:99999", "rfc2136://user:s3cret@[::1", "rfc2136://u:s3cret@%zz"} {
+		_, err := ParseTarget(in)
+		if err == nil || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("ParseTarget(%q): %v", in, err)
+		}
+	}
+}
+
 func TestParseTSIG(t *testing.T) {
 	const secret = "c2VjcmV0IG9mIHRoZSB0ZXN0"
 	k, err := ParseTSIG("Sesame-Key:HMAC-SHA512:" + secret)

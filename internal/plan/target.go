@@ -33,8 +33,14 @@ type Target struct {
 func ParseTarget(s string) (*Target, error) {
 	u, err := url.Parse(s)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %q: %v", ErrTarget, s, err)
+		// url.Error quotes the URL whole, password included: only its cause.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("%w: %v", ErrTarget, err)
 	}
+	s = u.Redacted() // quoted below without a password
 	if u.Scheme != "rfc2136" || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.Fragment != "" {
 		return nil, fmt.Errorf("%w: %q: want rfc2136://HOST:PORT?zone=ZONE", ErrTarget, s)
 	}
