@@ -132,8 +132,7 @@ func (r *run) notOwnable(z *dnsclient.Zone) bool {
 			Records: []Record{{Name: r.domain, Type: "NS", Found: bareAll(z.NS)}}, Evidence: ev})
 		return true
 	}
-	apex := bare(z.Apex)
-	if ps, _ := publicsuffix.PublicSuffix(apex); z.Apex == "." || ps == apex {
+	if dnsclient.PublicZone(r.domain, z.Apex) {
 		r.notFound(fmt.Sprintf("%s is not registered: the nearest zone is %s, a public suffix", r.domain, z.Apex), ev)
 		return true
 	}

@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/miekg/dns"
-	"golang.org/x/net/publicsuffix"
 
 	"github.com/sesame/sesame/internal/dnsclient"
 	"github.com/sesame/sesame/internal/records"
@@ -34,11 +33,10 @@ func (pl *Planner) read(ctx context.Context, b *builder) error {
 
 // notDelegated is the error of a domain whose nearest zone is the root or
 // a public suffix (a registry's, such as com or co.uk): the domain is not
-// delegated, or not yet, and that zone cannot hold its records. The
-// doctor's notOwnable reports the same case as a finding.
+// delegated, or not yet, and that zone cannot hold its records
+// (dnsclient.PublicZone, which the doctor's notOwnable asks too).
 func notDelegated(domain string, z *dnsclient.Zone) error {
-	ps, _ := publicsuffix.PublicSuffix(domain)
-	if z.Apex != "." && !dns.IsSubDomain(z.Apex, dns.Fqdn(ps)) {
+	if !dnsclient.PublicZone(domain, z.Apex) {
 		return nil
 	}
 	nearest := "the root"
