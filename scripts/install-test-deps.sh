@@ -2,7 +2,8 @@
 # Installs what the test suite needs on a fresh Debian machine (run as root):
 # Knot DNS for the end-to-end DNS tests, the aws CLI and boto3 for the client
 # scripts, curl, and ss (iproute2) for the benchmarks, Chromium, Node and
-# playwright-core for the console's browser test. Anything already there is
+# playwright-core for the console's browser test, PostgreSQL (internal/pgtest
+# starts clusters of its own). Anything already there is
 # left alone, so a second run costs nothing.
 set -euo pipefail
 
@@ -15,6 +16,7 @@ command -v python3 >/dev/null || need+=(python3)
 command -v aws >/dev/null || need+=(awscli)
 python3 -c 'import boto3' 2>/dev/null || need+=(python3-boto3)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
 
@@ -31,3 +33,4 @@ fi
 # knotd is started by the tests themselves, on loopback; keep the packaged
 # service from holding port 53.
 systemctl disable --now knot >/dev/null 2>&1 || true
+systemctl disable --now postgresql >/dev/null 2>&1 || true
