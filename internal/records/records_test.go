@@ -158,6 +158,8 @@ func TestAnalyseSPF(t *testing.T) {
 			"five.example.com":     {"v=spf1 include:four.example.com a:a.example.com -all"},
 			"nospf.example.com":    {"some text"},
 			"loop.example.com":     {"v=spf1 include:loop.example.com -all"},
+			"back.example.com":     {"v=spf1 include:mail.example.com -all"},
+			"mail.example.com":     {"v=spf1 include:back.example.com include:amazonses.com ~all"},
 		},
 		hosts:  map[string]bool{"a.example.com": true, "mail.example.com": true},
 		failed: map[string]bool{"down.example.com": true},
@@ -181,7 +183,13 @@ func TestAnalyseSPF(t *testing.T) {
 		{name: "syntax, every fault", record: "v=spf1 foo include:amazonses.com bar ~all", authorises: true, lookups: 1, faults: []Fault{FaultSyntax, FaultSyntax}},
 		{name: "broken include", record: "v=spf1 include:nospf.example.com include:missing.example.com ~all", lookups: 2, faults: []Fault{FaultBrokenInclude, FaultBrokenInclude}},
 		{name: "lookup failed", record: "v=spf1 include:down.example.com include:amazonses.com ~all", authorises: true, lookups: 2, faults: []Fault{FaultLookupFailed}},
-		{name: "loop", record: "v=spf1 include:loop.example.com ~all", lookups: 2},
+		// A loop is a permanent error for a receiver, who follows it to the
+		// limit.
+		{name: "loop", record: "v=spf1 include:loop.example.com ~all", lookups: 2, faults: []Fault{FaultTooManyLookups}},
+		{name: "loop through the record itself", record: "v=spf1 include:back.example.com include:amazonses.com ~all", authorises: true, lookups: 3, faults: []Fault{FaultTooManyLookups}},
+		{name: "bad ip4", record: "v=spf1 ip4:999.1.1.1 ip4:1.2.3.4/33 ip6:1.2.3.4 include:amazonses.com ~all", authorises: true, lookups: 1, faults: []Fault{FaultSyntax, FaultSyntax, FaultSyntax}},
+		{name: "pass-all over IPv6", record: "v=spf1 include:amazonses.com ip6:::/0 ~all", authorises: true, lookups: 1, faults: []Fault{FaultPassAll}},
+		{name: "two redirects", record: "v=spf1 redirect=amazonses.com redirect=amazonses.com", authorises: true, lookups: 1, faults: []Fault{FaultSyntax}},
 		{name: "same include twice counts twice", record: "v=spf1 include:four.example.com include:four.example.com ~all", lookups: 10},
 		// The count covers the whole record: the 11th lookup comes after
 		// an ip4 that a probe address could have matched first.

@@ -44,10 +44,11 @@ type SPFReport struct {
 	Problems   []Problem
 }
 
-// spfProbe is the address "pass-all" is judged for: TEST-NET-1
-// (RFC 5737), from which nobody sends. A record whose ip4 or ip6 ranges
-// take it in authorises (nearly) anyone.
-var spfProbe = netip.MustParseAddr("192.0.2.1")
+// spfProbes are the addresses "pass-all" is judged for: TEST-NET-1 and
+// the IPv6 documentation prefix (RFC 5737, RFC 3849), from which nobody
+// sends. A record whose ip4 or ip6 ranges take one in authorises (nearly)
+// anyone.
+var spfProbes = []netip.Addr{netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("2001:db8::1")}
 
 // maxSPFFetches bounds the records fetched for one judgement, loops
 // included: past the lookup limit, the count is already an error.
@@ -61,7 +62,8 @@ const maxSPFFetches = 2 * MaxSPFLookups
 func AnalyseSPF(ctx context.Context, domain, record, include string, l SPFLookup) SPFReport {
 	w := &spfWalk{ctx: ctx, include: bareLower(include), l: l}
 	var rep SPFReport
-	rep.Authorises = w.walk(bareLower(domain), record, 0, true)
+	w.top = bareLower(domain)
+	rep.Authorises = w.walk(w.top, record, 0, true)
 	rep.Lookups, rep.Void, rep.Problems = w.lookups, w.void, w.problems
 	if w.lookups > MaxSPFLookups {
 		rep.Problems = append(rep.Problems, Problem{FaultTooManyLookups, fmt.Sprintf("%d lookups", w.lookups)})
@@ -82,7 +84,8 @@ type spfWalk struct {
 	ctx      context.Context
 	include  string
 	l        SPFLookup
-	path     map[string]bool       // the includes being followed, against loops
+	top      string                // the domain judged
+	path     map[string]bool       // the includes being followed below it, against loops
 	cache    map[string]spfFetched // each name is asked once
 	fetches  int
 	lookups  int
@@ -108,6 +111,7 @@ func (w *spfWalk) walk(domain, record string, depth int, top bool) bool {
 	}
 	authorises := false
 	redirect := ""
+	seenMod := map[string]bool{}
 	for _, term := range terms[1:] {
 		if !spfTerm.MatchString(term) {
 			w.problem(FaultSyntax, "%q in the record of %s is not an SPF term", term, domain)
@@ -115,9 +119,15 @@ func (w *spfWalk) walk(domain, record string, depth int, top bool) bool {
 		}
 		lt := strings.ToLower(term)
 		if name, value, ok := strings.Cut(lt, "="); ok && !strings.ContainsAny(name, ":/") {
-			if name == "redirect" {
+			switch {
+			case (name == "redirect" || name == "exp") && seenMod[name]:
+				// RFC 7208 §6: each may appear once; twice is a
+				// permanent error.
+				w.problem(FaultSyntax, "%s= appears twice in the record of %s", name, domain)
+			case name == "redirect":
 				redirect = value
 			}
+			seenMod[name] = true
 			continue // exp= and unknown modifiers cost no lookup (§6)
 		}
 		qual := byte('+')
@@ -140,8 +150,15 @@ func (w *spfWalk) walk(domain, record string, depth int, top bool) bool {
 			// ignored when there is an all (RFC 7208 §5.1, §6.1).
 			return authorises
 		case "ip4", "ip6":
-			if p, err := netip.ParsePrefix(withBits(arg)); err == nil && qual == '+' && top && p.Contains(spfProbe) {
-				w.problem(FaultPassAll, "%q takes in %s, from which nobody sends", term, spfProbe)
+			p, err := netip.ParsePrefix(withBits(arg))
+			if err != nil || p.Addr().Is4() != (mech == "ip4") {
+				w.problem(FaultSyntax, "%q in the record of %s is not an %s network", term, domain, mech)
+				continue
+			}
+			for _, probe := range spfProbes {
+				if qual == '+' && top && p.Contains(probe) {
+					w.problem(FaultPassAll, "%q takes in %s, from which nobody sends", term, probe)
+				}
 			}
 		case "include":
 			w.lookups++
@@ -200,12 +217,18 @@ func (w *spfWalk) follow(target string, depth int, how string) bool {
 	if target == w.include {
 		return true
 	}
-	if w.l == nil || strings.Contains(target, "%") || w.path[target] || w.fetches >= maxSPFFetches || depth >= MaxSPFLookups {
+	if target == w.top || w.path[target] {
+		// A receiver follows the loop until the lookup limit stops it:
+		// a permanent error (RFC 7208 §4.6.4), whatever the count so far.
+		w.problem(FaultTooManyLookups, "%s:%s loops back to a record that includes it", how, target)
+		return false
+	}
+	if w.l == nil || strings.Contains(target, "%") || w.fetches >= maxSPFFetches || depth >= MaxSPFLookups {
 		return false
 	}
 	// A receiver evaluates an include each time it is reached, so one
 	// included twice counts twice; only a loop is cut.
-	if w.path == nil {
+	if w.cache == nil {
 		w.path, w.cache = map[string]bool{}, map[string]spfFetched{}
 	}
 	w.path[target] = true
