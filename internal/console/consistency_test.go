@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -42,9 +43,11 @@ type verdicts struct{ TXT, DKIM, MX, SPF bool }
 // (verified, or not).
 func TestOneVerdict(t *testing.T) {
 	for _, c := range []struct {
-		name string
-		recs map[string]string // replaces goodRecords' entries
-		want verdicts
+		name  string
+		recs  map[string]string // replaces goodRecords' entries
+		fault dnstest.Fault     // of the zone's one name server
+		want  verdicts
+		codes []string // the doctor's error codes that say why
 	}{
 		{name: "as SES says", want: verdicts{true, true, true, true}},
 
@@ -52,33 +55,45 @@ func TestOneVerdict(t *testing.T) {
 		// domain on their own).
 		{name: "TXT prefixed", recs: map[string]string{"txt": `_amazonses TXT "amazonses:{token}"`, "dkim": ""}, want: verdicts{true, false, true, true}},
 		{name: "TXT prefix in upper case", recs: map[string]string{"txt": `_amazonses TXT "AMAZONSES:{token}"`, "dkim": ""}, want: verdicts{true, false, true, true}},
-		{name: "TXT lowercased by the provider", recs: map[string]string{"txt": `_amazonses TXT "{lowertoken}"`, "dkim": ""}, want: verdicts{false, false, true, true}},
-		{name: "TXT in quotes", recs: map[string]string{"txt": `_amazonses TXT "\"{token}\""`, "dkim": ""}, want: verdicts{false, false, true, true}},
-		{name: "TXT name with the domain appended", recs: map[string]string{"txt": `_amazonses.example.test TXT "{token}"`, "dkim": ""}, want: verdicts{false, false, true, true}},
+		{name: "TXT lowercased by the provider", recs: map[string]string{"txt": `_amazonses TXT "{lowertoken}"`, "dkim": ""}, want: verdicts{false, false, true, true}, codes: []string{"verification-record-case-changed"}},
+		{name: "TXT in quotes", recs: map[string]string{"txt": `_amazonses TXT "\"{token}\""`, "dkim": ""}, want: verdicts{false, false, true, true}, codes: []string{"verification-record-mangled"}},
+		{name: "TXT name with the domain appended", recs: map[string]string{"txt": `_amazonses.example.test TXT "{token}"`, "dkim": ""}, want: verdicts{false, false, true, true}, codes: []string{"verification-record-domain-appended"}},
+		// SES reads amazonses.<domain> only for domains verified that way
+		// long ago; a verification started now does not.
+		{name: "TXT without the underscore", recs: map[string]string{"txt": `amazonses TXT "{token}"`, "dkim": ""}, want: verdicts{false, false, true, true}, codes: []string{"verification-record-no-underscore"}},
 		{name: "TXT on the domain itself", recs: map[string]string{"txt": `@ TXT "{token}"`, "dkim": ""}, want: verdicts{true, false, true, true}},
 		{name: "TXT beside another account's", recs: map[string]string{"txt": `_amazonses TXT "Zz7MjnfhTKUZ06Enqq1PeGUaOkw8lGhcfwefcHUpmBG="` + "\n" + `_amazonses TXT "{token}"`, "dkim": ""}, want: verdicts{true, false, true, true}},
-		{name: "TXT missing", recs: map[string]string{"txt": "", "dkim": ""}, want: verdicts{false, false, true, true}},
+		{name: "TXT missing", recs: map[string]string{"txt": "", "dkim": ""}, want: verdicts{false, false, true, true}, codes: []string{"verification-record-missing", "dkim-record-missing"}},
 
 		// Easy DKIM.
-		{name: "DKIM one missing", recs: map[string]string{"dkim": "{d1}._domainkey CNAME {d1}.dkim.amazonses.com.\n{d2}._domainkey CNAME {d2}.dkim.amazonses.com."}, want: verdicts{true, false, true, true}},
+		{name: "DKIM one missing", recs: map[string]string{"dkim": "{d1}._domainkey CNAME {d1}.dkim.amazonses.com.\n{d2}._domainkey CNAME {d2}.dkim.amazonses.com."}, want: verdicts{true, false, true, true}, codes: []string{"dkim-record-missing"}},
 		{name: "DKIM targets in upper case", recs: map[string]string{"dkim": "{d1}._domainkey CNAME {D1}.DKIM.AMAZONSES.COM.\n{d2}._domainkey CNAME {d2}.dkim.amazonses.com.\n{d3}._domainkey CNAME {d3}.dkim.amazonses.com."}, want: verdicts{true, true, true, true}},
-		{name: "DKIM target with the domain appended", recs: map[string]string{"dkim": "{d1}._domainkey CNAME {d1}.dkim.amazonses.com.example.test.\n{d2}._domainkey CNAME {d2}.dkim.amazonses.com.\n{d3}._domainkey CNAME {d3}.dkim.amazonses.com."}, want: verdicts{true, false, true, true}},
-		{name: "DKIM targets swapped", recs: map[string]string{"dkim": "{d1}._domainkey CNAME {d2}.dkim.amazonses.com.\n{d2}._domainkey CNAME {d1}.dkim.amazonses.com.\n{d3}._domainkey CNAME {d3}.dkim.amazonses.com."}, want: verdicts{true, false, true, true}},
+		{name: "DKIM target with the domain appended", recs: map[string]string{"dkim": "{d1}._domainkey CNAME {d1}.dkim.amazonses.com.example.test.\n{d2}._domainkey CNAME {d2}.dkim.amazonses.com.\n{d3}._domainkey CNAME {d3}.dkim.amazonses.com."}, want: verdicts{true, false, true, true}, codes: []string{"dkim-record-wrong-target"}},
+		{name: "DKIM targets swapped", recs: map[string]string{"dkim": "{d1}._domainkey CNAME {d2}.dkim.amazonses.com.\n{d2}._domainkey CNAME {d1}.dkim.amazonses.com.\n{d3}._domainkey CNAME {d3}.dkim.amazonses.com."}, want: verdicts{true, false, true, true}, codes: []string{"dkim-record-wrong-target"}},
 
 		// MAIL FROM MX: SES's must be the only one.
-		{name: "MX of two regions", recs: map[string]string{"mx": "mail MX 10 feedback-smtp.us-east-1.amazonses.com.\nmail MX 10 feedback-smtp.eu-west-1.amazonses.com."}, want: verdicts{true, true, false, true}},
-		{name: "MX of another region", recs: map[string]string{"mx": "mail MX 10 feedback-smtp.eu-west-1.amazonses.com."}, want: verdicts{true, true, false, true}},
-		{name: "MX beside a mail host", recs: map[string]string{"mx": "mail MX 10 feedback-smtp.us-east-1.amazonses.com.\nmail MX 20 mx.example.net."}, want: verdicts{true, true, false, true}},
-		{name: "MX missing", recs: map[string]string{"mx": ""}, want: verdicts{true, true, false, true}},
+		{name: "MX of two regions", recs: map[string]string{"mx": "mail MX 10 feedback-smtp.us-east-1.amazonses.com.\nmail MX 10 feedback-smtp.eu-west-1.amazonses.com."}, want: verdicts{true, true, false, true}, codes: []string{"mail-from-mx-multiple"}},
+		{name: "MX of another region", recs: map[string]string{"mx": "mail MX 10 feedback-smtp.eu-west-1.amazonses.com."}, want: verdicts{true, true, false, true}, codes: []string{"mail-from-mx-wrong-region"}},
+		{name: "MX with another preference", recs: map[string]string{"mx": "mail MX 20 feedback-smtp.us-east-1.amazonses.com."}, want: verdicts{true, true, true, true}},
+		{name: "MX beside a mail host", recs: map[string]string{"mx": "mail MX 10 feedback-smtp.us-east-1.amazonses.com.\nmail MX 20 mx.example.net."}, want: verdicts{true, true, false, true}, codes: []string{"mail-from-mx-multiple"}},
+		{name: "MX missing", recs: map[string]string{"mx": ""}, want: verdicts{true, true, false, true}, codes: []string{"mail-from-mx-missing"}},
 
 		// MAIL FROM SPF.
 		{name: "SPF by redirect", recs: map[string]string{"spf": `mail TXT "v=spf1 redirect=amazonses.com"`}, want: verdicts{true, true, true, true}},
-		{name: "SPF without SES", recs: map[string]string{"spf": `mail TXT "v=spf1 mx -all"`}, want: verdicts{true, true, true, false}},
-		{name: "SPF twice", recs: map[string]string{"spf": `mail TXT "v=spf1 include:amazonses.com ~all"` + "\n" + `mail TXT "v=spf1 -all"`}, want: verdicts{true, true, true, false}},
-		{name: "SPF syntax error", recs: map[string]string{"spf": `mail TXT "v=spf1 include:amazonses.com foo ~all"`}, want: verdicts{true, true, true, false}},
+		{name: "SPF without SES", recs: map[string]string{"spf": `mail TXT "v=spf1 a -all"`}, want: verdicts{true, true, true, false}, codes: []string{"spf-missing-include"}},
+		{name: "SPF through a nested include", recs: map[string]string{"spf": `mail TXT "v=spf1 include:_spf.example.test ~all"` + "\n" + `_spf TXT "v=spf1 include:amazonses.com -all"`}, want: verdicts{true, true, true, true}},
+		{name: "SPF include loop", recs: map[string]string{"spf": `mail TXT "v=spf1 include:_spf.example.test include:amazonses.com ~all"` + "\n" + `_spf TXT "v=spf1 include:mail.example.test -all"`}, want: verdicts{true, true, true, false}, codes: []string{"spf-too-many-lookups"}},
+		// A warning, not an error: SES's mail still passes.
+		{name: "SPF passing any host", recs: map[string]string{"spf": `mail TXT "v=spf1 include:amazonses.com +all"`}, want: verdicts{true, true, true, true}},
+		{name: "SPF with void lookups", recs: map[string]string{"spf": `mail TXT "v=spf1 a:x1.example.test a:x2.example.test a:x3.example.test include:amazonses.com ~all"`}, want: verdicts{true, true, true, false}, codes: []string{"spf-too-many-lookups"}},
+		{name: "SPF twice", recs: map[string]string{"spf": `mail TXT "v=spf1 include:amazonses.com ~all"` + "\n" + `mail TXT "v=spf1 -all"`}, want: verdicts{true, true, true, false}, codes: []string{"spf-multiple-records"}},
+		{name: "SPF syntax error", recs: map[string]string{"spf": `mail TXT "v=spf1 include:amazonses.com foo ~all"`}, want: verdicts{true, true, true, false}, codes: []string{"spf-invalid"}},
 		// Eleven lookups, the first of which matches the address a
 		// receiver may evaluate with: the count is over the whole record.
-		{name: "SPF past 10 lookups after a match", recs: map[string]string{"spf": `mail TXT "v=spf1 a:probe.example.test include:amazonses.com a:h1.example.test a:h2.example.test a:h3.example.test a:h4.example.test a:h5.example.test a:h6.example.test a:h7.example.test a:h8.example.test a:h9.example.test ~all"`}, want: verdicts{true, true, true, false}},
+		{name: "SPF past 10 lookups after a match", recs: map[string]string{"spf": `mail TXT "v=spf1 a:probe.example.test include:amazonses.com a:h1.example.test a:h2.example.test a:h3.example.test a:h4.example.test a:h5.example.test a:h6.example.test a:h7.example.test a:h8.example.test a:h9.example.test ~all"`}, want: verdicts{true, true, true, false}, codes: []string{"spf-too-many-lookups"}},
+
+		// The name server fails: nothing is known, and none says it is right.
+		{name: "server failing", fault: dnstest.ServFail, want: verdicts{false, false, false, false}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			w := newOneWorld(t)
@@ -90,10 +105,16 @@ func TestOneVerdict(t *testing.T) {
 				recs[k] = v
 			}
 			w.publish(recs)
-			got := w.views(t)
+			w.ns.SetFault(c.fault)
+			got, codes := w.views(t)
 			for view, v := range got {
 				if v != c.want {
 					t.Errorf("%s: %+v, want %+v\nzone:\n%s", view, v, c.want, w.zone)
+				}
+			}
+			for _, code := range c.codes {
+				if !slices.Contains(codes, code) {
+					t.Errorf("doctor: errors %q, want %s among them", codes, code)
 				}
 			}
 		})
@@ -175,8 +196,8 @@ func (w *oneWorld) publish(recs map[string]string) {
 	w.ns.SetZone("example.test.", w.zone)
 }
 
-// views returns what each of the four says.
-func (w *oneWorld) views(t *testing.T) map[string]verdicts {
+// views returns what each of the four says, and the doctor's error codes.
+func (w *oneWorld) views(t *testing.T) (map[string]verdicts, []string) {
 	t.Helper()
 	ctx := context.Background()
 	out := map[string]verdicts{}
@@ -226,23 +247,33 @@ func (w *oneWorld) views(t *testing.T) map[string]verdicts {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc := verdicts{true, true, true, true}
+	// A family is right when some finding of it is (ok, info or warning)
+	// and none is an error: a server that fails gives neither.
+	var seen, bad verdicts
+	var codes []string
 	for _, f := range rep.Findings {
-		if f.Severity != records.SeverityError {
-			continue
-		}
 		code := string(f.Code)
+		var fam *bool
+		var famBad *bool
 		switch {
 		case strings.HasPrefix(code, "verification-record-"):
-			doc.TXT = false
+			fam, famBad = &seen.TXT, &bad.TXT
 		case strings.HasPrefix(code, "dkim-record"):
-			doc.DKIM = false
+			fam, famBad = &seen.DKIM, &bad.DKIM
 		case strings.HasPrefix(code, "mail-from-"):
-			doc.MX = false
+			fam, famBad = &seen.MX, &bad.MX
 		case strings.HasPrefix(code, "spf-") && len(f.Records) > 0 && f.Records[0].Name == "mail.example.test":
-			doc.SPF = false
+			fam, famBad = &seen.SPF, &bad.SPF
+		default:
+			continue
+		}
+		*fam = true
+		if f.Severity == records.SeverityError {
+			*famBad = true
+			codes = append(codes, code)
 		}
 	}
+	doc := verdicts{seen.TXT && !bad.TXT, seen.DKIM && !bad.DKIM, seen.MX && !bad.MX, seen.SPF && !bad.SPF}
 	out["doctor"] = doc
 
 	// plan: keep is a good record set; an error about it is not.
@@ -276,7 +307,7 @@ func (w *oneWorld) views(t *testing.T) map[string]verdicts {
 		}
 	}
 	out["plan"] = pl
-	return out
+	return out, codes
 }
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -160,8 +160,14 @@ func (b *builder) checkMX() {
 		if s.Purpose != records.MailFromMX || !ok || foreign {
 			continue
 		}
-		want := records.MXValue(dns.CanonicalName(b.d.MX(mf.region)))
-		if fin := s.Final(); len(fin) == 1 && fin[0] == want {
+		e := b.expect(records.Instance{Region: mf.region, MailFrom: s.Name})
+		want := records.MXValue(dns.CanonicalName(e.MXHost))
+		fin := s.Final()
+		var mxs []records.MX
+		for _, v := range fin {
+			mxs = append(mxs, mxOf(v))
+		}
+		if e.MatchMX(mxs).Kind == records.Found {
 			b.problem(records.SeverityOK, CodeMailFromMX, s.Name, "%s MX points at %s, the feedback endpoint of %s, for %s", bare(s.Name), bare(b.d.MX(mf.region)), mf.region, mf.owner)
 		} else {
 			b.problem(records.SeverityError, CodeMailFromMX, s.Name, "%s would have the MX records %s; SES wants only %q", bare(s.Name), quoteAll(fin), want)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -309,27 +310,34 @@ func (b *builder) mailFroms(ctx context.Context) {
 }
 
 func (b *builder) mailFromMX(name, region, owner string) {
-	host := dns.CanonicalName(b.d.MX(region))
+	e := b.expect(records.Instance{Region: region, MailFrom: name})
 	s := b.rrset(name, dns.TypeMX, records.MailFromMX)
 	found := false
 	for i := range s.Values {
 		v := &s.Values[i]
-		_, h, _ := strings.Cut(v.Data, " ")
-		switch other := records.FeedbackRegion(b.d.MailFromMX, h); {
-		case h == host && !found:
+		got := e.MatchMX([]records.MX{mxOf(v.Data)})
+		switch {
+		case got.Kind == records.Found && !found:
 			v.Owner, found = owner, true
-		case h == host:
+		case got.Kind == records.Found:
 			v.Owner, v.Change, v.Note = owner, Remove, "a second MX to the same host"
-		case other != "":
-			v.Owner, v.Change, v.Note = owner, Remove, fmt.Sprintf("the feedback endpoint of %s: %s sends from %s", other, bare(name), region)
+		case got.Has(records.FaultRegion):
+			v.Owner, v.Change, v.Note = owner, Remove, fmt.Sprintf("the feedback endpoint of %s: %s sends from %s", got.Region, bare(name), region)
 		default:
 			b.problem(records.SeverityError, CodeMailFromForeignMX, name, "%s has the MX %s besides SES's: SES requires the MAIL FROM domain's MX to be its only one, and the domain must not receive mail. Remove it, or choose another MAIL FROM domain; the plan does not remove what it does not own",
 				bare(name), bare(v.Data))
 		}
 	}
 	if !found {
-		s.add(records.MXValue(host), owner, "")
+		s.add(records.MXValue(dns.CanonicalName(e.MXHost)), owner, "")
 	}
+}
+
+// mxOf reads an MX value as plan holds it: "preference host".
+func mxOf(data string) records.MX {
+	pref, host, _ := strings.Cut(data, " ")
+	p, _ := strconv.ParseUint(pref, 10, 16)
+	return records.MX{Pref: uint16(p), Host: host}
 }
 
 // mailFromSPF merges SES into the SPF record of a MAIL FROM domain: a
