@@ -23,7 +23,7 @@ func (r *run) dkimProbes() []qkey {
 			name := r.dkimRecord(t).Name
 			for _, resp := range r.get(key(name, dns.TypeCNAME)).known() {
 				if resp.Outcome != dnsclient.Answer {
-					qs = append(qs, key(name+"."+r.domain, dns.TypeCNAME))
+					qs = append(qs, key(r.appended(name), dns.TypeCNAME))
 					break
 				}
 			}
@@ -118,9 +118,9 @@ func (r *run) dkimCheck(v view, in Instance) ([]*Finding, bool) {
 			f.Evidence = append(f.Evidence, st.resp.Evidence...)
 			f.Summary = fmt.Sprintf("%d DKIM CNAME record(s) point to the wrong target: %s", len(f.Records), why)
 		default:
-			tw := v.resp(rec.Name+"."+r.domain, dns.TypeCNAME)
+			tw := v.resp(r.appended(rec.Name), dns.TypeCNAME)
 			if tw != nil && tw.Outcome == dnsclient.Answer {
-				twice = append(twice, rec, Record{Name: rec.Name + "." + r.domain, Type: "CNAME", Found: cnameOf(tw)})
+				twice = append(twice, rec, Record{Name: r.appended(rec.Name), Type: "CNAME", Found: cnameOf(tw)})
 				evTwice = append(evTwice, tw.Evidence...)
 				continue
 			}

@@ -223,3 +223,7 @@ func kindName(k names.Kind) string {
 
 // expectOf is what in expects of the domain being diagnosed.
 func (r *run) expectOf(in Instance) records.Expect { return records.ExpectOf(r.domain, in, r.dns) }
+
+// appended is name under the domain twice, where providers that append
+// the zone put a name entered fully qualified (records.Expect.Appended).
+func (r *run) appended(name string) string { return r.expectOf(Instance{}).Appended(name) }

@@ -20,7 +20,7 @@ func (r *run) mailFromProbes() []qkey {
 		}
 		for _, resp := range r.get(key(in.MailFrom, dns.TypeMX)).known() {
 			if resp.Outcome != dnsclient.Answer {
-				qs = append(qs, key(in.MailFrom+"."+r.domain, dns.TypeMX))
+				qs = append(qs, key(r.appended(in.MailFrom), dns.TypeMX))
 				break
 			}
 		}
@@ -67,10 +67,10 @@ func (r *run) mailFromCheck(v view, in Instance) ([]*Finding, bool) {
 			fs = append(fs, f(MailFromOK, []Record{rec}, resp.Evidence, "%s MX points to %s", name, want))
 			break
 		}
-		tw := v.resp(name+"."+r.domain, dns.TypeMX)
+		tw := v.resp(r.appended(name), dns.TypeMX)
 		if tw != nil && tw.Outcome == dnsclient.Answer {
-			fs = append(fs, f(MailFromAppended, []Record{rec, {Name: name + "." + r.domain, Type: "MX", Found: mxStrings(tw)}},
-				append(resp.Evidence, tw.Evidence...), "the MX record is at %s instead of %s", name+"."+r.domain, name))
+			fs = append(fs, f(MailFromAppended, []Record{rec, {Name: r.appended(name), Type: "MX", Found: mxStrings(tw)}},
+				append(resp.Evidence, tw.Evidence...), "the MX record is at %s instead of %s", r.appended(name), name))
 			break
 		}
 		what := "has no MX record"

@@ -14,7 +14,7 @@ import (
 
 // The names SES's guide and the quirks of DNS providers put the token at.
 func (r *run) verName() string  { return r.expectOf(Instance{}).VerificationName() }
-func (r *run) verTwice() string { return r.verName() + "." + r.domain }
+func (r *run) verTwice() string { return r.appended(r.verName()) }
 
 // verNoUnderscore is the name without the underscore, accepted by SES
 // only for domains verified that way long ago; "" if the prefix has none.

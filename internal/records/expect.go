@@ -81,6 +81,11 @@ func (e Expect) DKIMTarget(token string) string {
 	return strings.ToLower(token) + "." + strings.ToLower(e.DKIMDomain)
 }
 
+// Appended is name with the domain appended once more: where a DNS
+// provider that appends the zone to every name entered puts a record
+// entered fully qualified (the multi-account guide's note 3).
+func (e Expect) Appended(name string) string { return strings.TrimSuffix(name, ".") + "." + e.Domain }
+
 // MXValue is the MAIL FROM MX record's value, as SES gives it.
 func (e Expect) MXValue() string { return MXValue(e.MXHost) }
 
