@@ -159,9 +159,9 @@ func TestV2CreateDomain(t *testing.T) {
 	}
 }
 
-// Sesame has no configuration sets: naming one is NotFoundException, as
-// SES answers for a configuration set that does not exist, and nothing is
-// created.
+// A ConfigurationSetName that does not exist is NotFoundException, as SES
+// answers, and nothing is created; once the set exists, the identity is
+// created with it as its default set.
 func TestV2CreateConfigurationSet(t *testing.T) {
 	t.Parallel()
 	_, a := start(t)
@@ -173,6 +173,13 @@ func TestV2CreateConfigurationSet(t *testing.T) {
 		}
 		_, err = c.GetEmailIdentity(t.Context(), &sesv2.GetEmailIdentityInput{EmailIdentity: aws.String(n)})
 		wantAPIError(t, err, "NotFoundException", http.StatusNotFound)
+	}
+	try(c.CreateConfigurationSet(t.Context(), &sesv2.CreateConfigurationSetInput{ConfigurationSetName: aws.String("my-set")})).must(t)
+	for _, n := range []string{"cs.example", "user@cs.example"} {
+		try(c.CreateEmailIdentity(t.Context(), &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(n), ConfigurationSetName: aws.String("my-set")})).must(t)
+		if got := aws.ToString(getIdentity(t, c, n).ConfigurationSetName); got != "my-set" {
+			t.Errorf("%s: ConfigurationSetName %q, want my-set", n, got)
+		}
 	}
 }
 

@@ -157,7 +157,9 @@ func (r *Registry) CreateEmailIdentity(ctx context.Context, sc Scope, name strin
 		return nil, err
 	}
 	if o.ConfigurationSet != "" {
-		return nil, errorf(ConfigSetNotFound, "Configuration set %s does not exist: this server has no configuration sets; leave ConfigurationSetName out.", o.ConfigurationSet)
+		if err := r.ConfigSetExists(ctx, sc, o.ConfigurationSet); err != nil {
+			return nil, err
+		}
 	}
 	if o.DKIMAttributes && kind != names.KindDomain {
 		return nil, errorf(Invalid, "DkimSigningAttributes can only be given for a domain, not for the email address %s.", n)

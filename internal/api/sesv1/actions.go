@@ -37,6 +37,15 @@ func init() {
 		"DeleteCustomVerificationEmailTemplate": (*Handler).deleteCustomVerificationEmailTemplate,
 		"ListCustomVerificationEmailTemplates":  (*Handler).listCustomVerificationEmailTemplates,
 		"SendCustomVerificationEmail":           (*Handler).sendCustomVerificationEmail,
+		// Notifications and policies (settings.go).
+		"GetIdentityNotificationAttributes":        (*Handler).getIdentityNotificationAttributes,
+		"SetIdentityNotificationTopic":             (*Handler).setIdentityNotificationTopic,
+		"SetIdentityFeedbackForwardingEnabled":     (*Handler).setIdentityFeedbackForwardingEnabled,
+		"SetIdentityHeadersInNotificationsEnabled": (*Handler).setIdentityHeadersInNotificationsEnabled,
+		"PutIdentityPolicy":                        (*Handler).putIdentityPolicy,
+		"GetIdentityPolicies":                      (*Handler).getIdentityPolicies,
+		"ListIdentityPolicies":                     (*Handler).listIdentityPolicies,
+		"DeleteIdentityPolicy":                     (*Handler).deleteIdentityPolicy,
 	}
 }
 

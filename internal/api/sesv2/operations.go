@@ -63,7 +63,7 @@ func (h *Handler) getEmailIdentity(r *request) (any, error) {
 		VerifiedForSendingStatus: id.VerifiedForSending(),
 		DkimAttributes:           dkimOut(id, v),
 		MailFromAttributes:       mailFromAttributes{BehaviorOnMxFailure: id.MailFrom.Behavior.V2()},
-		Policies:                 map[string]string{},
+		Policies:                 policiesOut(id.Policies),
 		Tags:                     tagsOut(id.Tags),
 		ConfigurationSetName:     id.ConfigurationSet,
 		VerificationStatus:       id.Status().V2(),
