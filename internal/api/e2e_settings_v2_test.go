@@ -187,3 +187,41 @@ func TestV2Tags(t *testing.T) {
 		t.Errorf("template tags (-want +got):\n%s", diff)
 	}
 }
+
+// TestV2PutUnknownIdentity: every v2 Put* of an identity answers an
+// unknown one with NotFoundException, as the model lists.
+func TestV2PutUnknownIdentity(t *testing.T) {
+	t.Parallel()
+	_, a := start(t)
+	c := a.V2(east)
+	ctx := t.Context()
+	n := aws.String("unknown.example")
+	for name, call := range map[string]func() error{
+		"PutEmailIdentityDkimAttributes": func() error {
+			_, err := c.PutEmailIdentityDkimAttributes(ctx, &sesv2.PutEmailIdentityDkimAttributesInput{EmailIdentity: n, SigningEnabled: true})
+			return err
+		},
+		"PutEmailIdentityDkimSigningAttributes": func() error {
+			_, err := c.PutEmailIdentityDkimSigningAttributes(ctx, &sesv2.PutEmailIdentityDkimSigningAttributesInput{EmailIdentity: n, SigningAttributesOrigin: types.DkimSigningAttributesOriginAwsSes})
+			return err
+		},
+		"PutEmailIdentityMailFromAttributes": func() error {
+			_, err := c.PutEmailIdentityMailFromAttributes(ctx, &sesv2.PutEmailIdentityMailFromAttributesInput{EmailIdentity: n, MailFromDomain: aws.String("mail.unknown.example")})
+			return err
+		},
+		"PutEmailIdentityFeedbackAttributes": func() error {
+			_, err := c.PutEmailIdentityFeedbackAttributes(ctx, &sesv2.PutEmailIdentityFeedbackAttributesInput{EmailIdentity: n, EmailForwardingEnabled: true})
+			return err
+		},
+		"PutEmailIdentityConfigurationSetAttributes": func() error {
+			_, err := c.PutEmailIdentityConfigurationSetAttributes(ctx, &sesv2.PutEmailIdentityConfigurationSetAttributesInput{EmailIdentity: n})
+			return err
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if msg := wantAPIError(t, call(), "NotFoundException", http.StatusNotFound); !strings.Contains(msg, "unknown.example") {
+				t.Errorf("message %q does not name the identity", msg)
+			}
+		})
+	}
+}

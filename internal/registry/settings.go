@@ -27,7 +27,9 @@ func (r *Registry) SetDKIMEnabled(ctx context.Context, sc Scope, name string, en
 	}
 	cur, err := r.Store.GetIdentity(ctx, sc.key(n))
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, notSetUp()
+		// v1 answers InvalidParameterValue, v2 NotFoundException.
+		e := notSetUp().(*Error)
+		return nil, wrapf(NotFound, err, "%s", e.Message)
 	}
 	if err != nil {
 		return nil, err
@@ -41,7 +43,7 @@ func (r *Registry) SetDKIMEnabled(ctx context.Context, sc Scope, name string, en
 	}
 	return r.update(ctx, sc.key(n), func(cur *identity.Identity) (*identity.Identity, error) {
 		if cur == nil {
-			return nil, notSetUp()
+			return nil, wrapf(NotFound, store.ErrNotFound, "%s", notSetUp().Error())
 		}
 		cur.DKIM.Enabled = enabled
 		return cur, nil
@@ -88,10 +90,9 @@ func (r *Registry) SetMailFrom(ctx context.Context, sc Scope, name, mailFrom, be
 	}
 	return r.update(ctx, sc.key(n), func(cur *identity.Identity) (*identity.Identity, error) {
 		if cur == nil {
-			// SES answers an unknown identity here as a bad parameter on
-			// both protocols (v1 InvalidParameterValue, v2
-			// BadRequestException), not as v2's NotFoundException.
-			return nil, wrapf(Invalid, store.ErrNotFound, "Identity %s does not exist in region %s. Create it first.", n, sc.Region)
+			// v1 InvalidParameterValue; v2 NotFoundException, which the
+			// model lists for every v2 Put* of an identity.
+			return nil, wrapf(NotFound, store.ErrNotFound, "Identity %s does not exist in region %s. Create it first.", n, sc.Region)
 		}
 		cur.MailFrom.Behavior = b
 		switch {
