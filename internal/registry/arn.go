@@ -46,3 +46,25 @@ func ParseARN(arn string) (Resource, error) {
 	}
 	return Resource{Scope: Scope{Region: parts[3], Account: parts[4]}, Type: typ, Name: name}, nil
 }
+
+// nameOrARN is the identity of the v1 calls that take either its name or
+// its ARN (SetIdentityNotificationTopic and the policy calls: "You can
+// specify an identity by using its name or by using its Amazon Resource
+// Name (ARN)"). An ARN of another account or region names no identity of
+// the caller's.
+func nameOrARN(sc Scope, s string) (string, error) {
+	if !strings.HasPrefix(s, "arn:") {
+		return s, nil
+	}
+	res, err := ParseARN(s)
+	if err != nil {
+		return "", err
+	}
+	if res.Type != ResourceIdentity {
+		return "", errorf(Invalid, "%s is not the ARN of an identity: use arn:aws:ses:<region>:<account>:identity/<name>, or the identity's name.", s)
+	}
+	if res.Scope != sc {
+		return "", errorf(NotFound, "Identity %s does not exist: its ARN names account %s in %s, and this request is signed for account %s in %s.", s, res.Account, res.Region, sc.Account, sc.Region)
+	}
+	return res.Name, nil
+}

@@ -57,6 +57,9 @@ func (r *Registry) SetNotificationTopic(ctx context.Context, sc Scope, name, typ
 	if err != nil {
 		return nil, err
 	}
+	if name, err = nameOrARN(sc, name); err != nil {
+		return nil, err
+	}
 	if topic != "" && !topicARN.MatchString(topic) {
 		return nil, errorf(Invalid, "Invalid SnsTopic %q: give the ARN of an SNS topic, such as arn:aws:sns:%s:123456789012:my-topic, or leave it out to stop publishing %s notifications.", topic, sc.Region, t)
 	}
@@ -78,11 +81,14 @@ func (r *Registry) SetNotificationTopic(ctx context.Context, sc Scope, name, typ
 }
 
 // SetFeedbackForwarding is v1 SetIdentityFeedbackForwardingEnabled and v2
-// PutEmailIdentityFeedbackAttributes. Forwarding may be turned off only
-// while both bounce and complaint notifications go to SNS topics.
-func (r *Registry) SetFeedbackForwarding(ctx context.Context, sc Scope, name string, enabled bool) (*identity.Identity, error) {
+// PutEmailIdentityFeedbackAttributes. With needTopics (v1), forwarding may
+// be turned off only while both bounce and complaint notifications go to
+// SNS topics; v2 turns it off regardless, since there SES mails the
+// feedback anyway when no other mechanism (topic, event destination)
+// receives it (PutEmailIdentityFeedbackAttributes' documentation).
+func (r *Registry) SetFeedbackForwarding(ctx context.Context, sc Scope, name string, enabled, needTopics bool) (*identity.Identity, error) {
 	return r.editIdentity(ctx, sc, name, func(cur *identity.Identity) error {
-		if !enabled && (cur.Notifications.BounceTopic == "" || cur.Notifications.ComplaintTopic == "") {
+		if !enabled && needTopics && (cur.Notifications.BounceTopic == "" || cur.Notifications.ComplaintTopic == "") {
 			return errorf(Invalid, "Feedback forwarding cannot be disabled for identity %s: set SNS topics for both its Bounce and Complaint notifications first (SetIdentityNotificationTopic), or bounces and complaints would reach no one.", cur.Name)
 		}
 		cur.FeedbackForwardingStatus = enabled

@@ -247,7 +247,11 @@ func (r *Registry) PutPolicy(ctx context.Context, sc Scope, name, policy, doc st
 	if doc == "" {
 		return errorf(Invalid, "Policy is required: give the policy document as JSON.")
 	}
-	_, err := r.editIdentity(ctx, sc, name, func(cur *identity.Identity) error {
+	name, err := nameOrARN(sc, name)
+	if err != nil {
+		return err
+	}
+	_, err = r.editIdentity(ctx, sc, name, func(cur *identity.Identity) error {
 		if _, err := parsePolicy(cur.Key, doc); err != nil {
 			return err
 		}
@@ -280,6 +284,10 @@ func (r *Registry) IdentityPolicies(ctx context.Context, sc Scope, name string, 
 			return nil, err
 		}
 	}
+	name, err := nameOrARN(sc, name)
+	if err != nil {
+		return nil, err
+	}
 	id, err := r.Get(ctx, sc, name)
 	if err != nil {
 		return nil, err
@@ -311,7 +319,11 @@ func (r *Registry) DeletePolicy(ctx context.Context, sc Scope, name, policy stri
 	if err := checkPolicyName(policy); err != nil {
 		return err
 	}
-	_, err := r.editIdentity(ctx, sc, name, func(cur *identity.Identity) error {
+	name, err := nameOrARN(sc, name)
+	if err != nil {
+		return err
+	}
+	_, err = r.editIdentity(ctx, sc, name, func(cur *identity.Identity) error {
 		if _, ok := cur.Policies[policy]; !ok && mustExist {
 			return wrapf(NotFound, store.ErrNotFound, "Policy %s does not exist for identity %s.", policy, cur.Name)
 		}

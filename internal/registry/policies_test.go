@@ -73,7 +73,7 @@ func TestPolicyValidation(t *testing.T) {
 	if err := r.PutPolicy(ctx, east, "example.com", "nope", ok, PolicyUpdate); !errors.Is(err, NotFound) {
 		t.Errorf("updating a missing policy: %v, want NotFound", err)
 	}
-	got, err := r.IdentityPolicies(ctx, east, "example.com", []string{"p01", "absent"})
+	got, err := r.IdentityPolicies(ctx, east, "arn:aws:ses:us-east-1:111111111111:identity/example.com", []string{"p01", "absent"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestNotifications(t *testing.T) {
 		t.Fatal(err)
 	}
 	const topic = "arn:aws:sns:us-east-1:111111111111:bounces"
-	if _, err := r.SetFeedbackForwarding(ctx, east, "example.com", false); !errors.Is(err, Invalid) || !strings.Contains(err.Error(), "Bounce and Complaint") {
+	if _, err := r.SetFeedbackForwarding(ctx, east, "example.com", false, true); !errors.Is(err, Invalid) || !strings.Contains(err.Error(), "Bounce and Complaint") {
 		t.Errorf("disabling forwarding without topics: %v, want Invalid naming the topics", err)
 	}
 	for _, typ := range []string{"Bounce", "Complaint"} {
@@ -157,7 +157,7 @@ func TestNotifications(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	id, err := r.SetFeedbackForwarding(ctx, east, "example.com", false)
+	id, err := r.SetFeedbackForwarding(ctx, east, "example.com", false, true)
 	if err != nil || id.FeedbackForwardingStatus {
 		t.Fatalf("disabling forwarding with topics: %v %v", id, err)
 	}
@@ -173,6 +173,20 @@ func TestNotifications(t *testing.T) {
 	id, err = r.SetHeadersInNotifications(ctx, east, "example.com", "Complaint", true)
 	if err != nil || !id.Notifications.HeadersInComplaint || id.Notifications.HeadersInBounce {
 		t.Errorf("headers in complaints: %+v %v", id.Notifications, err)
+	}
+	// v2 may turn forwarding off without topics.
+	if _, err := r.VerifyDomainIdentity(ctx, east, "v2.example"); err != nil {
+		t.Fatal(err)
+	}
+	if id, err := r.SetFeedbackForwarding(ctx, east, "v2.example", false, false); err != nil || id.FeedbackForwardingStatus {
+		t.Errorf("v2 disabling forwarding without topics: %v", err)
+	}
+	// The identity may be named by its ARN, but not another account's.
+	if _, err := r.SetNotificationTopic(ctx, east, "arn:aws:ses:us-east-1:111111111111:identity/example.com", "Delivery", topic); err != nil {
+		t.Errorf("by ARN: %v", err)
+	}
+	if _, err := r.SetNotificationTopic(ctx, east, "arn:aws:ses:us-east-1:222222222222:identity/example.com", "Delivery", topic); !errors.Is(err, NotFound) {
+		t.Errorf("another account's ARN: %v, want NotFound", err)
 	}
 	if _, err := r.SetHeadersInNotifications(ctx, east, "nobody@example.com", "Bounce", true); !errors.Is(err, NotFound) {
 		t.Errorf("unknown identity: %v, want NotFound", err)

@@ -60,7 +60,7 @@ func (h *Handler) setIdentityFeedbackForwardingEnabled(r *request) (*result, err
 	if err != nil {
 		return nil, err
 	}
-	if _, err := h.Registry.SetFeedbackForwarding(r.ctx, r.scope, n, on); err != nil {
+	if _, err := h.Registry.SetFeedbackForwarding(r.ctx, r.scope, n, on, true); err != nil {
 		return nil, err
 	}
 	return &result{}, nil

@@ -69,7 +69,7 @@ func (h *Handler) putFeedbackAttributes(r *request) (any, error) {
 	if err := r.decode(&in); err != nil {
 		return nil, err
 	}
-	if _, err := h.Registry.SetFeedbackForwarding(r.ctx, r.scope, r.name, in.EmailForwardingEnabled); err != nil {
+	if _, err := h.Registry.SetFeedbackForwarding(r.ctx, r.scope, r.name, in.EmailForwardingEnabled, false); err != nil {
 		return nil, err
 	}
 	return struct{}{}, nil
