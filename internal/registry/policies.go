@@ -200,33 +200,35 @@ func parseStatement(m map[string]json.RawMessage, arn string) (statement, error)
 }
 
 // glob matches s against pattern, where * is any run of characters and ?
-// any one, as IAM matches actions (case-insensitive) and resources.
+// any one, as IAM matches actions (case-insensitive) and resources. It
+// backtracks only to the last star, so a pattern of many stars costs
+// len(pattern)*len(s) at worst, not an exponential search.
 func glob(pattern, s string, fold bool) bool {
 	if fold {
 		pattern, s = strings.ToLower(pattern), strings.ToLower(s)
 	}
-	for len(pattern) > 0 {
-		switch pattern[0] {
-		case '*':
-			for i := len(s); i >= 0; i-- {
-				if glob(pattern[1:], s[i:], false) {
-					return true
-				}
-			}
-			return false
-		case '?':
-			if s == "" {
-				return false
-			}
-			pattern, s = pattern[1:], s[1:]
+	p, i := 0, 0
+	star, mark := -1, 0
+	for i < len(s) {
+		switch {
+		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
+			p++
+			i++
+		case p < len(pattern) && pattern[p] == '*':
+			star, mark = p, i
+			p++
+		case star >= 0:
+			p = star + 1
+			mark++
+			i = mark
 		default:
-			if s == "" || s[0] != pattern[0] {
-				return false
-			}
-			pattern, s = pattern[1:], s[1:]
+			return false
 		}
 	}
-	return s == ""
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
 }
 
 // PolicyMode says what PutPolicy may do.

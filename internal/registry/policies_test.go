@@ -192,3 +192,24 @@ func TestNotifications(t *testing.T) {
 		t.Errorf("unknown identity: %v, want NotFound", err)
 	}
 }
+
+func TestGlob(t *testing.T) {
+	for _, tc := range []struct {
+		pattern, s string
+		want       bool
+	}{
+		{"ses:Send*", "ses:SendRawEmail", true},
+		{"ses:*Email", "ses:SendEmail", true},
+		{"ses:Send?mail", "ses:SendEmail", true},
+		{"ses:Send?mail", "ses:SendRawEmail", false},
+		{"*", "", true},
+		{"a*b*c", "axxbyyc", true},
+		{"a*b*c", "axxbyy", false},
+		{"arn:aws:ses:us-east-1:111111111111:identity/*", "arn:aws:ses:us-east-1:111111111111:identity/example.com", true},
+		{strings.Repeat("*", 2000) + "x", strings.Repeat("a", 2000), false},
+	} {
+		if got := glob(tc.pattern, tc.s, false); got != tc.want {
+			t.Errorf("glob(%.40q, %.40q) = %v, want %v", tc.pattern, tc.s, got, tc.want)
+		}
+	}
+}
