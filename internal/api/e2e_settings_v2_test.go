@@ -1,7 +1,9 @@
 package api_test
 
 import (
+	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -217,4 +219,46 @@ func TestV2PutUnknownIdentity(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestV2ListConfigurationSetsGET: the model's binding (GET with PageSize
+// and NextToken in the query string), which botocore uses; the Go SDK
+// POSTs to /v2/email/list-configuration-sets.
+func TestV2ListConfigurationSetsGET(t *testing.T) {
+	t.Parallel()
+	srv, a := start(t)
+	c := a.V2(east)
+	for _, n := range []string{"b", "a", "c"} {
+		try(c.CreateConfigurationSet(t.Context(), &sesv2.CreateConfigurationSetInput{ConfigurationSetName: aws.String(n)})).must(t)
+	}
+	var names []string
+	token := ""
+	for range 4 {
+		target := "/v2/email/configuration-sets?PageSize=2"
+		if token != "" {
+			target += "&NextToken=" + url.QueryEscape(token)
+		}
+		resp, body := send(t, srv, raw{Method: "GET", Target: target, Creds: a.AWS()})
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%d %s", resp.StatusCode, body)
+		}
+		var page struct {
+			ConfigurationSets []string
+			NextToken         string
+		}
+		if err := json.Unmarshal(body, &page); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, page.ConfigurationSets...)
+		if token = page.NextToken; token == "" {
+			break
+		}
+	}
+	if diff := cmp.Diff([]string{"a", "b", "c"}, names); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	resp, body := send(t, srv, raw{Method: "GET", Target: "/v2/email/configuration-sets?PageSize=1001", Creds: a.AWS()})
+	wantV2Error(t, resp, body, http.StatusBadRequest, "BadRequestException")
+	resp, body = send(t, srv, raw{Method: "GET", Target: "/v2/email/configuration-sets/a/event-destinations", Creds: a.AWS()})
+	wantV2Error(t, resp, body, http.StatusNotFound, "UnknownOperationException")
 }
