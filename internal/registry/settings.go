@@ -11,25 +11,24 @@ import (
 
 // SetDKIMEnabled turns DKIM signing on or off. A domain must have Easy DKIM
 // set up; an address needs a domain that has. The DKIM status does not
-// change. Anything else is Invalid: "Domain X is not verified for DKIM
-// signing."
+// change. An unknown identity is NotFound, anything else Invalid, both
+// "Domain X is not verified for DKIM signing."
 func (r *Registry) SetDKIMEnabled(ctx context.Context, sc Scope, name string, enabled bool) (*identity.Identity, error) {
 	_, n, err := parseIdentity(name)
 	if err != nil {
 		return nil, err
 	}
-	notSetUp := func() error {
-		d := n
-		if k, _, _ := names.Identity(n); k == names.KindEmail {
-			d = names.DomainOf(n)
-		}
-		return errorf(Invalid, "Domain %s is not verified for DKIM signing. Set up Easy DKIM on it first (VerifyDomainDkim or CreateEmailIdentity).", d)
+	d := n
+	if k, _, _ := names.Identity(n); k == names.KindEmail {
+		d = names.DomainOf(n)
 	}
+	const msg = "Domain %s is not verified for DKIM signing. Set up Easy DKIM on it first (VerifyDomainDkim or CreateEmailIdentity)."
+	notSetUp := func() error { return errorf(Invalid, msg, d) }
+	// An unknown identity: v1 InvalidParameterValue, v2 NotFoundException.
+	unknown := func() error { return wrapf(NotFound, store.ErrNotFound, msg, d) }
 	cur, err := r.Store.GetIdentity(ctx, sc.key(n))
 	if errors.Is(err, store.ErrNotFound) {
-		// v1 answers InvalidParameterValue, v2 NotFoundException.
-		e := notSetUp().(*Error)
-		return nil, wrapf(NotFound, err, "%s", e.Message)
+		return nil, unknown()
 	}
 	if err != nil {
 		return nil, err
@@ -43,7 +42,7 @@ func (r *Registry) SetDKIMEnabled(ctx context.Context, sc Scope, name string, en
 	}
 	return r.update(ctx, sc.key(n), func(cur *identity.Identity) (*identity.Identity, error) {
 		if cur == nil {
-			return nil, wrapf(NotFound, store.ErrNotFound, "%s", notSetUp().Error())
+			return nil, unknown()
 		}
 		cur.DKIM.Enabled = enabled
 		return cur, nil
