@@ -213,3 +213,38 @@ func TestGlob(t *testing.T) {
 		}
 	}
 }
+
+// TestDKIMOf: an address's mail is signed with its domain's DKIM while
+// signing is on for the domain or for the address; the address itself
+// reports only its own switch (OwnDKIM).
+func TestDKIMOf(t *testing.T) {
+	r := newTest(t)
+	ctx := t.Context()
+	if _, err := r.VerifyDomainDkim(ctx, east, "example.com"); err != nil {
+		t.Fatal(err)
+	}
+	a, err := r.VerifyEmailIdentity(ctx, east, "user@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := OwnDKIM(a); v.Enabled || v.Status != "NotStarted" || len(v.Tokens) != 0 {
+		t.Errorf("OwnDKIM of a new address: %+v", v)
+	}
+	v, err := r.DKIMOf(ctx, east, a)
+	if err != nil || !v.Enabled || len(v.Tokens) != 3 {
+		t.Errorf("DKIMOf of an address in a signing domain: %+v %v", v, err)
+	}
+	if _, err := r.SetDKIMEnabled(ctx, east, "example.com", false); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := r.DKIMOf(ctx, east, a); v.Enabled {
+		t.Error("signed though neither the domain nor the address signs")
+	}
+	a, err = r.SetDKIMEnabled(ctx, east, "user@example.com", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := r.DKIMOf(ctx, east, a); !v.Enabled || !OwnDKIM(a).Enabled {
+		t.Error("the address's own switch does not sign")
+	}
+}

@@ -192,8 +192,12 @@ type DKIMView struct {
 	Tokens  []string
 }
 
-// DKIMOf returns the DKIM that signs id's mail, for the console: an
-// address's is its domain's tokens and status.
+// DKIMOf returns the DKIM that signs id's mail, for the console and the
+// doctor: an address's is its domain's tokens and status, and its mail is
+// signed when signing is on for the domain or for the address
+// (SetIdentityDkimEnabled: "If Easy DKIM signing is enabled for a domain,
+// then Amazon SES uses DKIM to sign all email that it sends from addresses
+// on that domain").
 func (r *Registry) DKIMOf(ctx context.Context, sc Scope, id *identity.Identity) (DKIMView, error) {
 	d := id
 	if !id.IsDomain() {
@@ -206,7 +210,7 @@ func (r *Registry) DKIMOf(ctx context.Context, sc Scope, id *identity.Identity) 
 	if d == nil || len(d.DKIM.Tokens) == 0 {
 		return DKIMView{Status: identity.NotStarted}, nil
 	}
-	return DKIMView{Enabled: id.DKIM.Enabled, Status: d.DKIM.Check.Status, Tokens: d.DKIM.Tokens}, nil
+	return DKIMView{Enabled: id.DKIM.Enabled || d.DKIM.Enabled, Status: d.DKIM.Check.Status, Tokens: d.DKIM.Tokens}, nil
 }
 
 // OwnDKIM is the DKIM state SES reports for the identity itself (v1
