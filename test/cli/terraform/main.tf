@@ -87,3 +87,16 @@ resource "aws_sesv2_email_identity_policy" "v2" {
     }]
   })
 }
+
+resource "aws_ses_identity_notification_topic" "bounce" {
+  identity                 = aws_ses_domain_identity.domain.domain
+  notification_type        = "Bounce"
+  topic_arn                = "arn:aws:sns:us-east-1:123456789012:ses-feedback"
+  include_original_headers = true
+}
+
+resource "aws_ses_identity_notification_topic" "complaint" {
+  identity          = aws_ses_domain_identity.domain.domain
+  notification_type = "Complaint"
+  topic_arn         = "arn:aws:sns:us-east-1:123456789012:ses-feedback"
+}
