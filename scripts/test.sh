@@ -20,3 +20,4 @@ SESAME=$PWD/sesame bash test/cli/aws-cli.sh
 SESAME=$PWD/sesame bash test/cli/boto3.sh
 SESAME=$PWD/sesame bash test/cli/email.sh
 SESAME=$PWD/sesame bash test/cli/knot.sh
+SESAME=$PWD/sesame bash test/cli/terraform.sh

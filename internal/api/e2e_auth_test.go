@@ -211,11 +211,19 @@ func TestV1EmptyResults(t *testing.T) {
 	t.Parallel()
 	srv, a := start(t)
 	verifyDomain(t, a.V1(east), "example.com")
+	markVerified(t, srv, a, east, "example.com")
+	tmpl := []string{"TemplateName", "t1", "FromEmailAddress", "no-reply@example.com", "TemplateSubject", "Verify",
+		"TemplateContent", "<p>Click</p>", "SuccessRedirectionURL", "https://example.com/ok", "FailureRedirectionURL", "https://example.com/no"}
 	for _, tc := range []struct {
 		action string
 		kv     []string
 		result bool
 	}{
+		// The model gives the template actions no output shape either.
+		{"CreateCustomVerificationEmailTemplate", tmpl, false},
+		{"UpdateCustomVerificationEmailTemplate", []string{"TemplateName", "t1", "TemplateSubject", "Verify me"}, false},
+		{"DeleteCustomVerificationEmailTemplate", []string{"TemplateName", "t1"}, false},
+		{"SetIdentityHeadersInNotificationsEnabled", []string{"Identity", "example.com", "NotificationType", "Bounce", "Enabled", "true"}, true},
 		{"VerifyEmailIdentity", []string{"EmailAddress", "a@example.com"}, true},
 		{"VerifyEmailAddress", []string{"EmailAddress", "b@example.com"}, false},
 		{"SetIdentityMailFromDomain", []string{"Identity", "example.com", "MailFromDomain", "mail.example.com"}, true},

@@ -173,9 +173,9 @@ func TestAccountsAndRegions(t *testing.T) {
 		_, err = bEast.SetIdentityMailFromDomain(ctx, &ses.SetIdentityMailFromDomainInput{Identity: aws.String("only-a.example"), MailFromDomain: aws.String("mail.only-a.example")})
 		wantAPIError(t, err, "InvalidParameterValue", http.StatusBadRequest)
 		_, err = b.V2(east).PutEmailIdentityDkimAttributes(ctx, &sesv2.PutEmailIdentityDkimAttributesInput{EmailIdentity: aws.String("only-a.example"), SigningEnabled: false})
-		wantAPIError(t, err, "BadRequestException", http.StatusBadRequest)
+		wantAPIError(t, err, "NotFoundException", http.StatusNotFound)
 		_, err = b.V2(east).PutEmailIdentityMailFromAttributes(ctx, &sesv2.PutEmailIdentityMailFromAttributesInput{EmailIdentity: aws.String("only-a.example"), MailFromDomain: aws.String("mail.only-a.example")})
-		wantAPIError(t, err, "BadRequestException", http.StatusBadRequest)
+		wantAPIError(t, err, "NotFoundException", http.StatusNotFound)
 		// v1 delete of an identity B does not have succeeds and does nothing.
 		try(bEast.DeleteIdentity(ctx, &ses.DeleteIdentityInput{Identity: aws.String("only-a.example")})).must(t)
 		try(bEast.DeleteVerifiedEmailAddress(ctx, &ses.DeleteVerifiedEmailAddressInput{EmailAddress: aws.String("user@only-a.example")})).must(t)

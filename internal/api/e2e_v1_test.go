@@ -255,18 +255,20 @@ func TestV1GetAttributes(t *testing.T) {
 
 func TestV1AddressDkim(t *testing.T) {
 	t.Parallel()
-	_, a := start(t)
+	srv, a := start(t)
 	c := a.V1(east)
 	toks := verifyDkim(t, c, "example.com")
 	verifyEmail(t, c, "user@example.com")
 
-	// An address reports its domain's tokens and status. DkimEnabled
-	// defaults to true (ses model, IdentityDkimAttributes.DkimEnabled:
-	// "The default value is true").
+	markDkimVerified(t, srv, a, east, "example.com")
+	// As the model's GetIdentityDkimAttributes example: the address
+	// reports its own Easy DKIM (none: NotStarted, signing off), not its
+	// verified domain's tokens and status.
 	want := map[string]types.IdentityDkimAttributes{
-		"user@example.com": {DkimEnabled: true, DkimVerificationStatus: types.VerificationStatusPending, DkimTokens: toks},
+		"example.com":      {DkimEnabled: true, DkimVerificationStatus: types.VerificationStatusSuccess, DkimTokens: toks},
+		"user@example.com": {DkimEnabled: false, DkimVerificationStatus: types.VerificationStatusNotStarted},
 	}
-	if diff := cmp.Diff(want, dkimAttrs(t, c, "user@example.com"), cmpOpts); diff != "" {
+	if diff := cmp.Diff(want, dkimAttrs(t, c, "example.com", "user@example.com"), cmpOpts); diff != "" {
 		t.Errorf("GetIdentityDkimAttributes (-want +got):\n%s", diff)
 	}
 }
@@ -295,6 +297,10 @@ func TestV1SetIdentityDkimEnabled(t *testing.T) {
 		name := strings.ToLower(strings.TrimSuffix(step.id, "."))
 		got := dkimAttrs(t, c, name)[name]
 		want := types.IdentityDkimAttributes{DkimEnabled: step.on, DkimVerificationStatus: types.VerificationStatusPending, DkimTokens: toks}
+		if strings.Contains(name, "@") {
+			// An address reports its own DKIM: only the switch.
+			want = types.IdentityDkimAttributes{DkimEnabled: step.on, DkimVerificationStatus: types.VerificationStatusNotStarted}
+		}
 		if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
 			t.Errorf("after SetIdentityDkimEnabled(%s, %v) (-want +got):\n%s", step.id, step.on, diff)
 		}

@@ -159,9 +159,9 @@ func TestV2CreateDomain(t *testing.T) {
 	}
 }
 
-// Sesame has no configuration sets: naming one is NotFoundException, as
-// SES answers for a configuration set that does not exist, and nothing is
-// created.
+// A ConfigurationSetName that does not exist is NotFoundException, as SES
+// answers, and nothing is created; once the set exists, the identity is
+// created with it as its default set.
 func TestV2CreateConfigurationSet(t *testing.T) {
 	t.Parallel()
 	_, a := start(t)
@@ -173,6 +173,13 @@ func TestV2CreateConfigurationSet(t *testing.T) {
 		}
 		_, err = c.GetEmailIdentity(t.Context(), &sesv2.GetEmailIdentityInput{EmailIdentity: aws.String(n)})
 		wantAPIError(t, err, "NotFoundException", http.StatusNotFound)
+	}
+	try(c.CreateConfigurationSet(t.Context(), &sesv2.CreateConfigurationSetInput{ConfigurationSetName: aws.String("my-set")})).must(t)
+	for _, n := range []string{"cs.example", "user@cs.example"} {
+		try(c.CreateEmailIdentity(t.Context(), &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(n), ConfigurationSetName: aws.String("my-set")})).must(t)
+		if got := aws.ToString(getIdentity(t, c, n).ConfigurationSetName); got != "my-set" {
+			t.Errorf("%s: ConfigurationSetName %q, want my-set", n, got)
+		}
 	}
 }
 
@@ -224,7 +231,7 @@ func TestV2CreateAddress(t *testing.T) {
 		t.Fatalf("%v: %s", err, body)
 	}
 	var want map[string]any
-	json.Unmarshal([]byte(`{"IdentityType":"EMAIL_ADDRESS","FeedbackForwardingStatus":true,"VerifiedForSendingStatus":false,"DkimAttributes":{"SigningEnabled":false,"Status":"NOT_STARTED","SigningAttributesOrigin":"AWS_SES","NextSigningKeyLength":"RSA_1024_BIT"},"MailFromAttributes":{"BehaviorOnMxFailure":"USE_DEFAULT_VALUE"},"Policies":{},"Tags":[],"VerificationStatus":"PENDING","VerificationInfo":{}}`), &want)
+	json.Unmarshal([]byte(`{"IdentityType":"EMAIL_ADDRESS","FeedbackForwardingStatus":true,"VerifiedForSendingStatus":false,"DkimAttributes":{"SigningEnabled":false,"Status":"NOT_STARTED","SigningAttributesOrigin":"AWS_SES","NextSigningKeyLength":"RSA_2048_BIT"},"MailFromAttributes":{"BehaviorOnMxFailure":"USE_DEFAULT_VALUE"},"Policies":{},"Tags":[],"VerificationStatus":"PENDING","VerificationInfo":{}}`), &want)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("GetEmailIdentity JSON (-want +got):\n%s", diff)
 	}
@@ -259,10 +266,12 @@ func TestV2GetEmailIdentity(t *testing.T) {
 		_, err := c.GetEmailIdentity(ctx, &sesv2.GetEmailIdentityInput{EmailIdentity: aws.String("a..example.com")})
 		wantAPIError(t, err, "BadRequestException", http.StatusBadRequest)
 	})
+	// An address reports its own DKIM, not its domain's (as v1's
+	// GetIdentityDkimAttributes example shows), and the default key length.
 	t.Run("address in a DKIM domain", func(t *testing.T) {
 		g := getIdentity(t, c, "user@example.com")
-		if g.DkimAttributes == nil || g.DkimAttributes.Status != types.DkimStatusPending || len(g.DkimAttributes.Tokens) != 3 {
-			t.Errorf("DkimAttributes %+v; want the domain's: PENDING, 3 tokens", g.DkimAttributes)
+		if d := g.DkimAttributes; d == nil || d.SigningEnabled || d.Status != types.DkimStatusNotStarted || len(d.Tokens) != 0 || d.NextSigningKeyLength != types.DkimSigningKeyLengthRsa2048Bit {
+			t.Errorf("DkimAttributes %+v; want its own: signing off, NOT_STARTED, no tokens, RSA_2048_BIT next", g.DkimAttributes)
 		}
 	})
 	t.Run("verified", func(t *testing.T) {
@@ -445,17 +454,23 @@ func TestV2PutEmailIdentityDkimAttributes(t *testing.T) {
 			t.Errorf("v1 DkimEnabled %v, want %v", v1.DkimEnabled, on)
 		}
 	}
-	// An address whose domain is an identity: 200, nothing changes.
-	before := getIdentity(t, c, "user@example.com")
-	if err := put("user@example.com", false); err != nil {
-		t.Errorf("address in a DKIM domain: %v", err)
+	// An address whose domain has Easy DKIM: the same change as v1
+	// SetIdentityDkimEnabled, seen by both.
+	for _, on := range []bool{true, false} {
+		if err := put("user@example.com", on); err != nil {
+			t.Fatalf("address in a DKIM domain, SigningEnabled=%v: %v", on, err)
+		}
+		if got := getIdentity(t, c, "user@example.com").DkimAttributes.SigningEnabled; got != on {
+			t.Errorf("address: SigningEnabled %v, want %v", got, on)
+		}
+		if got := dkimAttrs(t, a.V1(east), "user@example.com")["user@example.com"].DkimEnabled; got != on {
+			t.Errorf("address: v1 DkimEnabled %v, want %v", got, on)
+		}
 	}
-	after := getIdentity(t, c, "user@example.com")
-	if diff := cmp.Diff(before, after, cmpOpts, ignoreMetadata); diff != "" {
-		t.Errorf("address changed (-before +after):\n%s", diff)
+	if msg := wantAPIError(t, put("unknown.example", true), "NotFoundException", http.StatusNotFound); !strings.Contains(msg, "unknown.example") {
+		t.Errorf("unknown identity: message %q", msg)
 	}
 	for _, tc := range []struct{ name, id, msg string }{
-		{"unknown identity", "unknown.example", "Domain unknown.example is not verified for DKIM signing"},
 		{"address whose domain is not an identity", "user@nodkim.example", "Domain nodkim.example is not verified for DKIM signing"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -565,6 +580,11 @@ func TestV2PutEmailIdentityMailFromAttributes(t *testing.T) {
 			t.Errorf("%s (-want +got):\n%s", s.name, diff)
 		}
 	}
+	// An unknown identity: NotFoundException, as the model lists for every
+	// v2 Put* of an identity.
+	if msg := wantAPIError(t, put("unknown.example", aws.String("mail.unknown.example"), ""), "NotFoundException", http.StatusNotFound); !strings.Contains(msg, "unknown.example") {
+		t.Errorf("message %q does not name the identity", msg)
+	}
 	for _, tc := range []struct {
 		name string
 		id   string
@@ -576,7 +596,6 @@ func TestV2PutEmailIdentityMailFromAttributes(t *testing.T) {
 		{name: "the domain itself", id: "example.com", mf: "example.com", msg: "Provided MAIL-FROM domain example.com"},
 		{name: "bad behaviour", id: "example.com", mf: "mail.example.com", b: "BOUNCE", msg: "BOUNCE"},
 		{name: "v1 spelling of behaviour", id: "example.com", mf: "mail.example.com", b: "RejectMessage", msg: "RejectMessage"},
-		{name: "unknown identity", id: "unknown.example", mf: "mail.unknown.example", msg: "unknown.example"},
 		{name: "malformed mail from", id: "example.com", mf: "-mail.example.com", msg: "-mail.example.com"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,10 +4,13 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/aws/aws-sdk-go-v2/service/ses/types"
 )
 
 // SES is the part of the SES v1 API the doctor reads; *ses.Client has it.
@@ -85,6 +88,9 @@ func Fetch(ctx context.Context, src Source, identities []string) (map[string]Ins
 		if err != nil {
 			return nil, fmt.Errorf("%s: GetIdentityMailFromDomainAttributes: %w", src.Label, err)
 		}
+		if err := domainDKIM(ctx, src, chunk, k.DkimAttributes); err != nil {
+			return nil, err
+		}
 		for _, id := range chunk {
 			in := Instance{Label: src.Label, Region: src.Region, FromSES: true, Status: &Status{}}
 			va, okV := v.VerificationAttributes[id]
@@ -106,4 +112,34 @@ func Fetch(ctx context.Context, src Source, identities []string) (map[string]Ins
 		}
 	}
 	return out, nil
+}
+
+// domainDKIM puts in dkim, for each address of ids without DKIM tokens of
+// its own, its domain's DKIM: SES reports an address's own Easy DKIM
+// (NotStarted, no tokens, as the model's GetIdentityDkimAttributes example
+// shows), while its mail is signed with its domain's keys, whose records
+// the doctor checks.
+func domainDKIM(ctx context.Context, src Source, ids []string, dkim map[string]types.IdentityDkimAttributes) error {
+	var domains []string
+	for _, id := range ids {
+		a, ok := dkim[id]
+		if i := strings.LastIndexByte(id, '@'); i >= 0 && ok && len(a.DkimTokens) == 0 && !slices.Contains(domains, id[i+1:]) {
+			domains = append(domains, id[i+1:])
+		}
+	}
+	if len(domains) == 0 {
+		return nil
+	}
+	k, err := src.API.GetIdentityDkimAttributes(ctx, &ses.GetIdentityDkimAttributesInput{Identities: domains})
+	if err != nil {
+		return fmt.Errorf("%s: GetIdentityDkimAttributes: %w", src.Label, err)
+	}
+	for _, id := range ids {
+		if i := strings.LastIndexByte(id, '@'); i >= 0 && len(dkim[id].DkimTokens) == 0 {
+			if d, ok := k.DkimAttributes[id[i+1:]]; ok {
+				dkim[id] = d
+			}
+		}
+	}
+	return nil
 }

@@ -104,7 +104,8 @@ func TestFetch(t *testing.T) {
 		"example.test": {Label: "t@us-east-1", Region: "us-east-1", Token: aws.ToString(v.VerificationToken), DKIMTokens: k.DkimTokens,
 			MailFrom: "mail.example.test", FromSES: true,
 			Status: &doctor.Status{Verification: "Pending", DKIM: "Pending", DKIMEnabled: true, MailFrom: "Pending"}},
-		// An address reports its domain's DKIM tokens.
+		// SES reports an address's own DKIM (none); the doctor checks its
+		// domain's, which sign its mail.
 		"user@example.test": {Label: "t@us-east-1", Region: "us-east-1", DKIMTokens: k.DkimTokens, FromSES: true,
 			Status: &doctor.Status{Verification: "Pending", DKIM: "Pending", DKIMEnabled: true}},
 		"missing.test": {Label: "t@us-east-1", Region: "us-east-1", FromSES: true, Missing: true},

@@ -7,6 +7,7 @@
 package identity
 
 import (
+	"maps"
 	"time"
 
 	"github.com/sesame/sesame/internal/names"
@@ -39,10 +40,24 @@ type Identity struct {
 	Tags                     []Tag
 	ConfigurationSet         string
 	FeedbackForwardingStatus bool
+	// Notifications are the SNS topics and header options of v1
+	// SetIdentityNotificationTopic and SetIdentityHeadersInNotificationsEnabled.
+	Notifications Notifications `json:",omitzero"`
+	// Policies are the sending-authorization policies by name, each the
+	// JSON document as given.
+	Policies map[string]string `json:",omitempty"`
 
 	// Next is when the verifier should look at this identity again; zero
 	// means never (nothing is being checked).
 	Next time.Time
+}
+
+// Notifications are where SES publishes an identity's bounces, complaints
+// and deliveries (SNS topic ARNs; empty: none), and whether the original
+// headers go with them.
+type Notifications struct {
+	BounceTopic, ComplaintTopic, DeliveryTopic             string `json:",omitempty"`
+	HeadersInBounce, HeadersInComplaint, HeadersInDelivery bool   `json:",omitempty"`
 }
 
 // Tag is a v2 resource tag.
@@ -109,6 +124,7 @@ func (id *Identity) Clone() *Identity {
 	c := *id
 	c.DKIM.Tokens = append([]string(nil), id.DKIM.Tokens...)
 	c.Tags = append([]Tag(nil), id.Tags...)
+	c.Policies = maps.Clone(id.Policies)
 	c.Verification = id.Verification.clone()
 	c.DKIM.Check = id.DKIM.Check.clone()
 	c.MailFrom.Check = id.MailFrom.Check.clone()

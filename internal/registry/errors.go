@@ -24,6 +24,7 @@ const (
 	InvalidContent    // v1 CustomVerificationEmailInvalidContent, v2 BadRequestException
 	ConfigSetNotFound // v1 ConfigurationSetDoesNotExist, v2 NotFoundException
 	Rejected          // v1 and v2 MessageRejected
+	InvalidPolicy     // v1 InvalidPolicy, v2 BadRequestException
 )
 
 var kindNames = map[Kind]string{
@@ -31,6 +32,7 @@ var kindNames = map[Kind]string{
 	LimitExceeded: "limit exceeded", Throttled: "throttled", QuotaExceeded: "quota exceeded",
 	FromNotVerified: "sender not verified", InvalidContent: "invalid content",
 	ConfigSetNotFound: "configuration set not found", Rejected: "message rejected",
+	InvalidPolicy: "invalid policy",
 }
 
 func (k Kind) Error() string {

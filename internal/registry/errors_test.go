@@ -61,9 +61,9 @@ func TestErrors(t *testing.T) {
 			message: "Email identity example.com does not exist.",
 		},
 		{
-			name:   "MAIL FROM of an unknown identity is a bad parameter",
+			name:   "MAIL FROM of an unknown identity is not found (v1 InvalidParameterValue, v2 NotFoundException)",
 			call:   func() error { _, err := r.SetMailFrom(ctx, west, "example.com", "mail.example.com", ""); return err },
-			kind:   Invalid,
+			kind:   NotFound,
 			causes: []error{store.ErrNotFound},
 		},
 		{

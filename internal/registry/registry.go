@@ -72,6 +72,8 @@ type Registry struct {
 	Mailer Mailer
 	// Templates stores custom verification templates; nil serves none.
 	Templates store.Templates
+	// ConfigSets stores configuration sets; nil: there are none.
+	ConfigSets store.ConfigSets
 	// Changed, if set, is told about every identity whose checks must run
 	// now, so the verifier need not wait for its next poll.
 	Changed func(identity.Key)
@@ -182,15 +184,20 @@ func (r *Registry) parentDomain(ctx context.Context, sc Scope, email string) (*i
 	return r.view(d), nil
 }
 
-// DKIMView is the DKIM state of an identity as GetIdentityDkimAttributes
-// reports it: an address reports its domain's tokens and status.
+// DKIMView is the DKIM state of an identity: whether signing is on, the
+// status and the tokens.
 type DKIMView struct {
 	Enabled bool
 	Status  identity.Status
 	Tokens  []string
 }
 
-// DKIMOf returns the DKIM view of id.
+// DKIMOf returns the DKIM that signs id's mail, for the console and the
+// doctor: an address's is its domain's tokens and status, and its mail is
+// signed when signing is on for the domain or for the address
+// (SetIdentityDkimEnabled: "If Easy DKIM signing is enabled for a domain,
+// then Amazon SES uses DKIM to sign all email that it sends from addresses
+// on that domain").
 func (r *Registry) DKIMOf(ctx context.Context, sc Scope, id *identity.Identity) (DKIMView, error) {
 	d := id
 	if !id.IsDomain() {
@@ -203,7 +210,22 @@ func (r *Registry) DKIMOf(ctx context.Context, sc Scope, id *identity.Identity) 
 	if d == nil || len(d.DKIM.Tokens) == 0 {
 		return DKIMView{Status: identity.NotStarted}, nil
 	}
-	return DKIMView{Enabled: id.DKIM.Enabled, Status: d.DKIM.Check.Status, Tokens: d.DKIM.Tokens}, nil
+	return DKIMView{Enabled: id.DKIM.Enabled || d.DKIM.Enabled, Status: d.DKIM.Check.Status, Tokens: d.DKIM.Tokens}, nil
+}
+
+// OwnDKIM is the DKIM state SES reports for the identity itself (v1
+// GetIdentityDkimAttributes, v2 GetEmailIdentity): a domain's Easy DKIM;
+// for an address, whether signing is enabled, NotStarted and no tokens,
+// as the model's GetIdentityDkimAttributes example shows for
+// user@example.com next to its verified domain.
+func OwnDKIM(id *identity.Identity) DKIMView {
+	if !id.IsDomain() {
+		return DKIMView{Enabled: id.DKIM.Enabled, Status: identity.NotStarted}
+	}
+	if len(id.DKIM.Tokens) == 0 {
+		return DKIMView{Status: identity.NotStarted}
+	}
+	return DKIMView{Enabled: id.DKIM.Enabled, Status: id.DKIM.Check.Status, Tokens: id.DKIM.Tokens}
 }
 
 // update runs fn on the identity in a transaction, then tells the verifier

@@ -24,5 +24,5 @@ func newTest(t *testing.T) *Registry {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return &Registry{Store: st, Templates: st, DNS: config.SES(), Policies: identity.SESPolicies(), Now: func() time.Time { return t0 }}
+	return &Registry{Store: st, Templates: st, ConfigSets: st, DNS: config.SES(), Policies: identity.SESPolicies(), Now: func() time.Time { return t0 }}
 }

@@ -11,23 +11,24 @@ import (
 
 // SetDKIMEnabled turns DKIM signing on or off. A domain must have Easy DKIM
 // set up; an address needs a domain that has. The DKIM status does not
-// change. Anything else is Invalid: "Domain X is not verified for DKIM
-// signing."
+// change. An unknown identity is NotFound, anything else Invalid, both
+// "Domain X is not verified for DKIM signing."
 func (r *Registry) SetDKIMEnabled(ctx context.Context, sc Scope, name string, enabled bool) (*identity.Identity, error) {
 	_, n, err := parseIdentity(name)
 	if err != nil {
 		return nil, err
 	}
-	notSetUp := func() error {
-		d := n
-		if k, _, _ := names.Identity(n); k == names.KindEmail {
-			d = names.DomainOf(n)
-		}
-		return errorf(Invalid, "Domain %s is not verified for DKIM signing. Set up Easy DKIM on it first (VerifyDomainDkim or CreateEmailIdentity).", d)
+	d := n
+	if k, _, _ := names.Identity(n); k == names.KindEmail {
+		d = names.DomainOf(n)
 	}
+	const msg = "Domain %s is not verified for DKIM signing. Set up Easy DKIM on it first (VerifyDomainDkim or CreateEmailIdentity)."
+	notSetUp := func() error { return errorf(Invalid, msg, d) }
+	// An unknown identity: v1 InvalidParameterValue, v2 NotFoundException.
+	unknown := func() error { return wrapf(NotFound, store.ErrNotFound, msg, d) }
 	cur, err := r.Store.GetIdentity(ctx, sc.key(n))
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, notSetUp()
+		return nil, unknown()
 	}
 	if err != nil {
 		return nil, err
@@ -41,7 +42,7 @@ func (r *Registry) SetDKIMEnabled(ctx context.Context, sc Scope, name string, en
 	}
 	return r.update(ctx, sc.key(n), func(cur *identity.Identity) (*identity.Identity, error) {
 		if cur == nil {
-			return nil, notSetUp()
+			return nil, unknown()
 		}
 		cur.DKIM.Enabled = enabled
 		return cur, nil
@@ -88,10 +89,9 @@ func (r *Registry) SetMailFrom(ctx context.Context, sc Scope, name, mailFrom, be
 	}
 	return r.update(ctx, sc.key(n), func(cur *identity.Identity) (*identity.Identity, error) {
 		if cur == nil {
-			// SES answers an unknown identity here as a bad parameter on
-			// both protocols (v1 InvalidParameterValue, v2
-			// BadRequestException), not as v2's NotFoundException.
-			return nil, wrapf(Invalid, store.ErrNotFound, "Identity %s does not exist in region %s. Create it first.", n, sc.Region)
+			// v1 InvalidParameterValue; v2 NotFoundException, which the
+			// model lists for every v2 Put* of an identity.
+			return nil, wrapf(NotFound, store.ErrNotFound, "Identity %s does not exist in region %s. Create it first.", n, sc.Region)
 		}
 		cur.MailFrom.Behavior = b
 		switch {

@@ -32,15 +32,22 @@ func (r *Registry) newIdentity(sc Scope, kind names.Kind, name string) *identity
 	now := r.now()
 	id := &identity.Identity{Key: sc.key(name), Kind: kind, Created: now, FeedbackForwardingStatus: true}
 	id.MailFrom.Behavior = identity.UseDefaultValue
-	// DKIM signing defaults to on; an address signs once its domain has
-	// Easy DKIM set up.
-	id.DKIM.Enabled = true
+	// DKIM signing defaults to on for a domain; an address starts with it
+	// off, as SES reports it (the model's GetIdentityDkimAttributes
+	// example, and GetEmailIdentity of a new address), until
+	// SetIdentityDkimEnabled or PutEmailIdentityDkimAttributes turns it on.
+	id.DKIM.Enabled = kind == names.KindDomain
 	id.Verification.Start(now)
 	if kind == names.KindDomain {
 		id.Token = identity.NewVerificationToken()
 	}
 	return id
 }
+
+// DefaultKeyLength is the key length of new Easy DKIM keys, and what an
+// identity without keys of its own (an address) reports as its next one
+// (sesv2 model, NextSigningKeyLength: "RSA_2048_BIT" is the default).
+const DefaultKeyLength = "RSA_2048_BIT"
 
 // startDKIM sets up Easy DKIM on a domain: three tokens, kept across calls,
 // and the check (re)started unless already verified.
@@ -51,7 +58,7 @@ func (r *Registry) startDKIM(id *identity.Identity) {
 		id.DKIM.Origin = "AWS_SES"
 		id.DKIM.LastKeyGeneration = r.now()
 		if id.DKIM.KeyLength == "" {
-			id.DKIM.KeyLength = "RSA_2048_BIT"
+			id.DKIM.KeyLength = DefaultKeyLength
 		}
 	}
 	id.DKIM.Check.Start(r.now())
@@ -157,7 +164,9 @@ func (r *Registry) CreateEmailIdentity(ctx context.Context, sc Scope, name strin
 		return nil, err
 	}
 	if o.ConfigurationSet != "" {
-		return nil, errorf(ConfigSetNotFound, "Configuration set %s does not exist: this server has no configuration sets; leave ConfigurationSetName out.", o.ConfigurationSet)
+		if err := r.ConfigSetExists(ctx, sc, o.ConfigurationSet); err != nil {
+			return nil, err
+		}
 	}
 	if o.DKIMAttributes && kind != names.KindDomain {
 		return nil, errorf(Invalid, "DkimSigningAttributes can only be given for a domain, not for the email address %s.", n)

@@ -105,7 +105,7 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s := &Server{Store: st, Accounts: accts, Log: opts.Log, limits: opts.Limits}
 	s.Identities = store.NewCache(st, CacheSize)
-	s.Registry = &registry.Registry{Store: s.Identities, DNS: opts.DNS, Policies: opts.Policies, Caps: opts.Caps, Regions: served(opts.Regions), Now: opts.Now, Log: opts.Log.With("component", "registry")}
+	s.Registry = &registry.Registry{Store: s.Identities, DNS: opts.DNS, Policies: opts.Policies, Caps: opts.Caps, Regions: served(opts.Regions), Now: opts.Now, Log: opts.Log.With("component", "registry"), ConfigSets: s.Store}
 	if err := s.openMail(opts); err != nil {
 		st.Close()
 		return nil, err

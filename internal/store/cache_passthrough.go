@@ -146,3 +146,29 @@ func (c *Cache) SessionRevoked(ctx context.Context, id string) (bool, error) {
 
 // Close implements Store: it closes the store.
 func (c *Cache) Close() error { return c.s.Close() }
+
+// CreateConfigSet implements ConfigSets: configuration sets are not
+// cached, and an identity names its default set without holding it.
+func (c *Cache) CreateConfigSet(ctx context.Context, cs *ConfigSet, limit func(inRegion int) error) error {
+	return c.s.CreateConfigSet(ctx, cs, limit)
+}
+
+// GetConfigSet implements ConfigSets.
+func (c *Cache) GetConfigSet(ctx context.Context, k ConfigSetKey) (*ConfigSet, error) {
+	return c.s.GetConfigSet(ctx, k)
+}
+
+// UpdateConfigSet implements ConfigSets.
+func (c *Cache) UpdateConfigSet(ctx context.Context, k ConfigSetKey, fn func(cs *ConfigSet) error) (*ConfigSet, error) {
+	return c.s.UpdateConfigSet(ctx, k, fn)
+}
+
+// DeleteConfigSet implements ConfigSets.
+func (c *Cache) DeleteConfigSet(ctx context.Context, k ConfigSetKey) (bool, error) {
+	return c.s.DeleteConfigSet(ctx, k)
+}
+
+// ListConfigSets implements ConfigSets.
+func (c *Cache) ListConfigSets(ctx context.Context, account, region, after string, limit int) ([]*ConfigSet, error) {
+	return c.s.ListConfigSets(ctx, account, region, after, limit)
+}

@@ -36,6 +36,7 @@ var cacheMethods = map[string]string{
 	"NextDue": other, "UpdateMessage": other,
 	"CreateTemplate": other, "GetTemplate": other, "UpdateTemplate": other, "DeleteTemplate": other, "ListTemplates": other,
 	"RevokeSession": other, "SessionRevoked": other,
+	"CreateConfigSet": other, "GetConfigSet": other, "UpdateConfigSet": other, "DeleteConfigSet": other, "ListConfigSets": other,
 	"Close": other,
 }
 

@@ -25,6 +25,7 @@ type Store interface {
 	Accounts
 	Mail
 	Sessions
+	ConfigSets
 	Close() error
 }
 

@@ -66,6 +66,33 @@ expect_error "wrong secret" SignatureDoesNotMatch as "$AK1" "wrong$SK1" us-east-
 expect_error "unknown key" InvalidClientTokenId as AKIAAAAAAAAAAAAAAAAA "$SK1" us-east-1 ses list-identities
 expect_error "action not served" InvalidAction as "$AK1" "$SK1" us-east-1 ses send-email --from a@example.com --destination ToAddresses=b@example.com --message 'Subject={Data=s},Body={Text={Data=b}}'
 
+# Notifications, policies, tags and configuration sets (v1 and v2 views of one store).
+TOPIC=arn:aws:sns:us-east-1:$ACCT1:feedback
+for t in Bounce Complaint; do as "$AK1" "$SK1" us-east-1 ses set-identity-notification-topic --identity example.com --notification-type $t --sns-topic "$TOPIC" >/dev/null; done
+as "$AK1" "$SK1" us-east-1 ses set-identity-feedback-forwarding-enabled --identity example.com --no-forwarding-enabled >/dev/null
+as "$AK1" "$SK1" us-east-1 ses set-identity-headers-in-notifications-enabled --identity example.com --notification-type Bounce --enabled >/dev/null
+got=$(as "$AK1" "$SK1" us-east-1 ses get-identity-notification-attributes --identities example.com |
+	jq_ 'd["NotificationAttributes"]["example.com"]["BounceTopic"], d["NotificationAttributes"]["example.com"]["ForwardingEnabled"], d["NotificationAttributes"]["example.com"]["HeadersInBounceNotificationsEnabled"]')
+expect_eq "notification attributes" "$TOPIC False True" "$(echo $got | tr -d '(),' | tr -d "'")"
+expect_eq "v2 sees forwarding off" False "$(as "$AK1" "$SK1" us-east-1 sesv2 get-email-identity --email-identity example.com | jq_ 'd["FeedbackForwardingStatus"]')"
+POLICY='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"'$ACCT2'"},"Action":"ses:SendEmail","Resource":"arn:aws:ses:us-east-1:'$ACCT1':identity/example.com"}]}'
+as "$AK1" "$SK1" us-east-1 ses put-identity-policy --identity example.com --policy-name delegate --policy "$POLICY" >/dev/null
+expect_eq "list-identity-policies" "['delegate']" "$(as "$AK1" "$SK1" us-east-1 ses list-identity-policies --identity example.com | jq_ 'd["PolicyNames"]')"
+expect_eq "v2 get-email-identity-policies" "True" "$(as "$AK1" "$SK1" us-east-1 sesv2 get-email-identity-policies --email-identity example.com | jq_ '"delegate" in d["Policies"]')"
+expect_error "policy not JSON" InvalidPolicy as "$AK1" "$SK1" us-east-1 ses put-identity-policy --identity example.com --policy-name bad --policy '{"Version":'
+as "$AK1" "$SK1" us-east-1 ses delete-identity-policy --identity example.com --policy-name delegate >/dev/null
+expect_error "v2 delete of a deleted policy" NotFoundException as "$AK1" "$SK1" us-east-1 sesv2 delete-email-identity-policy --email-identity example.com --policy-name delegate
+as "$AK1" "$SK1" us-east-1 sesv2 create-configuration-set --configuration-set-name cli-set --tags Key=team,Value=ops >/dev/null
+expect_eq "list-configuration-sets" "['cli-set']" "$(as "$AK1" "$SK1" us-east-1 sesv2 list-configuration-sets | jq_ 'd["ConfigurationSets"]')"
+as "$AK1" "$SK1" us-east-1 sesv2 put-email-identity-configuration-set-attributes --email-identity example.com --configuration-set-name cli-set >/dev/null
+expect_eq "default configuration set" cli-set "$(as "$AK1" "$SK1" us-east-1 sesv2 get-email-identity --email-identity example.com | jq_ 'd["ConfigurationSetName"]')"
+ARN=arn:aws:ses:us-east-1:$ACCT1:identity/example.com
+as "$AK1" "$SK1" us-east-1 sesv2 tag-resource --resource-arn "$ARN" --tags Key=env,Value=prod >/dev/null
+expect_eq "list-tags-for-resource" "['env=prod']" "$(as "$AK1" "$SK1" us-east-1 sesv2 list-tags-for-resource --resource-arn "$ARN" | jq_ '[t["Key"]+"="+t["Value"] for t in d["Tags"]]')"
+as "$AK1" "$SK1" us-east-1 sesv2 untag-resource --resource-arn "$ARN" --tag-keys env >/dev/null
+expect_eq "untag-resource" "[]" "$(as "$AK1" "$SK1" us-east-1 sesv2 list-tags-for-resource --resource-arn "$ARN" | jq_ 'd["Tags"]')"
+expect_error "another account's ARN" NotFoundException as "$AK2" "$SK2" us-east-1 sesv2 list-tags-for-resource --resource-arn "$ARN"
+
 # Revocation while the server runs.
 "$SESAME" accounts keys revoke "$AK2" --data "$DATA" >/dev/null
 sleep 0.2 # revocation by another process is seen within 0.1 s

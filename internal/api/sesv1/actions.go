@@ -37,6 +37,15 @@ func init() {
 		"DeleteCustomVerificationEmailTemplate": (*Handler).deleteCustomVerificationEmailTemplate,
 		"ListCustomVerificationEmailTemplates":  (*Handler).listCustomVerificationEmailTemplates,
 		"SendCustomVerificationEmail":           (*Handler).sendCustomVerificationEmail,
+		// Notifications and policies (settings.go).
+		"GetIdentityNotificationAttributes":        (*Handler).getIdentityNotificationAttributes,
+		"SetIdentityNotificationTopic":             (*Handler).setIdentityNotificationTopic,
+		"SetIdentityFeedbackForwardingEnabled":     (*Handler).setIdentityFeedbackForwardingEnabled,
+		"SetIdentityHeadersInNotificationsEnabled": (*Handler).setIdentityHeadersInNotificationsEnabled,
+		"PutIdentityPolicy":                        (*Handler).putIdentityPolicy,
+		"GetIdentityPolicies":                      (*Handler).getIdentityPolicies,
+		"ListIdentityPolicies":                     (*Handler).listIdentityPolicies,
+		"DeleteIdentityPolicy":                     (*Handler).deleteIdentityPolicy,
 	}
 }
 
@@ -142,13 +151,8 @@ func (h *Handler) getIdentityDkimAttributes(r *request) (*result, error) {
 	}
 	var out result
 	out.open("DkimAttributes")
-	var ferr error
 	each(m, order, func(n string, id *identity.Identity) {
-		v, err := h.Registry.DKIMOf(r.ctx, r.scope, id)
-		if err != nil {
-			ferr = err
-			return
-		}
+		v := registry.OwnDKIM(id)
 		out.open("entry")
 		out.elem("key", n)
 		out.open("value")
@@ -160,9 +164,6 @@ func (h *Handler) getIdentityDkimAttributes(r *request) (*result, error) {
 		out.close("value")
 		out.close("entry")
 	})
-	if ferr != nil {
-		return nil, ferr
-	}
 	out.close("DkimAttributes")
 	return &out, nil
 }

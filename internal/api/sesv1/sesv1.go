@@ -160,6 +160,8 @@ func fromRegistry(err error) *api.Error {
 		return &api.Error{Status: http.StatusBadRequest, Code: "AlreadyExists", Message: e.Message}
 	case registry.LimitExceeded:
 		return &api.Error{Status: http.StatusBadRequest, Code: "LimitExceeded", Message: e.Message}
+	case registry.InvalidPolicy:
+		return &api.Error{Status: http.StatusBadRequest, Code: "InvalidPolicy", Message: e.Message}
 	}
 	return &api.Error{Status: http.StatusBadRequest, Code: "InvalidParameterValue", Message: e.Message}
 }

@@ -40,6 +40,14 @@ func (r *result) members(name string, vs []string) {
 	r.close(name)
 }
 
+// noOutput are the actions the model gives no output shape: SES answers
+// them with no <ActionResult> element at all.
+var noOutput = map[string]bool{
+	"VerifyEmailAddress": true, "DeleteVerifiedEmailAddress": true,
+	"CreateCustomVerificationEmailTemplate": true, "UpdateCustomVerificationEmailTemplate": true,
+	"DeleteCustomVerificationEmailTemplate": true,
+}
+
 var bufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func writeResult(w http.ResponseWriter, action, rid string, r *result) {
@@ -47,7 +55,7 @@ func writeResult(w http.ResponseWriter, action, rid string, r *result) {
 	defer bufs.Put(b)
 	b.Reset()
 	b.WriteString(`<` + action + `Response xmlns="` + xmlns + `">`)
-	if !r.noResult {
+	if !r.noResult && !noOutput[action] {
 		// Always sent, even empty: botocore fails without it.
 		b.WriteString("<" + action + "Result>")
 		b.Write(r.buf.Bytes())

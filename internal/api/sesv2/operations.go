@@ -43,7 +43,7 @@ func dkimOut(id *identity.Identity, v registry.DKIMView) *dkimAttributes {
 		d.CurrentSigningKeyLength = id.DKIM.KeyLength
 		d.LastKeyGenerationTimestamp = ts(id.DKIM.LastKeyGeneration)
 	} else {
-		d.NextSigningKeyLength = "RSA_1024_BIT"
+		d.NextSigningKeyLength = registry.DefaultKeyLength
 	}
 	return d
 }
@@ -53,17 +53,14 @@ func (h *Handler) getEmailIdentity(r *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := h.Registry.DKIMOf(r.ctx, r.scope, id)
-	if err != nil {
-		return nil, err
-	}
+	v := registry.OwnDKIM(id)
 	out := getOutput{
 		IdentityType:             identityType(id),
 		FeedbackForwardingStatus: id.FeedbackForwardingStatus,
 		VerifiedForSendingStatus: id.VerifiedForSending(),
 		DkimAttributes:           dkimOut(id, v),
 		MailFromAttributes:       mailFromAttributes{BehaviorOnMxFailure: id.MailFrom.Behavior.V2()},
-		Policies:                 map[string]string{},
+		Policies:                 policiesOut(id.Policies),
 		Tags:                     tagsOut(id.Tags),
 		ConfigurationSetName:     id.ConfigurationSet,
 		VerificationStatus:       id.Status().V2(),
@@ -187,24 +184,7 @@ func (h *Handler) putDkimAttributes(r *request) (any, error) {
 		return nil, err
 	}
 	on := in.SigningEnabled != nil && *in.SigningEnabled
-	id, err := h.Registry.Get(r.ctx, r.scope, r.name)
-	if registry.IsKind(err, registry.NotFound) {
-		return nil, api.Errorf(http.StatusBadRequest, "BadRequestException", "Domain %s is not verified for DKIM signing. Create the identity first.", r.name)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if !id.IsDomain() {
-		// An address: SES answers 200 and changes nothing when its domain
-		// is an identity.
-		v, err := h.Registry.DKIMOf(r.ctx, r.scope, id)
-		if err != nil {
-			return nil, err
-		}
-		if len(v.Tokens) > 0 {
-			return struct{}{}, nil
-		}
-	}
+	// The same change as v1 SetIdentityDkimEnabled, for an address too.
 	if _, err := h.Registry.SetDKIMEnabled(r.ctx, r.scope, r.name, on); err != nil {
 		return nil, err
 	}

@@ -51,6 +51,9 @@ func route(method, escapedPath string) (string, operation, string, error) {
 	if n, op, name, ok, err := routeTemplates(method, escapedPath); ok {
 		return n, op, name, err
 	}
+	if n, op, name, ok, err := routeResources(method, escapedPath); ok {
+		return n, op, name, err
+	}
 	// Newer SDKs (aws-sdk-go-v2's sesv2 since 2026) list with a POST and a
 	// JSON body that may carry filters; botocore still uses GET.
 	if escapedPath == "/v2/email/list-identities" && method == http.MethodPost {
@@ -75,6 +78,9 @@ func route(method, escapedPath string) (string, operation, string, error) {
 		return "", nil, "", api.Errorf(http.StatusBadRequest, "BadRequestException", "The identity in the path %q is not correctly escaped.", escapedPath)
 	}
 	sub := strings.Join(segs[1:], "/")
+	if n, op, _, ok, err := routeSettings(method, sub); ok {
+		return n, op, name, err
+	}
 	switch {
 	case sub == "" && method == http.MethodGet:
 		return "GetEmailIdentity", (*Handler).getEmailIdentity, name, nil

@@ -132,6 +132,14 @@ var migrations = []string{
 	CREATE TRIGGER identities_delete_checks AFTER DELETE ON identities BEGIN
 		DELETE FROM checks WHERE account = old.account AND region = old.region AND name = old.name;
 	END;`,
+	// 6: v2 configuration sets (store.ConfigSet).
+	`CREATE TABLE config_sets (
+		account TEXT NOT NULL,
+		region  TEXT NOT NULL,
+		name    TEXT NOT NULL,
+		data    BLOB NOT NULL, -- the set as JSON
+		PRIMARY KEY (account, region, name)
+	) WITHOUT ROWID;`,
 }
 
 // SchemaVersion is the version this binary writes.

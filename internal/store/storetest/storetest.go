@@ -28,6 +28,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Accounts", func(t *testing.T) { testAccounts(t, newStore(t)) })
 	t.Run("Mail", func(t *testing.T) { testMail(t, newStore) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, newStore(t)) })
+	t.Run("ConfigSets", func(t *testing.T) { testConfigSets(t, newStore(t)) })
+	t.Run("IdentitySettings", func(t *testing.T) { testIdentitySettings(t, newStore(t)) })
 }
 
 var t0 = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
