@@ -146,3 +146,38 @@ func (c *Cache) SessionRevoked(ctx context.Context, id string) (bool, error) {
 
 // Close implements Store: it closes the store.
 func (c *Cache) Close() error { return c.s.Close() }
+
+// CreateEmailTemplate implements EmailTemplates.
+func (c *Cache) CreateEmailTemplate(ctx context.Context, t *EmailTemplate, limit func(inRegion int) error) error {
+	return c.s.CreateEmailTemplate(ctx, t, limit)
+}
+
+// GetEmailTemplate implements EmailTemplates.
+func (c *Cache) GetEmailTemplate(ctx context.Context, k TemplateKey) (*EmailTemplate, error) {
+	return c.s.GetEmailTemplate(ctx, k)
+}
+
+// UpdateEmailTemplate implements EmailTemplates.
+func (c *Cache) UpdateEmailTemplate(ctx context.Context, t *EmailTemplate) error {
+	return c.s.UpdateEmailTemplate(ctx, t)
+}
+
+// DeleteEmailTemplate implements EmailTemplates.
+func (c *Cache) DeleteEmailTemplate(ctx context.Context, k TemplateKey) (bool, error) {
+	return c.s.DeleteEmailTemplate(ctx, k)
+}
+
+// ListEmailTemplates implements EmailTemplates.
+func (c *Cache) ListEmailTemplates(ctx context.Context, account, region, after string, limit int) ([]*EmailTemplate, error) {
+	return c.s.ListEmailTemplates(ctx, account, region, after, limit)
+}
+
+// GetSendingState implements SendingStates: sending states are not cached.
+func (c *Cache) GetSendingState(ctx context.Context, account, region string) (*SendingState, error) {
+	return c.s.GetSendingState(ctx, account, region)
+}
+
+// UpdateSendingState implements SendingStates.
+func (c *Cache) UpdateSendingState(ctx context.Context, account, region string, fn func(s *SendingState) error) (*SendingState, error) {
+	return c.s.UpdateSendingState(ctx, account, region, fn)
+}

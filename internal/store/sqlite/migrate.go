@@ -132,6 +132,22 @@ var migrations = []string{
 	CREATE TRIGGER identities_delete_checks AFTER DELETE ON identities BEGIN
 		DELETE FROM checks WHERE account = old.account AND region = old.region AND name = old.name;
 	END;`,
+	// 6: sending: email templates (apart from the custom verification
+	// templates of mail_templates: SES keeps the two apart) and the
+	// sending state of each account and region (sandbox, pause, quotas).
+	`CREATE TABLE email_templates (
+		account TEXT NOT NULL,
+		region  TEXT NOT NULL,
+		name    TEXT NOT NULL,
+		data    BLOB NOT NULL, -- the template as JSON
+		PRIMARY KEY (account, region, name)
+	);
+	CREATE TABLE sending_states (
+		account TEXT NOT NULL,
+		region  TEXT NOT NULL,
+		data    BLOB NOT NULL, -- the state as JSON
+		PRIMARY KEY (account, region)
+	);`,
 }
 
 // SchemaVersion is the version this binary writes.

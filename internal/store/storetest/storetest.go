@@ -28,6 +28,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Accounts", func(t *testing.T) { testAccounts(t, newStore(t)) })
 	t.Run("Mail", func(t *testing.T) { testMail(t, newStore) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, newStore(t)) })
+	t.Run("Sending", func(t *testing.T) { testSending(t, newStore) })
 }
 
 var t0 = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
