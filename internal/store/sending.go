@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/sesame/sesame/internal/identity"
 )
 
 // Sending stores what the sending API keeps besides the outbox: the email
@@ -22,6 +24,7 @@ type EmailTemplate struct {
 	Subject string
 	Text    string
 	HTML    string
+	Tags    []identity.Tag // v2's; v1 has none
 	Created time.Time
 	Updated time.Time
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/sesame/sesame/internal/identity"
 	"github.com/sesame/sesame/internal/store"
 )
 
@@ -18,7 +19,8 @@ func testSending(t *testing.T, newStore func(t *testing.T) store.Store) {
 func testEmailTemplates(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	k := store.TemplateKey{Account: "111111111111", Region: "us-east-1", Name: "welcome"}
-	a := &store.EmailTemplate{TemplateKey: k, Subject: "Hi {{name}}", Text: "Hello {{name}}", HTML: "<p>Hello {{name}}</p>", Created: t0, Updated: t0}
+	a := &store.EmailTemplate{TemplateKey: k, Subject: "Hi {{name}}", Text: "Hello {{name}}", HTML: "<p>Hello {{name}}</p>",
+		Tags: []identity.Tag{{Key: "team", Value: "web"}}, Created: t0, Updated: t0}
 	if err := s.CreateEmailTemplate(ctx, a, nil); err != nil {
 		t.Fatal(err)
 	}
