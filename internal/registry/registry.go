@@ -72,6 +72,8 @@ type Registry struct {
 	Mailer Mailer
 	// Templates stores custom verification templates; nil serves none.
 	Templates store.Templates
+	// EmailTemplates stores email templates; nil serves none.
+	EmailTemplates store.EmailTemplates
 	// Changed, if set, is told about every identity whose checks must run
 	// now, so the verifier need not wait for its next poll.
 	Changed func(identity.Key)
