@@ -144,7 +144,7 @@ func unescaped(v any) any {
 
 // MIME writes a rendered template as TestRenderTemplate shows it: the
 // Subject, then the text and HTML parts as multipart/alternative (or the
-// one part there is).
+// one part there is). An empty boundary is a random one.
 func (r *Rendered) MIME(boundary string) string {
 	var b bytes.Buffer
 	b.WriteString("Subject: " + mime.QEncoding.Encode("utf-8", r.Subject) + "\r\nMIME-Version: 1.0\r\n")
@@ -159,8 +159,10 @@ func (r *Rendered) MIME(boundary string) string {
 	switch {
 	case r.Text != "" && r.HTML != "":
 		mw := multipart.NewWriter(&b)
-		mw.SetBoundary(boundary)
-		fmt.Fprintf(&b, "Content-Type: multipart/alternative; boundary=%q\r\n\r\n", boundary)
+		if boundary != "" {
+			mw.SetBoundary(boundary)
+		}
+		fmt.Fprintf(&b, "Content-Type: multipart/alternative; boundary=%q\r\n\r\n", mw.Boundary())
 		for _, p := range []struct{ ctype, body string }{{"text/plain", r.Text}, {"text/html", r.HTML}} {
 			w, _ := mw.CreatePart(part(textproto.MIMEHeader{}, p.ctype, p.body))
 			w.Write([]byte(crlf(p.body)))

@@ -111,6 +111,7 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.openVerifier(opts)
+	s.openSending()
 	console, err := s.console(opts) // the web console at /console/ (console.go)
 	if err != nil {
 		s.Close()

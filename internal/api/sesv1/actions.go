@@ -37,6 +37,13 @@ func init() {
 		"DeleteCustomVerificationEmailTemplate": (*Handler).deleteCustomVerificationEmailTemplate,
 		"ListCustomVerificationEmailTemplates":  (*Handler).listCustomVerificationEmailTemplates,
 		"SendCustomVerificationEmail":           (*Handler).sendCustomVerificationEmail,
+		// Email templates (emailtemplates.go).
+		"CreateTemplate":     (*Handler).createTemplate,
+		"GetTemplate":        (*Handler).getTemplate,
+		"UpdateTemplate":     (*Handler).updateTemplate,
+		"DeleteTemplate":     (*Handler).deleteTemplate,
+		"ListTemplates":      (*Handler).listTemplates,
+		"TestRenderTemplate": (*Handler).testRenderTemplate,
 	}
 }
 

@@ -107,6 +107,8 @@ func opLabel(a string) string {
 var largeActions = map[string]bool{
 	"CreateCustomVerificationEmailTemplate": true,
 	"UpdateCustomVerificationEmailTemplate": true,
+	"CreateTemplate":                        true,
+	"UpdateTemplate":                        true,
 }
 
 // templateInForm says whether the first bytes of a long form body name one
@@ -151,6 +153,9 @@ func fromRegistry(err error) *api.Error {
 	var e *registry.Error
 	if !errors.As(err, &e) {
 		return nil
+	}
+	if se := sendError(e); se != nil {
+		return se
 	}
 	if me := mailError(e); me != nil {
 		return me
