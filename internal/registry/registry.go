@@ -72,8 +72,11 @@ type Registry struct {
 	Mailer Mailer
 	// Templates stores custom verification templates; nil serves none.
 	Templates store.Templates
-	// EmailTemplates stores email templates; nil serves none.
+	// EmailTemplates stores email templates; Sending and Outbox serve the
+	// account's sending state (sending.go). Nil serves none.
 	EmailTemplates store.EmailTemplates
+	Sending        store.Sending
+	Outbox         store.Outbox
 	// Changed, if set, is told about every identity whose checks must run
 	// now, so the verifier need not wait for its next poll.
 	Changed func(identity.Key)

@@ -4,4 +4,6 @@ package server
 // sending state live in the store.
 func (s *Server) openSending() {
 	s.Registry.EmailTemplates = s.Store
+	s.Registry.Sending = s.Store
+	s.Registry.Outbox = s.Store
 }

@@ -181,3 +181,8 @@ func (c *Cache) GetSendingState(ctx context.Context, account, region string) (*S
 func (c *Cache) UpdateSendingState(ctx context.Context, account, region string, fn func(s *SendingState) error) (*SendingState, error) {
 	return c.s.UpdateSendingState(ctx, account, region, fn)
 }
+
+// SentVolume implements Sending.
+func (c *Cache) SentVolume(ctx context.Context, account, region string, since time.Time) ([]Volume, error) {
+	return c.s.SentVolume(ctx, account, region, since)
+}

@@ -12,6 +12,16 @@ import (
 type Sending interface {
 	EmailTemplates
 	SendingStates
+	// SentVolume returns, for each message sent by an account in a region
+	// after since, when it was accepted and to how many recipients, oldest
+	// first: for GetSendStatistics.
+	SentVolume(ctx context.Context, account, region string, since time.Time) ([]Volume, error)
+}
+
+// Volume is one sent message as GetSendStatistics counts it.
+type Volume struct {
+	Created    time.Time
+	Recipients int
 }
 
 // EmailTemplate is an email template (v1 CreateTemplate, v2

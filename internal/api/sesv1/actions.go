@@ -44,6 +44,11 @@ func init() {
 		"DeleteTemplate":     (*Handler).deleteTemplate,
 		"ListTemplates":      (*Handler).listTemplates,
 		"TestRenderTemplate": (*Handler).testRenderTemplate,
+		// The account's sending state (account.go).
+		"GetSendQuota":                (*Handler).getSendQuota,
+		"GetSendStatistics":           (*Handler).getSendStatistics,
+		"GetAccountSendingEnabled":    (*Handler).getAccountSendingEnabled,
+		"UpdateAccountSendingEnabled": (*Handler).updateAccountSendingEnabled,
 	}
 }
 

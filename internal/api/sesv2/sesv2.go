@@ -51,6 +51,9 @@ func route(method, escapedPath string) (string, operation, string, error) {
 	if n, op, name, ok, err := routeTemplates(method, escapedPath); ok {
 		return n, op, name, err
 	}
+	if n, op, name, ok, err := routeSending(method, escapedPath); ok {
+		return n, op, name, err
+	}
 	// Newer SDKs (aws-sdk-go-v2's sesv2 since 2026) list with a POST and a
 	// JSON body that may carry filters; botocore still uses GET.
 	if escapedPath == "/v2/email/list-identities" && method == http.MethodPost {
@@ -136,6 +139,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, c *api.Call) err
 var largeOperations = map[string]bool{
 	"CreateCustomVerificationEmailTemplate": true,
 	"UpdateCustomVerificationEmailTemplate": true,
+	"CreateEmailTemplate":                   true,
+	"UpdateEmailTemplate":                   true,
 }
 
 // decode reads the JSON body into v. An empty body is an empty object.

@@ -132,10 +132,17 @@ var migrations = []string{
 	CREATE TRIGGER identities_delete_checks AFTER DELETE ON identities BEGIN
 		DELETE FROM checks WHERE account = old.account AND region = old.region AND name = old.name;
 	END;`,
-	// 6: sending: email templates (apart from the custom verification
-	// templates of mail_templates: SES keeps the two apart) and the
-	// sending state of each account and region (sandbox, pause, quotas).
-	`CREATE TABLE email_templates (
+	// 6: sending: sent mail in the outbox beside verification mail (kind
+	// 'sent', its envelope recipients and what the call gave as JSON, the
+	// recipients counted for the quota), email templates (apart from the
+	// custom verification templates of mail_templates: SES keeps the two
+	// apart) and the sending state of each account and region (sandbox,
+	// pause, quotas).
+	`ALTER TABLE mail_messages ADD COLUMN kind TEXT NOT NULL DEFAULT '';
+	ALTER TABLE mail_messages ADD COLUMN recipients INTEGER NOT NULL DEFAULT 1;
+	ALTER TABLE mail_messages ADD COLUMN sent BLOB; -- store.SentInfo and the recipients as JSON; NULL for verification
+	CREATE INDEX mail_messages_sent ON mail_messages(account, region, created) WHERE kind = 'sent';
+	CREATE TABLE email_templates (
 		account TEXT NOT NULL,
 		region  TEXT NOT NULL,
 		name    TEXT NOT NULL,

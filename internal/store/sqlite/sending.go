@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	json "github.com/go-json-experiment/json/v1"
 
@@ -152,4 +153,25 @@ func getSendingState(ctx context.Context, q queryer, account, region string) (*s
 		return nil, err
 	}
 	return st, json.Unmarshal(data, st)
+}
+
+// SentVolume implements store.Sending.
+func (s *Store) SentVolume(ctx context.Context, account, region string, since time.Time) ([]store.Volume, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT created, recipients FROM mail_messages WHERE kind = 'sent' AND account = ? AND region = ? AND created > ? ORDER BY created`,
+		account, region, since.UnixNano())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Volume
+	for rows.Next() {
+		var created int64
+		var v store.Volume
+		if err := rows.Scan(&created, &v.Recipients); err != nil {
+			return nil, err
+		}
+		v.Created = time.Unix(0, created).UTC()
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }

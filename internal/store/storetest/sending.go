@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -14,6 +15,78 @@ import (
 func testSending(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("EmailTemplates", func(t *testing.T) { testEmailTemplates(t, newStore(t)) })
 	t.Run("SendingStates", func(t *testing.T) { testSendingStates(t, newStore(t)) })
+	t.Run("SentMail", func(t *testing.T) { testSentMail(t, newStore(t)) })
+}
+
+func sentMessage(id, region string, at time.Time, rcpts ...string) *store.Message {
+	k := identity.Key{Account: "111111111111", Region: region, Name: "example.com"}
+	return &store.Message{ID: id, Kind: store.SentMail, Key: k, From: "app@example.com", To: rcpts[0], Recipients: rcpts,
+		Subject: "s", Raw: []byte("Subject: s\r\n\r\nbody\r\n"), Created: at, Status: store.Local,
+		Sent: &store.SentInfo{MessageID: id, Action: "SendEmail", Source: "App <app@example.com>", To: rcpts[:1], Bcc: rcpts[1:], Subject: "s", Text: "body"}}
+}
+
+// testSentMail: sent mail shares the outbox (and so the queue) with
+// verification mail, but not its counts, lists or caps.
+func testSentMail(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := sentMessage("s1", "us-east-1", t0, "x@example.net", "y@example.net", "z@example.net")
+	a.Status, a.NextAttempt = store.Queued, t0
+	b := sentMessage("s2", "us-east-1", t0.Add(time.Minute), "x@example.net")
+	c := sentMessage("s3", "eu-west-1", t0.Add(time.Minute), "x@example.net")
+	v := message("v1", userKey, t0, store.Local)
+	for _, m := range []*store.Message{a, b, c, v} {
+		if err := s.AddMessage(ctx, m, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.GetMessage(ctx, "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(a, got); d != "" {
+		t.Errorf("GetMessage of sent mail (-want +got):\n%s", d)
+	}
+	// One queue: sent mail is due like verification mail.
+	if due, err := s.DueMessages(ctx, t0, 10); err != nil || len(due) != 1 || due[0].ID != "s1" {
+		t.Errorf("DueMessages = %v, %v; want s1", due, err)
+	}
+	// The quota counts recipients in the region; verification caps count
+	// verification mail alone.
+	for _, c := range []struct {
+		l    store.Limit
+		want int
+	}{
+		{store.Limit{Kind: store.SentMail, Account: "111111111111", Region: "us-east-1", Since: t0.Add(-time.Hour)}, 4},
+		{store.Limit{Kind: store.SentMail, Account: "111111111111", Region: "us-east-1", Since: t0}, 1},
+		{store.Limit{Kind: store.SentMail, Account: "111111111111", Region: "eu-west-1", Since: t0.Add(-time.Hour)}, 1},
+		{store.Limit{Account: "111111111111", Since: t0.Add(-time.Hour)}, 1},
+	} {
+		if n, err := s.CountMessages(ctx, c.l); err != nil || n != c.want {
+			t.Errorf("CountMessages(%+v) = %d, %v; want %d", c.l, n, err, c.want)
+		}
+	}
+	// A limit on sent mail refuses and stores nothing.
+	errQuota := errors.New("quota")
+	d := sentMessage("s4", "us-east-1", t0.Add(2*time.Minute), "x@example.net")
+	lim := store.Limit{Kind: store.SentMail, Account: "111111111111", Region: "us-east-1", Since: t0.Add(-time.Hour), Max: 4, Err: errQuota}
+	if err := s.AddMessage(ctx, d, nil, []store.Limit{lim}); !errors.Is(err, errQuota) {
+		t.Errorf("AddMessage over the quota: %v, want its error", err)
+	}
+	if _, err := s.GetMessage(ctx, "s4"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("message refused by the quota was stored: %v", err)
+	}
+	list, err := s.ListMessages(ctx, store.MessageQuery{Kind: store.SentMail, Account: "111111111111", Region: "us-east-1", Limit: 10})
+	if err != nil || len(list) != 2 || list[0].ID != "s2" || list[1].ID != "s1" {
+		t.Errorf("ListMessages of sent mail = %v, %v; want s2, s1", list, err)
+	}
+	if list, _ := s.ListMessages(ctx, store.MessageQuery{Limit: 10}); len(list) != 1 || list[0].ID != "v1" {
+		t.Errorf("ListMessages of verification mail = %v; want v1 alone", list)
+	}
+	vol, err := s.SentVolume(ctx, "111111111111", "us-east-1", t0.Add(-time.Hour))
+	want := []store.Volume{{Created: t0, Recipients: 3}, {Created: t0.Add(time.Minute), Recipients: 1}}
+	if err != nil || !cmp.Equal(want, vol) {
+		t.Errorf("SentVolume (-want +got):\n%s (err %v)", cmp.Diff(want, vol), err)
+	}
 }
 
 func testEmailTemplates(t *testing.T, s store.Store) {
