@@ -24,6 +24,8 @@ const (
 	InvalidContent    // v1 CustomVerificationEmailInvalidContent, v2 BadRequestException
 	ConfigSetNotFound // v1 ConfigurationSetDoesNotExist, v2 NotFoundException
 	Rejected          // v1 and v2 MessageRejected
+	// Paused: the account's sending is disabled (send).
+	Paused // v1 AccountSendingPausedException, v2 SendingPausedException
 )
 
 var kindNames = map[Kind]string{
@@ -31,6 +33,7 @@ var kindNames = map[Kind]string{
 	LimitExceeded: "limit exceeded", Throttled: "throttled", QuotaExceeded: "quota exceeded",
 	FromNotVerified: "sender not verified", InvalidContent: "invalid content",
 	ConfigSetNotFound: "configuration set not found", Rejected: "message rejected",
+	Paused: "sending paused",
 }
 
 func (k Kind) Error() string {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sesame/sesame/internal/account"
+	"github.com/sesame/sesame/internal/names"
 	"github.com/sesame/sesame/internal/store"
 )
 
@@ -80,6 +81,35 @@ func (r *Registry) SendStatistics(ctx context.Context, sc Scope) ([]DataPoint, e
 			out = append(out, DataPoint{Timestamp: at})
 		}
 		out[len(out)-1].DeliveryAttempts += int64(v.Recipients)
+	}
+	return out, nil
+}
+
+// Unverified returns those of addrs (bare, canonical addresses) that may
+// not send or receive in the sandbox: neither the address nor its domain
+// nor a parent domain is verified in the account and region. It is the
+// rule of checkSender, for many addresses in one read.
+func (r *Registry) Unverified(ctx context.Context, sc Scope, addrs []string) ([]string, error) {
+	var cands []string
+	for _, a := range addrs {
+		d := names.DomainOf(a)
+		cands = append(append(cands, a, d), names.Parents(d)...)
+	}
+	found, err := r.Store.GetIdentities(ctx, sc.Account, sc.Region, cands)
+	if err != nil {
+		return nil, err
+	}
+	ok := func(name string) bool { id := found[name]; return id != nil && r.view(id).VerifiedForSending() }
+	var out []string
+	for _, a := range addrs {
+		d := names.DomainOf(a)
+		verified := ok(a) || ok(d)
+		for _, p := range names.Parents(d) {
+			verified = verified || ok(p)
+		}
+		if !verified {
+			out = append(out, a)
+		}
 	}
 	return out, nil
 }

@@ -49,6 +49,11 @@ func init() {
 		"GetSendStatistics":           (*Handler).getSendStatistics,
 		"GetAccountSendingEnabled":    (*Handler).getAccountSendingEnabled,
 		"UpdateAccountSendingEnabled": (*Handler).updateAccountSendingEnabled,
+		// Sending (send.go).
+		"SendEmail":              (*Handler).sendEmail,
+		"SendRawEmail":           (*Handler).sendRawEmail,
+		"SendTemplatedEmail":     (*Handler).sendTemplatedEmail,
+		"SendBulkTemplatedEmail": (*Handler).sendBulkTemplatedEmail,
 	}
 }
 

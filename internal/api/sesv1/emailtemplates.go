@@ -27,6 +27,8 @@ func sendError(e *registry.Error) *api.Error {
 		code = "MissingRenderingAttribute"
 	case errors.Is(e, registry.ErrRenderingParameter):
 		code = "InvalidRenderingParameter"
+	case e.Kind == registry.Paused:
+		code = "AccountSendingPausedException"
 	default:
 		return nil
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sesame/sesame/internal/api"
 	"github.com/sesame/sesame/internal/registry"
+	"github.com/sesame/sesame/internal/send"
 )
 
 // Version is the only API version served.
@@ -22,8 +23,10 @@ const Version = "2010-12-01"
 // Handler serves the v1 API.
 type Handler struct {
 	Registry *registry.Registry
-	Auth     *api.Authenticator
-	Log      *slog.Logger
+	// Sender serves the send actions (send.go); nil serves none.
+	Sender *send.Sender
+	Auth   *api.Authenticator
+	Log    *slog.Logger
 
 	once  sync.Once
 	proto api.Protocol
@@ -108,6 +111,8 @@ var largeActions = map[string]bool{
 	"CreateCustomVerificationEmailTemplate": true,
 	"UpdateCustomVerificationEmailTemplate": true,
 	"CreateTemplate":                        true,
+	"SendRawEmail":                          true,
+	"SendEmail":                             true,
 	"UpdateTemplate":                        true,
 }
 

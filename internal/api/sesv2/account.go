@@ -2,6 +2,9 @@ package sesv2
 
 import (
 	"net/http"
+
+	"github.com/sesame/sesame/internal/api"
+	"github.com/sesame/sesame/internal/registry"
 )
 
 // routeAccount routes the account operations; ok is false for other
@@ -20,6 +23,15 @@ func routeAccount(method, escapedPath string) (string, operation, bool) {
 		return "", nil, true
 	}
 	return "", nil, false
+}
+
+// sendError maps the kinds of sending that v2 does not send as
+// BadRequestException; nil for the others.
+func sendError(e *registry.Error) *api.Error {
+	if e.Kind == registry.Paused {
+		return &api.Error{Status: http.StatusBadRequest, Code: "SendingPausedException", Message: e.Message}
+	}
+	return nil
 }
 
 type sendQuota struct {

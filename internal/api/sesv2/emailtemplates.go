@@ -26,7 +26,11 @@ const emailTemplatesPath = "/v2/email/templates"
 
 // routeSending is route for the paths above; ok is false for any other.
 func routeSending(method, escapedPath string) (name string, op operation, param string, ok bool, err error) {
-	if n, op, ok := routeAccount(method, escapedPath); ok {
+	n, op, ok := routeAccount(method, escapedPath)
+	if !ok {
+		n, op, ok = routeSend(method, escapedPath)
+	}
+	if ok {
 		if op == nil {
 			return "", nil, "", true, errUnknownOperation(method, escapedPath)
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sesame/sesame/internal/api"
 	"github.com/sesame/sesame/internal/registry"
+	"github.com/sesame/sesame/internal/send"
 	"github.com/sesame/sesame/internal/store"
 	"github.com/sesame/sesame/internal/verify"
 )
@@ -23,8 +24,10 @@ import (
 // Handler serves /v2/email/.
 type Handler struct {
 	Registry *registry.Registry
-	Auth     *api.Authenticator
-	Log      *slog.Logger
+	// Sender serves the send operations (send.go); nil serves none.
+	Sender *send.Sender
+	Auth   *api.Authenticator
+	Log    *slog.Logger
 	// Verifier and Checks serve the Sesame extension (checks.go); nil
 	// leaves it out.
 	Verifier *verify.Verifier
@@ -140,6 +143,8 @@ var largeOperations = map[string]bool{
 	"CreateCustomVerificationEmailTemplate": true,
 	"UpdateCustomVerificationEmailTemplate": true,
 	"CreateEmailTemplate":                   true,
+	"SendEmail":                             true,
+	"SendBulkEmail":                         true,
 	"UpdateEmailTemplate":                   true,
 }
 
@@ -202,6 +207,9 @@ func toAPIError(err error) *api.Error {
 	var re *registry.Error
 	if !errors.As(err, &re) {
 		return nil
+	}
+	if se := sendError(re); se != nil {
+		return se
 	}
 	if me := mailError(re); me != nil {
 		return me
