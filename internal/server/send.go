@@ -1,6 +1,10 @@
 package server
 
 import (
+	"net/http"
+
+	"github.com/sesame/sesame/internal/api"
+	"github.com/sesame/sesame/internal/api/retro"
 	"github.com/sesame/sesame/internal/send"
 )
 
@@ -16,4 +20,10 @@ func (s *Server) openSending(opts Options) {
 	if s.Mail != nil && s.Mail.Queue != nil {
 		s.Sender.Queue = s.Mail.Queue
 	}
+}
+
+// sendRoutes serves /_aws/ses, the captured mail of each account
+// (api/retro), to signed requests.
+func (s *Server) sendRoutes(mux *http.ServeMux, auth *api.Authenticator) {
+	mux.Handle(retro.Path, &retro.Handler{Outbox: s.Store, Sending: s.Store, Auth: auth, Log: s.Log.With("component", "retro")})
 }

@@ -157,6 +157,7 @@ func (s *Server) routes(console http.Handler) http.Handler {
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", s.healthz)
 	s.mailRoutes(mux, reg)
+	s.sendRoutes(mux, auth)
 	mux.Handle("/", v1)
 	// ServeMux answers a path that is not clean (//, /./, /../) with a
 	// redirect to the clean one, which a signed client follows only to

@@ -186,3 +186,8 @@ func (c *Cache) UpdateSendingState(ctx context.Context, account, region string, 
 func (c *Cache) SentVolume(ctx context.Context, account, region string, since time.Time) ([]Volume, error) {
 	return c.s.SentVolume(ctx, account, region, since)
 }
+
+// HideSent implements Sending.
+func (c *Cache) HideSent(ctx context.Context, account, id string) (int, error) {
+	return c.s.HideSent(ctx, account, id)
+}

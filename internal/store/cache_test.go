@@ -36,7 +36,7 @@ var cacheMethods = map[string]string{
 	"NextDue": other, "UpdateMessage": other,
 	"CreateTemplate": other, "GetTemplate": other, "UpdateTemplate": other, "DeleteTemplate": other, "ListTemplates": other,
 	"CreateEmailTemplate": other, "GetEmailTemplate": other, "UpdateEmailTemplate": other, "DeleteEmailTemplate": other,
-	"ListEmailTemplates": other, "GetSendingState": other, "UpdateSendingState": other, "SentVolume": other,
+	"ListEmailTemplates": other, "GetSendingState": other, "UpdateSendingState": other, "SentVolume": other, "HideSent": other,
 	"RevokeSession": other, "SessionRevoked": other,
 	"Close": other,
 }

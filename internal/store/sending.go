@@ -16,6 +16,11 @@ type Sending interface {
 	// after since, when it was accepted and to how many recipients, oldest
 	// first: for GetSendStatistics.
 	SentVolume(ctx context.Context, account, region string, since time.Time) ([]Volume, error)
+	// HideSent takes an account's sent message (all of them when id is
+	// empty) out of ListMessages, as LocalStack's DELETE /_aws/ses does,
+	// and reports how many it hid. The messages stay: they are still
+	// delivered and still count against the quota.
+	HideSent(ctx context.Context, account, id string) (int, error)
 }
 
 // Volume is one sent message as GetSendStatistics counts it.

@@ -109,7 +109,7 @@ func (s *Store) GetMessage(ctx context.Context, id string) (*store.Message, erro
 
 // ListMessages implements store.Outbox.
 func (s *Store) ListMessages(ctx context.Context, q store.MessageQuery) ([]*store.Message, error) {
-	query := `SELECT ` + messageColumns + ` FROM mail_messages WHERE kind = ?`
+	query := `SELECT ` + messageColumns + ` FROM mail_messages WHERE kind = ? AND hidden = 0`
 	args := []any{string(q.Kind)}
 	if q.Account != "" {
 		query += ` AND account = ?`

@@ -141,6 +141,7 @@ var migrations = []string{
 	`ALTER TABLE mail_messages ADD COLUMN kind TEXT NOT NULL DEFAULT '';
 	ALTER TABLE mail_messages ADD COLUMN recipients INTEGER NOT NULL DEFAULT 1;
 	ALTER TABLE mail_messages ADD COLUMN sent BLOB; -- store.SentInfo and the recipients as JSON; NULL for verification
+	ALTER TABLE mail_messages ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0; -- cleared from /_aws/ses, still counted
 	CREATE INDEX mail_messages_sent ON mail_messages(account, region, created) WHERE kind = 'sent';
 	CREATE TABLE email_templates (
 		account TEXT NOT NULL,

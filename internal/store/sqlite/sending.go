@@ -175,3 +175,23 @@ func (s *Store) SentVolume(ctx context.Context, account, region string, since ti
 	}
 	return out, rows.Err()
 }
+
+// HideSent implements store.Sending.
+func (s *Store) HideSent(ctx context.Context, account, id string) (int, error) {
+	var n int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		q := `UPDATE mail_messages SET hidden = 1 WHERE kind = 'sent' AND account = ? AND hidden = 0`
+		args := []any{account}
+		if id != "" {
+			q += ` AND id = ?`
+			args = append(args, id)
+		}
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}

@@ -82,6 +82,25 @@ func testSentMail(t *testing.T, s store.Store) {
 	if list, _ := s.ListMessages(ctx, store.MessageQuery{Limit: 10}); len(list) != 1 || list[0].ID != "v1" {
 		t.Errorf("ListMessages of verification mail = %v; want v1 alone", list)
 	}
+	// Hiding takes messages out of the list, not out of the quota.
+	if n, err := s.HideSent(ctx, "111111111111", "s2"); n != 1 || err != nil {
+		t.Errorf("HideSent(s2) = %d, %v; want 1", n, err)
+	}
+	if list, _ := s.ListMessages(ctx, store.MessageQuery{Kind: store.SentMail, Account: "111111111111", Region: "us-east-1", Limit: 10}); len(list) != 1 || list[0].ID != "s1" {
+		t.Errorf("after hiding s2: %v, want s1", list)
+	}
+	if n, err := s.HideSent(ctx, "222222222222", ""); n != 0 || err != nil {
+		t.Errorf("HideSent of another account = %d, %v; want 0", n, err)
+	}
+	if n, err := s.HideSent(ctx, "111111111111", ""); n != 2 || err != nil {
+		t.Errorf("HideSent of all = %d, %v; want 2 (s1, s3)", n, err)
+	}
+	if list, _ := s.ListMessages(ctx, store.MessageQuery{Limit: 10}); len(list) != 1 {
+		t.Errorf("hiding sent mail hid verification mail: %v", list)
+	}
+	if n, _ := s.CountMessages(ctx, store.Limit{Kind: store.SentMail, Account: "111111111111", Region: "us-east-1", Since: t0.Add(-time.Hour)}); n != 4 {
+		t.Errorf("hidden messages left the quota: %d recipients, want 4", n)
+	}
 	vol, err := s.SentVolume(ctx, "111111111111", "us-east-1", t0.Add(-time.Hour))
 	want := []store.Volume{{Created: t0, Recipients: 3}, {Created: t0.Add(time.Minute), Recipients: 1}}
 	if err != nil || !cmp.Equal(want, vol) {
