@@ -70,8 +70,9 @@ func TestSendGate(t *testing.T) {
 	markVerified(t, srv, a, "us-east-1", "example.com")
 	// The sandbox: the simulator is open, other recipients must be verified.
 	id := try(c.SendEmail(ctx, simple("app@example.com", "success@simulator.amazonses.com"))).must(t).MessageId
-	if m := sent(t, srv, aws.ToString(id)); m.Status != store.Sent || m.Sent.Action != "SendEmail" {
-		t.Errorf("simulator message: %+v", m)
+	if m := sent(t, srv, aws.ToString(id)); m.Status != store.Sent || m.Sent.Action != "SendEmail" ||
+		len(m.Sent.Simulated) != 1 || m.Sent.Simulated[0] != "success@simulator.amazonses.com: delivered" {
+		t.Errorf("simulator message: %+v %+v", m, m.Sent)
 	}
 	_, err = c.SendEmail(ctx, simple("app@sub.example.com", "someone@example.org", "x@example.com"))
 	msg = wantAPIError(t, err, "MessageRejected", http.StatusBadRequest)

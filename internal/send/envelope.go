@@ -1,6 +1,7 @@
 package send
 
 import (
+	"strings"
 	"time"
 
 	"github.com/sesame/sesame/internal/identity"
@@ -15,14 +16,16 @@ import (
 // itself and Sesame never relays. A message only to the simulator is
 // done at once: Sent, as SES's simulator accepts it.
 func envelope(sc registry.Scope, p *parsed, m *Message, id string, raw []byte, now time.Time) *store.Message {
-	var rcpts []string
+	var rcpts, simulated []string
 	for _, r := range p.rcpts {
-		if !simulator(r) {
+		if simulator(r) {
+			simulated = append(simulated, r+": "+simulatorOutcome(r))
+		} else {
 			rcpts = append(rcpts, r)
 		}
 	}
 	info := &store.SentInfo{MessageID: id, Action: m.Action, Source: m.Source, To: m.To, Cc: m.Cc, Bcc: m.Bcc,
-		Subject: m.Subject, Text: m.Text, HTML: m.HTML, Template: m.Template, TemplateData: m.TemplateData, Raw: len(m.Raw) > 0}
+		Subject: m.Subject, Text: m.Text, HTML: m.HTML, Template: m.Template, TemplateData: m.TemplateData, Raw: len(m.Raw) > 0, Simulated: simulated}
 	if info.Source == "" {
 		info.Source = p.source
 	}
@@ -44,4 +47,25 @@ func envelope(sc registry.Scope, p *parsed, m *Message, id string, raw []byte, n
 	}
 	msg.To = msg.Recipients[0]
 	return msg
+}
+
+// simulatorOutcome is what SES's mailbox simulator does with a message to
+// addr (https://docs.aws.amazon.com/ses/latest/dg/send-an-email-from-console.html);
+// labels (bounce+x@) are accepted. The feedback events themselves come
+// with event publishing.
+func simulatorOutcome(addr string) string {
+	local, _, _ := strings.Cut(names.LocalOf(addr), "+")
+	switch strings.ToLower(local) {
+	case "success":
+		return "delivered"
+	case "bounce":
+		return "hard bounce, 550 5.1.1 unknown user"
+	case "ooto":
+		return "delivered, then an automatic reply to the Return-Path"
+	case "complaint":
+		return "delivered, then a complaint"
+	case "suppressionlist":
+		return "hard bounce: the address is on the global suppression list"
+	}
+	return "not a simulator address: no outcome"
 }

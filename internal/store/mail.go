@@ -109,6 +109,10 @@ type SentInfo struct {
 	Template     string
 	TemplateData string
 	Raw          bool // the call gave the MIME message itself
+	// Simulated are the outcomes of SES's mailbox simulator recipients,
+	// "address: outcome", which SES answers itself and Sesame does not
+	// relay.
+	Simulated []string `json:",omitempty"`
 }
 
 // Limit caps the messages of one kind an account sent after Since, to one
