@@ -35,6 +35,8 @@ expect_eq "production access" "True" "$(a sesv2 get-account | jq_ 'd["Production
 send app@example.com someone@example.org >/dev/null && ok "production: any recipient" || fail "production send"
 
 SESAME_URL=$URL ACCESS_KEY=$AK SECRET_KEY=$SK python3 send_test.py || failed=$((failed + 1))
+got=$("$SESAME" outbox --data "$DATA" --sent --to someone@example.org --output json | jq_ 'd["Status"], d["From"]')
+expect_eq "sesame outbox --sent" "local app@example.com" "$got"
 
 n=$(curl -s --aws-sigv4 "aws:amz:us-east-1:ses" --user "$AK:$SK" "$URL/_aws/ses?email=app@example.com" | jq_ 'len(d["messages"])')
 [ "$n" -ge 2 ] && ok "/_aws/ses through curl --aws-sigv4 ($n messages)" || fail "/_aws/ses: $n messages"
