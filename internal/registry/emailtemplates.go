@@ -132,13 +132,9 @@ func (r *Registry) ListEmailTemplates(ctx context.Context, sc Scope, nextToken s
 	if r.EmailTemplates == nil {
 		return nil, "", errNoEmailTemplates
 	}
-	after := ""
-	if nextToken != "" {
-		b, err := base64.RawURLEncoding.DecodeString(nextToken)
-		if err != nil || len(b) < 2 || b[0] != 'e' || b[1] != ':' {
-			return nil, "", errorf(Invalid, "Invalid NextToken %q: pass the NextToken of the previous page unchanged.", nextToken)
-		}
-		after = string(b[2:])
+	after, err := templateAfter(nextToken, 'e')
+	if err != nil {
+		return nil, "", err
 	}
 	ts, err := r.EmailTemplates.ListEmailTemplates(ctx, sc.Account, sc.Region, after, limit+1)
 	if err != nil {
@@ -147,9 +143,28 @@ func (r *Registry) ListEmailTemplates(ctx context.Context, sc Scope, nextToken s
 	next := ""
 	if len(ts) > limit {
 		ts = ts[:limit]
-		next = base64.RawURLEncoding.EncodeToString([]byte("e:" + ts[len(ts)-1].Name))
+		next = templateToken('e', ts[len(ts)-1].Name)
 	}
 	return ts, next, nil
+}
+
+// A template NextToken is the opaque form of "tag:last name", the tag 't'
+// for custom verification templates and 'e' for email templates, so that
+// neither list takes the other's token.
+func templateToken(tag byte, last string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(string(tag) + ":" + last))
+}
+
+// templateAfter is the name a NextToken continues after; "" for none.
+func templateAfter(tok string, tag byte) (string, error) {
+	if tok == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil || len(b) < 2 || b[0] != tag || b[1] != ':' {
+		return "", errorf(Invalid, "Invalid NextToken %q: pass the NextToken of the previous page unchanged.", tok)
+	}
+	return string(b[2:]), nil
 }
 
 // RenderEmailTemplate renders a stored template with TemplateData (a JSON

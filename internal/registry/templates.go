@@ -2,7 +2,6 @@ package registry
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/url"
@@ -211,13 +210,9 @@ func (r *Registry) ListTemplates(ctx context.Context, sc Scope, nextToken string
 	if r.Templates == nil {
 		return nil, "", errNoTemplates
 	}
-	after := ""
-	if nextToken != "" {
-		b, err := base64.RawURLEncoding.DecodeString(nextToken)
-		if err != nil || len(b) < 2 || b[0] != 't' || b[1] != ':' {
-			return nil, "", errorf(Invalid, "Invalid NextToken %q: pass the NextToken of the previous page unchanged.", nextToken)
-		}
-		after = string(b[2:])
+	after, err := templateAfter(nextToken, 't')
+	if err != nil {
+		return nil, "", err
 	}
 	ts, err := r.Templates.ListTemplates(ctx, sc.Account, sc.Region, after, limit+1)
 	if err != nil {
@@ -226,7 +221,7 @@ func (r *Registry) ListTemplates(ctx context.Context, sc Scope, nextToken string
 	next := ""
 	if len(ts) > limit {
 		ts = ts[:limit]
-		next = base64.RawURLEncoding.EncodeToString([]byte("t:" + ts[len(ts)-1].Name))
+		next = templateToken('t', ts[len(ts)-1].Name)
 	}
 	return ts, next, nil
 }

@@ -73,8 +73,8 @@ const (
 type Message struct {
 	ID   string
 	Kind MessageKind
-	// Key is the identity it verifies; for sent mail, the identity that
-	// allowed the source (its Name) in the sender's account and region.
+	// Key is the identity it verifies; for sent mail, the sender's
+	// account and region, and the source's domain as Name.
 	Key  identity.Key
 	From string // the envelope sender (MAIL FROM)
 	// To is the recipient of a verification email; Recipients are the

@@ -325,7 +325,7 @@ UpdateReceiptRule UpdateTemplate`)
 func unknownAction(a string) error {
 	for _, s := range sesActions {
 		if s == a {
-			return api.Errorf(http.StatusBadRequest, "InvalidAction", "The action %s is an SES action that this server does not implement; it serves the identity actions (VerifyDomainIdentity, GetIdentityVerificationAttributes, ListIdentities...).", a)
+			return api.Errorf(http.StatusBadRequest, "InvalidAction", "The action %s is an SES action that this server does not implement; it serves the identity, template and sending actions (VerifyDomainIdentity, ListIdentities, SendEmail, CreateTemplate...).", a)
 		}
 	}
 	return api.Errorf(http.StatusBadRequest, "InvalidAction", "The action %q is not valid for this web service: check its spelling against the SES API (version %s).", a, Version)

@@ -101,7 +101,7 @@ func route(method, escapedPath string) (string, operation, string, error) {
 }
 
 func errUnknownOperation(method, path string) error {
-	return api.Errorf(http.StatusNotFound, "UnknownOperationException", "No SES v2 operation is served at %s %s: this server implements the email identity operations under /v2/email/identities.", method, path)
+	return api.Errorf(http.StatusNotFound, "UnknownOperationException", "No SES v2 operation is served at %s %s: this server implements the email identity, template, account and sending operations under /v2/email/.", method, path)
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
