@@ -194,6 +194,16 @@ func TestSendCaptured(t *testing.T) {
 	_, err := c.SendRawEmail(ctx, &ses.SendRawEmailInput{Source: aws.String("ana@example.com"), RawMessage: &types.RawMessage{Data: []byte("From: eve@evil.example\r\nTo: a@example.org\r\n\r\nx\r\n")}})
 	wantAPIError(t, err, "MessageRejected", http.StatusBadRequest)
 
+	// An identity ARN of the caller's own account needs no policy; another
+	// account's would, and is refused.
+	own := simple("ana@example.com", "to@example.org")
+	own.SourceArn = aws.String("arn:aws:ses:eu-west-1:" + a.AccountId + ":identity/example.com")
+	try(c.SendEmail(ctx, own)).must(t)
+	other := simple("ana@example.com", "to@example.org")
+	other.SourceArn = aws.String("arn:aws:ses:eu-west-1:999999999999:identity/example.com")
+	_, err = c.SendEmail(ctx, other)
+	wantAPIError(t, err, "InvalidParameterValue", http.StatusBadRequest)
+
 	// Templated, v1 and v2.
 	try(c.CreateTemplate(ctx, &ses.CreateTemplateInput{Template: &types.Template{TemplateName: aws.String("t"), SubjectPart: aws.String("Hi {{name}}"), TextPart: aws.String("Dear {{name}}")}})).must(t)
 	id = aws.ToString(try(c.SendTemplatedEmail(ctx, &ses.SendTemplatedEmailInput{Source: aws.String("ana@example.com"), Destination: &types.Destination{ToAddresses: []string{"to@example.org"}},

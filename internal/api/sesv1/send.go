@@ -18,12 +18,18 @@ import (
 var errNoSender = errors.New("sending is not configured on this server")
 
 // unsupported refuses what Sesame does not do yet, rather than ignoring
-// it: sending authorization (the *Arn parameters) and configuration sets.
+// it: sending authorization (an *Arn of another account), TemplateArn and
+// configuration sets.
 func (r *request) unsupported() error {
-	for _, n := range []string{"SourceArn", "FromArn", "ReturnPathArn", "TemplateArn"} {
-		if r.params.get(n) != "" {
-			return api.Errorf(http.StatusBadRequest, "InvalidParameterValue", "%s is not supported by this server yet (sending authorization): send from an identity of your own account and leave %s out.", n, n)
+	// X-SES-*-ARN headers of raw mail are removed (build.go), and the gate
+	// checks the From of the message itself.
+	for _, n := range []string{"SourceArn", "FromArn", "ReturnPathArn"} {
+		if err := send.CheckIdentityARN(r.scope, n, r.params.get(n)); err != nil {
+			return err
 		}
+	}
+	if r.params.get("TemplateArn") != "" {
+		return api.Errorf(http.StatusBadRequest, "InvalidParameterValue", "TemplateArn is not supported by this server yet: give Template, the template's name.")
 	}
 	if cs := r.params.get("ConfigurationSetName"); cs != "" {
 		return &registry.Error{Kind: registry.ConfigSetNotFound, Message: "Configuration set <" + cs + "> does not exist."}

@@ -62,10 +62,11 @@ type sendInput struct {
 }
 
 // unsupported refuses what Sesame does not do yet rather than ignoring it.
-func unsupported(arns []string, configSet string) error {
-	for _, a := range arns {
-		if a != "" {
-			return api.Errorf(http.StatusBadRequest, "BadRequestException", "Identity ARNs are not supported by this server yet (sending authorization): send from an identity of your own account and leave the ARN out.")
+func unsupported(sc registry.Scope, arns []string, configSet string) error {
+	for i, a := range arns {
+		field := [...]string{"FromEmailAddressIdentityArn", "FeedbackForwardingEmailAddressIdentityArn"}[i]
+		if err := send.CheckIdentityARN(sc, field, a); err != nil {
+			return err
 		}
 	}
 	if configSet != "" {
@@ -97,7 +98,7 @@ func (h *Handler) sendEmail(r *request) (any, error) {
 	if err := r.decode(&in); err != nil {
 		return nil, err
 	}
-	if err := unsupported([]string{in.FromEmailAddressIdentityArn, in.FeedbackForwardingEmailAddressIdentityArn}, in.ConfigurationSetName); err != nil {
+	if err := unsupported(r.scope, []string{in.FromEmailAddressIdentityArn, in.FeedbackForwardingEmailAddressIdentityArn}, in.ConfigurationSetName); err != nil {
 		return nil, err
 	}
 	if in.Content == nil {
@@ -199,7 +200,7 @@ func (h *Handler) sendBulkEmail(r *request) (any, error) {
 	if err := r.decode(&in); err != nil {
 		return nil, err
 	}
-	if err := unsupported([]string{in.FromEmailAddressIdentityArn, in.FeedbackForwardingEmailAddressIdentityArn}, in.ConfigurationSetName); err != nil {
+	if err := unsupported(r.scope, []string{in.FromEmailAddressIdentityArn, in.FeedbackForwardingEmailAddressIdentityArn}, in.ConfigurationSetName); err != nil {
 		return nil, err
 	}
 	if in.DefaultContent == nil || in.DefaultContent.Template == nil {
