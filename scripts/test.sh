@@ -19,5 +19,6 @@ go build -o sesame ./cmd/sesame
 SESAME=$PWD/sesame bash test/cli/aws-cli.sh
 SESAME=$PWD/sesame bash test/cli/boto3.sh
 SESAME=$PWD/sesame bash test/cli/email.sh
+SESAME=$PWD/sesame bash test/cli/send.sh
 SESAME=$PWD/sesame bash test/cli/knot.sh
 SESAME=$PWD/sesame bash test/cli/terraform.sh

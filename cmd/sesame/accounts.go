@@ -18,7 +18,7 @@ func newAccounts(g *globals) *cobra.Command {
 	var output, keyFile string
 	cmd := &cobra.Command{
 		Use:   "accounts",
-		Short: "Create and list accounts, add and revoke their access keys",
+		Short: "Create and list accounts, add and revoke their access keys, lift the sandbox",
 		Long: `Manage tenants. These commands open the data directory directly, and work
 while the server runs: a new key works at once, a revoked key stops working
 within 0.1 seconds. SESAME_DATA and SESAME_KEY_FILE, if the server has them,
@@ -121,7 +121,11 @@ set --data and --key-file here too.`,
 		},
 	}
 	keys.AddCommand(add, revoke)
-	cmd.AddCommand(create, list, keys)
+	openStore := func(cmd *cobra.Command) (store.Store, error) {
+		st, _, err := open(cmd.Context())
+		return st, err
+	}
+	cmd.AddCommand(create, list, keys, newSending(openStore, &output))
 	return cmd
 }
 

@@ -16,6 +16,7 @@ import (
 func newOutbox(g *globals) *cobra.Command {
 	var output, to, status string
 	var limit int
+	var sent bool
 	cmd := &cobra.Command{
 		Use:   "outbox",
 		Short: "List verification emails and their links, newest first",
@@ -25,6 +26,7 @@ the relay, with the last error), sent, or failed (the relay's answer). It
 reads the data directory directly, and works while the server runs.
 
   sesame outbox --to user@example.com --output json
+  sesame outbox --sent              # the mail sent through the API instead
   sesame outbox show MESSAGE_ID     # the whole message, as sent`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -40,7 +42,11 @@ reads the data directory directly, and works while the server runs.
 				return usageError{fmt.Errorf("--status %q: use local, queued, sent or failed", status)}
 			}
 			return withStore(cmd.Context(), g, func(st store.Store) error {
-				ms, err := st.ListMessages(cmd.Context(), store.MessageQuery{To: to, Status: store.MessageStatus(status), Limit: limit})
+				kind := store.Verification
+				if sent {
+					kind = store.SentMail
+				}
+				ms, err := st.ListMessages(cmd.Context(), store.MessageQuery{Kind: kind, To: to, Status: store.MessageStatus(status), Limit: limit})
 				if err != nil {
 					return err
 				}
@@ -53,6 +59,7 @@ reads the data directory directly, and works while the server runs.
 	fl.StringVar(&to, "to", "", "only the messages to this address")
 	fl.StringVar(&status, "status", "", "only the messages in this status: local, queued, sent or failed")
 	fl.IntVar(&limit, "limit", 50, "at most this many messages (at least 1)")
+	fl.BoolVar(&sent, "sent", false, "list the mail sent through the API (SendEmail and kin), not verification mail")
 
 	show := &cobra.Command{
 		Use:   "show MESSAGE_ID",

@@ -248,7 +248,7 @@ func TestV1RawValidation(t *testing.T) {
 		{"bad list index", v1Body("Action", "GetIdentityVerificationAttributes", "Version", "2010-12-01", "Identities.member.x", "example.com"), "", "", 400, "InvalidParameterValue", "Identities.member.x"},
 		{"list index 0", v1Body("Action", "GetIdentityVerificationAttributes", "Version", "2010-12-01", "Identities.member.0", "example.com"), "", "", 400, "InvalidParameterValue", "Identities.member.0"},
 		{"unknown Action", v1Body("Action", "FrobnicateIdentity", "Version", "2010-12-01"), "", "", 400, "InvalidAction", "FrobnicateIdentity"},
-		{"SES action not served", v1Body("Action", "SendEmail", "Version", "2010-12-01"), "", "", 400, "InvalidAction", "SendEmail"},
+		{"SES action not served", v1Body("Action", "CreateReceiptRule", "Version", "2010-12-01"), "", "", 400, "InvalidAction", "CreateReceiptRule"},
 		{"v2 operation name", v1Body("Action", "CreateEmailIdentity", "Version", "2010-12-01"), "", "", 400, "InvalidAction", "CreateEmailIdentity"},
 		{"no Action", v1Body("Version", "2010-12-01"), "", "", 400, "MissingAction", "Action"},
 		{"empty body", "", "", "", 400, "MissingAction", "Action"},

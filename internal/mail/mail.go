@@ -143,7 +143,7 @@ func (m *Mailer) send(ctx context.Context, id *identity.Identity, t *store.Templ
 		l.SuccessURL, l.FailureURL = t.SuccessURL, t.FailureURL
 	}
 	msg := &store.Message{
-		ID: newMessageID(now), Key: id.Key, From: let.From, To: id.Name, Subject: let.Subject,
+		ID: NewMessageID(now), Key: id.Key, From: let.From, To: id.Name, Subject: let.Subject,
 		Link: link, LinkNonce: l.Nonce, Created: now, Status: store.Local,
 	}
 	msg.Raw = let.encode(msg.ID, now)

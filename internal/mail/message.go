@@ -30,9 +30,10 @@ type letter struct {
 	HTML     string // the text/html alternative
 }
 
-// newMessageID returns an ID in the form SES gives MessageId:
+// NewMessageID returns an ID in the form SES gives MessageId (verification
+// mail and sent mail alike):
 // <16 hex digits of time>-<uuid>-000000.
-func newMessageID(now time.Time) string {
+func NewMessageID(now time.Time) string {
 	return fmt.Sprintf("%016x-%s-000000", now.UnixMilli(), uuid.NewString())
 }
 

@@ -65,7 +65,7 @@ const testLink = "https://sesame.example.com/verify?token=AbC_-123"
 
 func TestDefaultMessage(t *testing.T) {
 	l := defaultLetter("no-reply@sesame.example.com", "Ünïcode+tag@example.com", "eu-west-1", testLink, 24*time.Hour)
-	id := newMessageID(t0)
+	id := NewMessageID(t0)
 	h, p := parts(t, l.encode(id, t0))
 
 	if !regexp.MustCompile(`^[0-9a-f]{16}-[0-9a-f-]{36}-000000$`).MatchString(id) {
@@ -111,7 +111,7 @@ func TestCustomMessage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			l := customLetter("sender@example.com", "user@example.com", "Please\r\nBcc: victim@example.com confirm", tt.content, testLink)
-			h, p := parts(t, l.encode(newMessageID(t0), t0))
+			h, p := parts(t, l.encode(NewMessageID(t0), t0))
 			html := p["text/html; charset=utf-8"]
 			if !strings.Contains(html, tt.want) || !strings.Contains(html, "please disregard this message") {
 				t.Errorf("HTML part:\n%s\nwant %q and the disclaimer", html, tt.want)

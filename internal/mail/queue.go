@@ -13,7 +13,7 @@ import (
 // Sender hands one message to a relay; *Relay is one. An error that is a
 // *DeliveryError with Permanent set is not retried.
 type Sender interface {
-	Send(ctx context.Context, from, to string, msg []byte) error
+	Send(ctx context.Context, from string, to []string, msg []byte) error
 }
 
 // Queue delivers the queued messages of the outbox, one at a time, and
@@ -29,9 +29,11 @@ type Queue struct {
 	// RetryMin is the wait after the first temporary failure; it doubles
 	// with each attempt up to RetryMax. Defaults: 30 s and 30 min.
 	RetryMin, RetryMax time.Duration
-	// GiveUp is how long after its creation a message is still tried: its
-	// link's validity, since a late link is useless.
+	// GiveUp is how long after its creation a verification message is
+	// still tried: its link's validity, since a late link is useless.
 	GiveUp time.Duration
+	// SentGiveUp is how long sent mail is tried; default DefaultSentGiveUp.
+	SentGiveUp time.Duration
 	// Failed, if set, is told of each message that failed for good.
 	Failed func(ctx context.Context, m *store.Message)
 
@@ -112,9 +114,50 @@ func (q *Queue) backoff(n int) time.Duration {
 	return min(d, q.RetryMax)
 }
 
+// DefaultSentGiveUp is how long sent mail is retried: SES documents no
+// figure, and this is what MTAs commonly use for a first bounce (Postfix's
+// maximal_queue_lifetime is 5 days; Sesame is a test and staging relay).
+const DefaultSentGiveUp = 12 * time.Hour
+
+// giveUp is how long m is tried; 0 is for ever.
+func (q *Queue) giveUp(m *store.Message) time.Duration {
+	if m.Kind == store.SentMail {
+		if q.SentGiveUp > 0 {
+			return q.SentGiveUp
+		}
+		return DefaultSentGiveUp
+	}
+	return q.GiveUp
+}
+
+// recipients are the envelope recipients of m.
+func recipients(m *store.Message) []string {
+	if len(m.Recipients) > 0 {
+		return m.Recipients
+	}
+	return []string{m.To}
+}
+
+// what names m in the log.
+func what(m *store.Message) string {
+	if m.Kind == store.SentMail {
+		return "sent email"
+	}
+	return "verification email"
+}
+
 func (q *Queue) deliver(ctx context.Context, m *store.Message) {
-	log := q.log().With("message_id", m.ID, "to", m.To, "account", m.Key.Account, "region", m.Key.Region)
-	if q.GiveUp > 0 && !q.now().Before(m.Created.Add(q.GiveUp)) {
+	log := q.log().With("message_id", m.ID, "to", m.To, "account", m.Key.Account, "region", m.Key.Region, "kind", what(m))
+	giveUp := q.giveUp(m)
+	if m.Kind == store.SentMail && giveUp > 0 && !q.now().Before(m.Created.Add(giveUp)) {
+		m.Status, m.NextAttempt, m.Done = store.Failed, time.Time{}, q.now()
+		m.LastError = fmt.Sprintf("gave up after %d attempts in %s: %s", m.Attempts, giveUp, m.LastError)
+		attempts.WithLabelValues("expired").Inc()
+		log.Warn("sent email not delivered in time; gave up")
+		q.record(ctx, log, m)
+		return
+	}
+	if m.Kind == store.Verification && giveUp > 0 && !q.now().Before(m.Created.Add(giveUp)) {
 		// Its link expired before this attempt (the server was down, or
 		// the retry came late): sending it would only hand the recipient
 		// a dead link.
@@ -129,7 +172,7 @@ func (q *Queue) deliver(ctx context.Context, m *store.Message) {
 		q.record(ctx, log, m)
 		return
 	}
-	err := q.Relay.Send(ctx, m.From, m.To, m.Raw)
+	err := q.Relay.Send(ctx, m.From, recipients(m), m.Raw)
 	if ctx.Err() != nil {
 		return // shutting down: the message stays queued
 	}
@@ -141,20 +184,23 @@ func (q *Queue) deliver(ctx context.Context, m *store.Message) {
 	case err == nil:
 		m.Status, m.NextAttempt, m.Done = store.Sent, time.Time{}, now
 		attempts.WithLabelValues("sent").Inc()
-		log.Info("verification email sent", "attempts", m.Attempts)
+		log.Info(what(m)+" sent", "attempts", m.Attempts)
 	case errors.As(err, &de) && de.Permanent:
 		m.Status, m.NextAttempt, m.Done, m.LastError = store.Failed, time.Time{}, now, err.Error()
 		attempts.WithLabelValues("permanent").Inc()
-		log.Warn("verification email refused by the relay", "err", err)
-	case q.GiveUp > 0 && !now.Add(q.backoff(m.Attempts)).Before(m.Created.Add(q.GiveUp)):
+		log.Warn(what(m)+" refused by the relay", "err", err)
+	case giveUp > 0 && !now.Add(q.backoff(m.Attempts)).Before(m.Created.Add(giveUp)):
 		m.Status, m.NextAttempt, m.Done = store.Failed, time.Time{}, now
 		m.LastError = gaveUp(m.Attempts, err.Error())
+		if m.Kind == store.SentMail {
+			m.LastError = fmt.Sprintf("gave up after %d attempts in %s: %s", m.Attempts, giveUp, err)
+		}
 		attempts.WithLabelValues("expired").Inc()
-		log.Warn("verification email not delivered before its link expired", "err", err)
+		log.Warn(what(m)+" not delivered in time; gave up", "err", err)
 	default:
 		m.NextAttempt, m.LastError = now.Add(q.backoff(m.Attempts)), err.Error()
 		attempts.WithLabelValues("temporary").Inc()
-		log.Info("verification email delayed; will retry", "err", err, "attempts", m.Attempts, "next", m.NextAttempt)
+		log.Info(what(m)+" delayed; will retry", "err", err, "attempts", m.Attempts, "next", m.NextAttempt)
 	}
 	q.record(ctx, log, m)
 }

@@ -147,15 +147,17 @@ type DeliveryError struct {
 func (e *DeliveryError) Error() string { return e.Err.Error() }
 func (e *DeliveryError) Unwrap() error { return e.Err }
 
-// Send delivers one message to one recipient.
-func (r *Relay) Send(ctx context.Context, from, to string, msg []byte) error {
+// Send delivers one message to its recipients in one transaction: a
+// recipient the relay refuses fails the whole message, as go-smtp's
+// SendMail does.
+func (r *Relay) Send(ctx context.Context, from string, to []string, msg []byte) error {
 	c, stop, err := r.dial(ctx)
 	if err != nil {
 		return &DeliveryError{Err: fmt.Errorf("relay %s: %w", r, err)}
 	}
 	defer stop()
 	defer c.Close()
-	err = c.SendMail(from, []string{to}, bytes.NewReader(msg))
+	err = c.SendMail(from, to, bytes.NewReader(msg))
 	if err != nil {
 		var se *smtp.SMTPError
 		return &DeliveryError{Permanent: errors.As(err, &se) && se.Code/100 == 5, Err: fmt.Errorf("relay %s: %w", r, err)}

@@ -39,7 +39,7 @@ func TestRelaySend(t *testing.T) {
 			if tt.relay != nil {
 				tt.relay(r)
 			}
-			if err := r.Send(context.Background(), "no-reply@sesame.example.com", "user@example.com", msg); err != nil {
+			if err := r.Send(context.Background(), "no-reply@sesame.example.com", []string{"user@example.com"}, msg); err != nil {
 				t.Fatal(err)
 			}
 			m := srv.Next(t)
@@ -73,7 +73,7 @@ func TestRelayErrors(t *testing.T) {
 			if tt.relay != nil {
 				tt.relay(r)
 			}
-			err := r.Send(context.Background(), "a@example.com", "b@example.com", []byte("\r\n"))
+			err := r.Send(context.Background(), "a@example.com", []string{"b@example.com"}, []byte("\r\n"))
 			var de *DeliveryError
 			if !errors.As(err, &de) || de.Permanent != tt.permanent || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Send = %v; want a DeliveryError, permanent %v, naming %q", err, tt.permanent, tt.want)
@@ -86,7 +86,7 @@ func TestRelayErrors(t *testing.T) {
 	t.Run("nothing listening is temporary", func(t *testing.T) {
 		r, _ := ParseRelay("smtp://127.0.0.1:1", "")
 		var de *DeliveryError
-		if err := r.Send(context.Background(), "a@example.com", "b@example.com", nil); !errors.As(err, &de) || de.Permanent {
+		if err := r.Send(context.Background(), "a@example.com", []string{"b@example.com"}, nil); !errors.As(err, &de) || de.Permanent {
 			t.Fatalf("Send = %v, want a temporary DeliveryError", err)
 		}
 	})

@@ -25,6 +25,8 @@ const (
 	ConfigSetNotFound // v1 ConfigurationSetDoesNotExist, v2 NotFoundException
 	Rejected          // v1 and v2 MessageRejected
 	InvalidPolicy     // v1 InvalidPolicy, v2 BadRequestException
+	// Paused: the account's sending is disabled (send).
+	Paused // v1 AccountSendingPausedException, v2 SendingPausedException
 )
 
 var kindNames = map[Kind]string{
@@ -33,6 +35,7 @@ var kindNames = map[Kind]string{
 	FromNotVerified: "sender not verified", InvalidContent: "invalid content",
 	ConfigSetNotFound: "configuration set not found", Rejected: "message rejected",
 	InvalidPolicy: "invalid policy",
+	Paused: "sending paused",
 }
 
 func (k Kind) Error() string {

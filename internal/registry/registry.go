@@ -74,6 +74,11 @@ type Registry struct {
 	Templates store.Templates
 	// ConfigSets stores configuration sets; nil: there are none.
 	ConfigSets store.ConfigSets
+	// EmailTemplates stores email templates; Sending and Outbox serve the
+	// account's sending state (sending.go). Nil serves none.
+	EmailTemplates store.EmailTemplates
+	Sending        store.Sending
+	Outbox         store.Outbox
 	// Changed, if set, is told about every identity whose checks must run
 	// now, so the verifier need not wait for its next poll.
 	Changed func(identity.Key)

@@ -25,6 +25,7 @@ import (
 	"github.com/sesame/sesame/internal/identity"
 	"github.com/sesame/sesame/internal/mail"
 	"github.com/sesame/sesame/internal/registry"
+	"github.com/sesame/sesame/internal/send"
 	"github.com/sesame/sesame/internal/store"
 	"github.com/sesame/sesame/internal/verify"
 )
@@ -79,6 +80,7 @@ type Server struct {
 	Log        *slog.Logger
 	Mail       *mail.Mailer
 	Verifier   *verify.Verifier
+	Sender     *send.Sender
 
 	limits     api.Limits
 	stopMail   func()
@@ -111,6 +113,7 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.openVerifier(opts)
+	s.openSending(opts)
 	console, err := s.console(opts) // the web console at /console/ (console.go)
 	if err != nil {
 		s.Close()
@@ -141,8 +144,8 @@ func (s *Server) Close() error {
 
 func (s *Server) routes(console http.Handler) http.Handler {
 	auth := api.NewAuthenticator(s.Accounts, s.limits, s.Registry.Regions)
-	v1 := &sesv1.Handler{Registry: s.Registry, Auth: auth, Log: s.Log.With("component", "sesv1")}
-	v2 := &sesv2.Handler{Registry: s.Registry, Auth: auth, Verifier: s.Verifier, Checks: s.Identities, Log: s.Log.With("component", "sesv2")}
+	v1 := &sesv1.Handler{Registry: s.Registry, Sender: s.Sender, Auth: auth, Log: s.Log.With("component", "sesv1")}
+	v2 := &sesv2.Handler{Registry: s.Registry, Sender: s.Sender, Auth: auth, Verifier: s.Verifier, Checks: s.Identities, Log: s.Log.With("component", "sesv2")}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(api.Collectors()...)
@@ -154,6 +157,7 @@ func (s *Server) routes(console http.Handler) http.Handler {
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", s.healthz)
 	s.mailRoutes(mux, reg)
+	s.sendRoutes(mux, auth)
 	mux.Handle("/", v1)
 	// ServeMux answers a path that is not clean (//, /./, /../) with a
 	// redirect to the clean one, which a signed client follows only to

@@ -172,3 +172,48 @@ func (c *Cache) DeleteConfigSet(ctx context.Context, k ConfigSetKey) (bool, erro
 func (c *Cache) ListConfigSets(ctx context.Context, account, region, after string, limit int) ([]*ConfigSet, error) {
 	return c.s.ListConfigSets(ctx, account, region, after, limit)
 }
+
+// CreateEmailTemplate implements EmailTemplates.
+func (c *Cache) CreateEmailTemplate(ctx context.Context, t *EmailTemplate, limit func(inRegion int) error) error {
+	return c.s.CreateEmailTemplate(ctx, t, limit)
+}
+
+// GetEmailTemplate implements EmailTemplates.
+func (c *Cache) GetEmailTemplate(ctx context.Context, k TemplateKey) (*EmailTemplate, error) {
+	return c.s.GetEmailTemplate(ctx, k)
+}
+
+// UpdateEmailTemplate implements EmailTemplates.
+func (c *Cache) UpdateEmailTemplate(ctx context.Context, t *EmailTemplate) error {
+	return c.s.UpdateEmailTemplate(ctx, t)
+}
+
+// DeleteEmailTemplate implements EmailTemplates.
+func (c *Cache) DeleteEmailTemplate(ctx context.Context, k TemplateKey) (bool, error) {
+	return c.s.DeleteEmailTemplate(ctx, k)
+}
+
+// ListEmailTemplates implements EmailTemplates.
+func (c *Cache) ListEmailTemplates(ctx context.Context, account, region, after string, limit int) ([]*EmailTemplate, error) {
+	return c.s.ListEmailTemplates(ctx, account, region, after, limit)
+}
+
+// GetSendingState implements SendingStates: sending states are not cached.
+func (c *Cache) GetSendingState(ctx context.Context, account, region string) (*SendingState, error) {
+	return c.s.GetSendingState(ctx, account, region)
+}
+
+// UpdateSendingState implements SendingStates.
+func (c *Cache) UpdateSendingState(ctx context.Context, account, region string, fn func(s *SendingState) error) (*SendingState, error) {
+	return c.s.UpdateSendingState(ctx, account, region, fn)
+}
+
+// SentVolume implements Sending.
+func (c *Cache) SentVolume(ctx context.Context, account, region string, since time.Time) ([]Volume, error) {
+	return c.s.SentVolume(ctx, account, region, since)
+}
+
+// HideSent implements Sending.
+func (c *Cache) HideSent(ctx context.Context, account, id string) (int, error) {
+	return c.s.HideSent(ctx, account, id)
+}

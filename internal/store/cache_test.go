@@ -35,6 +35,8 @@ var cacheMethods = map[string]string{
 	"AddMessage": other, "CountMessages": other, "GetMessage": other, "ListMessages": other, "DueMessages": other,
 	"NextDue": other, "UpdateMessage": other,
 	"CreateTemplate": other, "GetTemplate": other, "UpdateTemplate": other, "DeleteTemplate": other, "ListTemplates": other,
+	"CreateEmailTemplate": other, "GetEmailTemplate": other, "UpdateEmailTemplate": other, "DeleteEmailTemplate": other,
+	"ListEmailTemplates": other, "GetSendingState": other, "UpdateSendingState": other, "SentVolume": other, "HideSent": other,
 	"RevokeSession": other, "SessionRevoked": other,
 	"CreateConfigSet": other, "GetConfigSet": other, "UpdateConfigSet": other, "DeleteConfigSet": other, "ListConfigSets": other,
 	"Close": other,

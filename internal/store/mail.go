@@ -56,12 +56,33 @@ const (
 	Failed MessageStatus = "failed"
 )
 
-// Message is one verification email in the outbox.
+// MessageKind says what a message in the outbox is: both kinds share one
+// queue, one relay and one retry policy.
+type MessageKind string
+
+const (
+	// Verification: a verification email; the zero kind, as every
+	// message was before sending.
+	Verification MessageKind = ""
+	// SentMail: a message accepted by a send call (SendEmail and kin).
+	SentMail MessageKind = "sent"
+)
+
+// Message is one email in the outbox: a verification email, or one sent
+// through the API.
 type Message struct {
-	ID        string
-	Key       identity.Key // the identity it verifies
-	From      string
-	To        string
+	ID   string
+	Kind MessageKind
+	// Key is the identity it verifies; for sent mail, the sender's
+	// account and region, and the source's domain as Name.
+	Key  identity.Key
+	From string // the envelope sender (MAIL FROM)
+	// To is the recipient of a verification email; Recipients are the
+	// envelope recipients of sent mail (To, Cc and Bcc; To is the first).
+	To         string
+	Recipients []string
+	// Sent describes sent mail as the call gave it; nil for verification.
+	Sent      *SentInfo
 	Subject   string
 	Link      string // the verification URL inside
 	LinkNonce string
@@ -75,11 +96,33 @@ type Message struct {
 	Done        time.Time // when it was sent or failed
 }
 
-// Limit caps the messages an account sent after Since, to one recipient or
-// to all.
+// SentInfo is what a send call said of a message, as LocalStack's
+// /_aws/ses shows it (api/retro): the source and destinations as given,
+// and the simple or templated content before it became MIME.
+type SentInfo struct {
+	MessageID    string // the MessageId returned, as SES makes it
+	Action       string // SendEmail, SendRawEmail, SendTemplatedEmail...
+	Source       string
+	To, Cc, Bcc  []string
+	Subject      string
+	Text, HTML   string
+	Template     string
+	TemplateData string
+	Raw          bool // the call gave the MIME message itself
+	// Simulated are the outcomes of SES's mailbox simulator recipients,
+	// "address: outcome", which SES answers itself and Sesame does not
+	// relay.
+	Simulated []string `json:",omitempty"`
+}
+
+// Limit caps the messages of one kind an account sent after Since, to one
+// recipient or to all. For sent mail it counts recipients in one region,
+// as SES's quotas do.
 type Limit struct {
+	Kind      MessageKind
 	Account   string
-	Recipient string // empty: every recipient
+	Region    string // sent mail only
+	Recipient string // empty: every recipient; verification only
 	Since     time.Time
 	Max       int
 	// Err is what AddMessage returns when the cap is reached.
@@ -88,6 +131,7 @@ type Limit struct {
 
 // MessageQuery selects messages, newest first.
 type MessageQuery struct {
+	Kind    MessageKind
 	Account string // empty: every account
 	Region  string // empty: every region; only with Account
 	To      string // empty: every recipient
@@ -101,7 +145,8 @@ type Outbox interface {
 	// identity's earlier links, unless a limit is reached: then nothing is
 	// stored and that limit's Err is returned.
 	AddMessage(ctx context.Context, m *Message, l *Link, limits []Limit) error
-	// CountMessages counts what a Limit counts.
+	// CountMessages counts what a Limit counts: messages, or for sent mail
+	// their recipients.
 	CountMessages(ctx context.Context, l Limit) (int, error)
 	// GetMessage returns ErrNotFound for an unknown ID.
 	GetMessage(ctx context.Context, id string) (*Message, error)

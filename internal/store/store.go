@@ -24,6 +24,7 @@ type Store interface {
 	Checks
 	Accounts
 	Mail
+	Sending
 	Sessions
 	ConfigSets
 	Close() error

@@ -46,6 +46,23 @@ func init() {
 		"GetIdentityPolicies":                      (*Handler).getIdentityPolicies,
 		"ListIdentityPolicies":                     (*Handler).listIdentityPolicies,
 		"DeleteIdentityPolicy":                     (*Handler).deleteIdentityPolicy,
+		// Email templates (emailtemplates.go).
+		"CreateTemplate":     (*Handler).createTemplate,
+		"GetTemplate":        (*Handler).getTemplate,
+		"UpdateTemplate":     (*Handler).updateTemplate,
+		"DeleteTemplate":     (*Handler).deleteTemplate,
+		"ListTemplates":      (*Handler).listTemplates,
+		"TestRenderTemplate": (*Handler).testRenderTemplate,
+		// The account's sending state (account.go).
+		"GetSendQuota":                (*Handler).getSendQuota,
+		"GetSendStatistics":           (*Handler).getSendStatistics,
+		"GetAccountSendingEnabled":    (*Handler).getAccountSendingEnabled,
+		"UpdateAccountSendingEnabled": (*Handler).updateAccountSendingEnabled,
+		// Sending (send.go).
+		"SendEmail":              (*Handler).sendEmail,
+		"SendRawEmail":           (*Handler).sendRawEmail,
+		"SendTemplatedEmail":     (*Handler).sendTemplatedEmail,
+		"SendBulkTemplatedEmail": (*Handler).sendBulkTemplatedEmail,
 	}
 }
 
@@ -309,7 +326,7 @@ UpdateReceiptRule UpdateTemplate`)
 func unknownAction(a string) error {
 	for _, s := range sesActions {
 		if s == a {
-			return api.Errorf(http.StatusBadRequest, "InvalidAction", "The action %s is an SES action that this server does not implement; it serves the identity actions (VerifyDomainIdentity, GetIdentityVerificationAttributes, ListIdentities...).", a)
+			return api.Errorf(http.StatusBadRequest, "InvalidAction", "The action %s is an SES action that this server does not implement; it serves the identity, template and sending actions (VerifyDomainIdentity, ListIdentities, SendEmail, CreateTemplate...).", a)
 		}
 	}
 	return api.Errorf(http.StatusBadRequest, "InvalidAction", "The action %q is not valid for this web service: check its spelling against the SES API (version %s).", a, Version)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sesame/sesame/internal/api"
 	"github.com/sesame/sesame/internal/registry"
+	"github.com/sesame/sesame/internal/send"
 )
 
 // Version is the only API version served.
@@ -22,8 +23,10 @@ const Version = "2010-12-01"
 // Handler serves the v1 API.
 type Handler struct {
 	Registry *registry.Registry
-	Auth     *api.Authenticator
-	Log      *slog.Logger
+	// Sender serves the send actions (send.go); nil serves none.
+	Sender *send.Sender
+	Auth   *api.Authenticator
+	Log    *slog.Logger
 
 	once  sync.Once
 	proto api.Protocol
@@ -107,6 +110,10 @@ func opLabel(a string) string {
 var largeActions = map[string]bool{
 	"CreateCustomVerificationEmailTemplate": true,
 	"UpdateCustomVerificationEmailTemplate": true,
+	"CreateTemplate":                        true,
+	"SendRawEmail":                          true,
+	"SendEmail":                             true,
+	"UpdateTemplate":                        true,
 }
 
 // templateInForm says whether the first bytes of a long form body name one
@@ -151,6 +158,9 @@ func fromRegistry(err error) *api.Error {
 	var e *registry.Error
 	if !errors.As(err, &e) {
 		return nil
+	}
+	if se := sendError(e); se != nil {
+		return se
 	}
 	if me := mailError(e); me != nil {
 		return me

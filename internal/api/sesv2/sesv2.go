@@ -16,6 +16,7 @@ import (
 
 	"github.com/sesame/sesame/internal/api"
 	"github.com/sesame/sesame/internal/registry"
+	"github.com/sesame/sesame/internal/send"
 	"github.com/sesame/sesame/internal/store"
 	"github.com/sesame/sesame/internal/verify"
 )
@@ -23,8 +24,10 @@ import (
 // Handler serves /v2/email/.
 type Handler struct {
 	Registry *registry.Registry
-	Auth     *api.Authenticator
-	Log      *slog.Logger
+	// Sender serves the send operations (send.go); nil serves none.
+	Sender *send.Sender
+	Auth   *api.Authenticator
+	Log    *slog.Logger
 	// Verifier and Checks serve the Sesame extension (checks.go); nil
 	// leaves it out.
 	Verifier *verify.Verifier
@@ -52,6 +55,9 @@ func route(method, escapedPath string) (string, operation, string, error) {
 		return n, op, name, err
 	}
 	if n, op, name, ok, err := routeResources(method, escapedPath); ok {
+		return n, op, name, err
+	}
+	if n, op, name, ok, err := routeSending(method, escapedPath); ok {
 		return n, op, name, err
 	}
 	// Newer SDKs (aws-sdk-go-v2's sesv2 since 2026) list with a POST and a
@@ -101,7 +107,7 @@ func route(method, escapedPath string) (string, operation, string, error) {
 }
 
 func errUnknownOperation(method, path string) error {
-	return api.Errorf(http.StatusNotFound, "UnknownOperationException", "No SES v2 operation is served at %s %s: this server implements the email identity operations under /v2/email/identities.", method, path)
+	return api.Errorf(http.StatusNotFound, "UnknownOperationException", "No SES v2 operation is served at %s %s: this server implements the email identity, template, account and sending operations under /v2/email/.", method, path)
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -142,6 +148,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, c *api.Call) err
 var largeOperations = map[string]bool{
 	"CreateCustomVerificationEmailTemplate": true,
 	"UpdateCustomVerificationEmailTemplate": true,
+	"CreateEmailTemplate":                   true,
+	"SendEmail":                             true,
+	"SendBulkEmail":                         true,
+	"UpdateEmailTemplate":                   true,
 }
 
 // decode reads the JSON body into v. An empty body is an empty object.
@@ -203,6 +213,9 @@ func toAPIError(err error) *api.Error {
 	var re *registry.Error
 	if !errors.As(err, &re) {
 		return nil
+	}
+	if se := sendError(re); se != nil {
+		return se
 	}
 	if me := mailError(re); me != nil {
 		return me

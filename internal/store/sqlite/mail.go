@@ -52,10 +52,15 @@ func (s *Store) AddMessage(ctx context.Context, m *store.Message, l *store.Link,
 				return err
 			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO mail_messages (id, account, region, identity, sender, recipient, subject, link, link_nonce, raw,
-			created, status, attempts, next_attempt, last_error, done) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		sent, err := encodeSent(m)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO mail_messages (id, account, region, identity, sender, recipient, subject, link, link_nonce, raw,
+			created, status, attempts, next_attempt, last_error, done, kind, recipients, sent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			m.ID, m.Key.Account, m.Key.Region, m.Key.Name, m.From, m.To, m.Subject, m.Link, m.LinkNonce, m.Raw,
-			m.Created.UnixNano(), string(m.Status), m.Attempts, nanos(m.NextAttempt), m.LastError, nanos(m.Done))
+			m.Created.UnixNano(), string(m.Status), m.Attempts, nanos(m.NextAttempt), m.LastError, nanos(m.Done),
+			string(m.Kind), max(len(m.Recipients), 1), sent)
 		if isUnique(err) {
 			return fmt.Errorf("message %q: %w", m.ID, store.ErrExists)
 		}
@@ -69,7 +74,14 @@ func (s *Store) CountMessages(ctx context.Context, l store.Limit) (int, error) {
 }
 
 func countMessages(ctx context.Context, q queryer, l store.Limit) (int, error) {
-	query := `SELECT COUNT(*) FROM mail_messages WHERE account = ? AND created > ?`
+	if l.Kind == store.SentMail {
+		// The quota counts recipients in one region (mail_messages_sent).
+		var n int
+		err := q.QueryRowContext(ctx, `SELECT COALESCE(SUM(recipients), 0) FROM mail_messages WHERE kind = 'sent' AND account = ? AND region = ? AND created > ?`,
+			l.Account, l.Region, l.Since.UnixNano()).Scan(&n)
+		return n, err
+	}
+	query := `SELECT COUNT(*) FROM mail_messages WHERE account = ? AND created > ? AND kind = ''`
 	args := []any{l.Account, l.Since.UnixNano()}
 	if l.Recipient != "" {
 		query += ` AND recipient = ?`
@@ -81,7 +93,7 @@ func countMessages(ctx context.Context, q queryer, l store.Limit) (int, error) {
 }
 
 const messageColumns = `id, account, region, identity, sender, recipient, subject, link, link_nonce, raw,
-	created, status, attempts, next_attempt, last_error, done`
+	created, status, attempts, next_attempt, last_error, done, kind, sent`
 
 // GetMessage implements store.Outbox.
 func (s *Store) GetMessage(ctx context.Context, id string) (*store.Message, error) {
@@ -97,8 +109,8 @@ func (s *Store) GetMessage(ctx context.Context, id string) (*store.Message, erro
 
 // ListMessages implements store.Outbox.
 func (s *Store) ListMessages(ctx context.Context, q store.MessageQuery) ([]*store.Message, error) {
-	query := `SELECT ` + messageColumns + ` FROM mail_messages WHERE 1`
-	var args []any
+	query := `SELECT ` + messageColumns + ` FROM mail_messages WHERE kind = ? AND hidden = 0`
+	args := []any{string(q.Kind)}
 	if q.Account != "" {
 		query += ` AND account = ?`
 		args = append(args, q.Account)
@@ -160,8 +172,14 @@ func (s *Store) messages(ctx context.Context, query string, args ...any) ([]*sto
 		var status string
 		var created int64
 		var next, done sql.NullInt64
+		var kind string
+		var sent []byte
 		if err := rows.Scan(&m.ID, &m.Key.Account, &m.Key.Region, &m.Key.Name, &m.From, &m.To, &m.Subject, &m.Link, &m.LinkNonce, &m.Raw,
-			&created, &status, &m.Attempts, &next, &m.LastError, &done); err != nil {
+			&created, &status, &m.Attempts, &next, &m.LastError, &done, &kind, &sent); err != nil {
+			return nil, err
+		}
+		m.Kind = store.MessageKind(kind)
+		if err := decodeSent(&m, sent); err != nil {
 			return nil, err
 		}
 		m.Created = time.Unix(0, created).UTC()
@@ -316,4 +334,30 @@ func decodeTemplate(data []byte) (*store.Template, error) {
 		return nil, err
 	}
 	return t, nil
+}
+
+// sentRow is the sent column: what a send call gave, and the envelope
+// recipients.
+type sentRow struct {
+	Info       *store.SentInfo
+	Recipients []string
+}
+
+func encodeSent(m *store.Message) ([]byte, error) {
+	if m.Sent == nil && len(m.Recipients) == 0 {
+		return nil, nil
+	}
+	return json.Marshal(sentRow{m.Sent, m.Recipients})
+}
+
+func decodeSent(m *store.Message, data []byte) error {
+	if len(data) == 0 {
+		return nil
+	}
+	var r sentRow
+	if err := json.Unmarshal(data, &r); err != nil {
+		return err
+	}
+	m.Sent, m.Recipients = r.Info, r.Recipients
+	return nil
 }

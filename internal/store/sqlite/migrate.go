@@ -140,6 +140,30 @@ var migrations = []string{
 		data    BLOB NOT NULL, -- the set as JSON
 		PRIMARY KEY (account, region, name)
 	) WITHOUT ROWID;`,
+	// 7: sending: sent mail in the outbox beside verification mail (kind
+	// 'sent', its envelope recipients and what the call gave as JSON, the
+	// recipients counted for the quota), email templates (apart from the
+	// custom verification templates of mail_templates: SES keeps the two
+	// apart) and the sending state of each account and region (sandbox,
+	// pause, quotas).
+	`ALTER TABLE mail_messages ADD COLUMN kind TEXT NOT NULL DEFAULT '';
+	ALTER TABLE mail_messages ADD COLUMN recipients INTEGER NOT NULL DEFAULT 1;
+	ALTER TABLE mail_messages ADD COLUMN sent BLOB; -- store.SentInfo and the recipients as JSON; NULL for verification
+	ALTER TABLE mail_messages ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0; -- cleared from /_aws/ses, still counted
+	CREATE INDEX mail_messages_sent ON mail_messages(account, region, created) WHERE kind = 'sent';
+	CREATE TABLE email_templates (
+		account TEXT NOT NULL,
+		region  TEXT NOT NULL,
+		name    TEXT NOT NULL,
+		data    BLOB NOT NULL, -- the template as JSON
+		PRIMARY KEY (account, region, name)
+	);
+	CREATE TABLE sending_states (
+		account TEXT NOT NULL,
+		region  TEXT NOT NULL,
+		data    BLOB NOT NULL, -- the state as JSON
+		PRIMARY KEY (account, region)
+	);`,
 }
 
 // SchemaVersion is the version this binary writes.
