@@ -93,6 +93,20 @@ func TestSendGate(t *testing.T) {
 	try(c.SendEmail(ctx, simple("app@example.com", "someone@example.org"))).must(t)
 	before := count()
 
+	// A configuration set must exist; one that does is taken.
+	in := simple("app@example.com", "someone@example.org")
+	in.ConfigurationSetName = aws.String("nope")
+	_, err = c.SendEmail(ctx, in)
+	wantAPIError(t, err, "ConfigurationSetDoesNotExist", http.StatusBadRequest)
+	try(a.V2("us-east-1").CreateConfigurationSet(ctx, &sesv2.CreateConfigurationSetInput{ConfigurationSetName: aws.String("app")})).must(t)
+	in.ConfigurationSetName = aws.String("app")
+	try(c.SendEmail(ctx, in)).must(t)
+	_, err = a.V2("us-east-1").SendEmail(ctx, &sesv2.SendEmailInput{FromEmailAddress: aws.String("app@example.com"), ConfigurationSetName: aws.String("nope"),
+		Destination: &v2types.Destination{ToAddresses: []string{"someone@example.org"}},
+		Content:     &v2types.EmailContent{Simple: &v2types.Message{Subject: &v2types.Content{Data: aws.String("s")}, Body: &v2types.Body{Text: &v2types.Content{Data: aws.String("b")}}}}})
+	wantAPIError(t, err, "NotFoundException", http.StatusNotFound)
+	before = count()
+
 	// Validation.
 	_, err = c.SendEmail(ctx, simple("app@example.com"))
 	wantAPIError(t, err, "InvalidParameterValue", http.StatusBadRequest)

@@ -88,6 +88,11 @@ type Message struct {
 	// Raw is the MIME message of SendRawEmail or v2 Raw content;
 	// Destinations, if any, replace its To, Cc and Bcc as the envelope.
 	Raw []byte
+	// ConfigurationSet is ConfigurationSetName: it must exist in the
+	// account and region (ConfigurationSetDoesNotExist, v2
+	// NotFoundException); it is kept with nothing more done (no event
+	// destinations yet).
+	ConfigurationSet string
 }
 
 // Send gates, builds, signs and enqueues m, and returns its MessageId.
@@ -96,6 +101,11 @@ func (s *Sender) Send(ctx context.Context, sc registry.Scope, m *Message) (strin
 	p, err := s.parse(m)
 	if err != nil {
 		return "", err
+	}
+	if m.ConfigurationSet != "" {
+		if err := s.Registry.ConfigSetExists(ctx, sc, m.ConfigurationSet); err != nil {
+			return "", err
+		}
 	}
 	tpl := m.Inline
 	if m.Template != "" {

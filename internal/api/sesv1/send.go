@@ -31,9 +31,6 @@ func (r *request) unsupported() error {
 	if r.params.get("TemplateArn") != "" {
 		return api.Errorf(http.StatusBadRequest, "InvalidParameterValue", "TemplateArn is not supported by this server yet: give Template, the template's name.")
 	}
-	if cs := r.params.get("ConfigurationSetName"); cs != "" {
-		return &registry.Error{Kind: registry.ConfigSetNotFound, Message: "Configuration set <" + cs + "> does not exist."}
-	}
 	return nil
 }
 
@@ -57,7 +54,7 @@ func (r *request) common(action string) (*send.Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &send.Message{Action: action, Max: send.MaxV1, Source: src, ReturnPath: r.params.get("ReturnPath")}
+	m := &send.Message{Action: action, Max: send.MaxV1, Source: src, ReturnPath: r.params.get("ReturnPath"), ConfigurationSet: r.params.get("ConfigurationSetName")}
 	if m.ReplyTo, err = r.params.list("ReplyToAddresses"); err != nil {
 		return nil, err
 	}
@@ -104,7 +101,7 @@ func (h *Handler) sendRawEmail(r *request) (*result, error) {
 	if err != nil {
 		return nil, api.Errorf(http.StatusBadRequest, "InvalidParameterValue", "RawMessage.Data is not base64: encode the whole MIME message (the SDKs and the CLI do).")
 	}
-	m := &send.Message{Action: "SendRawEmail", Max: send.MaxV1, Source: r.params.get("Source"), Raw: raw}
+	m := &send.Message{Action: "SendRawEmail", Max: send.MaxV1, Source: r.params.get("Source"), Raw: raw, ConfigurationSet: r.params.get("ConfigurationSetName")}
 	if m.To, err = r.params.list("Destinations"); err != nil {
 		return nil, err
 	}

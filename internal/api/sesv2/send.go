@@ -62,15 +62,12 @@ type sendInput struct {
 }
 
 // unsupported refuses what Sesame does not do yet rather than ignoring it.
-func unsupported(sc registry.Scope, arns []string, configSet string) error {
+func unsupported(sc registry.Scope, arns []string) error {
 	for i, a := range arns {
 		field := [...]string{"FromEmailAddressIdentityArn", "FeedbackForwardingEmailAddressIdentityArn"}[i]
 		if err := send.CheckIdentityARN(sc, field, a); err != nil {
 			return err
 		}
-	}
-	if configSet != "" {
-		return &registry.Error{Kind: registry.ConfigSetNotFound, Message: "Configuration set <" + configSet + "> does not exist."}
 	}
 	return nil
 }
@@ -98,13 +95,13 @@ func (h *Handler) sendEmail(r *request) (any, error) {
 	if err := r.decode(&in); err != nil {
 		return nil, err
 	}
-	if err := unsupported(r.scope, []string{in.FromEmailAddressIdentityArn, in.FeedbackForwardingEmailAddressIdentityArn}, in.ConfigurationSetName); err != nil {
+	if err := unsupported(r.scope, []string{in.FromEmailAddressIdentityArn, in.FeedbackForwardingEmailAddressIdentityArn}); err != nil {
 		return nil, err
 	}
 	if in.Content == nil {
 		return nil, required("Content")
 	}
-	m := &send.Message{Action: "SendEmail", Max: send.MaxV2, Source: in.FromEmailAddress, ReplyTo: in.ReplyToAddresses, ReturnPath: in.FeedbackForwardingEmailAddress}
+	m := &send.Message{Action: "SendEmail", Max: send.MaxV2, Source: in.FromEmailAddress, ReplyTo: in.ReplyToAddresses, ReturnPath: in.FeedbackForwardingEmailAddress, ConfigurationSet: in.ConfigurationSetName}
 	if d := in.Destination; d != nil {
 		m.To, m.Cc, m.Bcc = d.ToAddresses, d.CcAddresses, d.BccAddresses
 	}
@@ -200,7 +197,7 @@ func (h *Handler) sendBulkEmail(r *request) (any, error) {
 	if err := r.decode(&in); err != nil {
 		return nil, err
 	}
-	if err := unsupported(r.scope, []string{in.FromEmailAddressIdentityArn, in.FeedbackForwardingEmailAddressIdentityArn}, in.ConfigurationSetName); err != nil {
+	if err := unsupported(r.scope, []string{in.FromEmailAddressIdentityArn, in.FeedbackForwardingEmailAddressIdentityArn}); err != nil {
 		return nil, err
 	}
 	if in.DefaultContent == nil || in.DefaultContent.Template == nil {
@@ -215,7 +212,7 @@ func (h *Handler) sendBulkEmail(r *request) (any, error) {
 	if in.FromEmailAddress == "" {
 		return nil, required("FromEmailAddress")
 	}
-	base := send.Message{Action: "SendBulkEmail", Max: send.MaxV2, Source: in.FromEmailAddress, ReplyTo: in.ReplyToAddresses, ReturnPath: in.FeedbackForwardingEmailAddress}
+	base := send.Message{Action: "SendBulkEmail", Max: send.MaxV2, Source: in.FromEmailAddress, ReplyTo: in.ReplyToAddresses, ReturnPath: in.FeedbackForwardingEmailAddress, ConfigurationSet: in.ConfigurationSetName}
 	if err := in.DefaultContent.Template.into(&base); err != nil {
 		return nil, err
 	}
