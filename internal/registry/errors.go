@@ -35,7 +35,7 @@ var kindNames = map[Kind]string{
 	FromNotVerified: "sender not verified", InvalidContent: "invalid content",
 	ConfigSetNotFound: "configuration set not found", Rejected: "message rejected",
 	InvalidPolicy: "invalid policy",
-	Paused: "sending paused",
+	Paused:        "sending paused",
 }
 
 func (k Kind) Error() string {
