@@ -219,9 +219,13 @@ func TestBodyMemory(t *testing.T) {
 	// A template upload that announces all of the large share but 16
 	// bytes, and stalls after its first part.
 	head, body := signedWire(t, srv, a, "POST", "/", formType, template(budget*3/4-16))
-	conn := dial(t, srv)
-	conn.Write(head)
-	conn.Write(body[:100<<10])
+	stalled := func() net.Conn {
+		conn := dial(t, srv)
+		conn.Write(head)
+		conn.Write(body[:100<<10])
+		return conn
+	}
+	conn := stalled()
 
 	// Another large body (from another key: one key has one large body at
 	// a time) does not fit, until the first ends.
@@ -231,11 +235,19 @@ func TestBodyMemory(t *testing.T) {
 	}
 	var resp *http.Response
 	var b []byte
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		// until the server has taken the first upload's bytes
 		if resp, b = second(); resp.StatusCode != http.StatusBadRequest || !bytes.Contains(b, []byte("<Code>ValidationError<")) {
 			break
 		}
+		// A probe read whole while the first upload asked for its share
+		// makes the first one the refused body: stall another.
+		conn.SetReadDeadline(time.Now().Add(time.Millisecond))
+		if n, _ := conn.Read(make([]byte, 1)); n > 0 {
+			conn.Close()
+			conn = stalled()
+		}
+		conn.SetReadDeadline(time.Time{})
 	}
 	if msg := wantV1Error(t, resp, b, http.StatusBadRequest, "Throttling"); !strings.Contains(msg, "too many request bodies") {
 		t.Errorf("message %q, want the server's body budget as the reason", msg)

@@ -64,7 +64,8 @@ expect_error "v2 create twice" AlreadyExistsException as "$AK1" "$SK1" us-east-1
 expect_error "v2 delete unknown" NotFoundException as "$AK1" "$SK1" us-east-1 sesv2 delete-email-identity --email-identity nothing.example
 expect_error "wrong secret" SignatureDoesNotMatch as "$AK1" "wrong$SK1" us-east-1 ses list-identities
 expect_error "unknown key" InvalidClientTokenId as AKIAAAAAAAAAAAAAAAAA "$SK1" us-east-1 ses list-identities
-expect_error "action not served" InvalidAction as "$AK1" "$SK1" us-east-1 ses send-email --from a@example.com --destination ToAddresses=b@example.com --message 'Subject={Data=s},Body={Text={Data=b}}'
+expect_error "unverified sender" MessageRejected as "$AK1" "$SK1" us-east-1 ses send-email --from a@unverified.example --destination ToAddresses=b@example.com --message 'Subject={Data=s},Body={Text={Data=b}}'
+expect_error "action not served" InvalidAction as "$AK1" "$SK1" us-east-1 ses create-receipt-rule-set --rule-set-name rules
 
 # Notifications, policies, tags and configuration sets (v1 and v2 views of one store).
 TOPIC=arn:aws:sns:us-east-1:$ACCT1:feedback
