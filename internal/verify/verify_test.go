@@ -193,7 +193,10 @@ func TestStatusChangedLog(t *testing.T) {
 	}
 	w.check(id.Key)
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	slices.Sort(lines) // dkim, then verification
+	// dkim, then verification, whatever their times (the line starts with one)
+	slices.SortFunc(lines, func(a, b string) int {
+		return strings.Compare(a[strings.Index(a, "msg="):], b[strings.Index(b, "msg="):])
+	})
 	prefix := `msg="status changed" account=` + id.Account + ` region=` + id.Region + ` identity=example.test`
 	want := []string{
 		prefix + ` check=dkim from=Pending to=Success detail="All 3 DKIM CNAME records found."`,
