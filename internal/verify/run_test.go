@@ -29,7 +29,8 @@ func running(t *testing.T, v *Verifier) {
 	})
 }
 
-// TestWake: a new identity is checked within a second of its creation,
+// TestWake: a new identity is checked at once after its creation (the test
+// allows 10 s for a loaded machine; the clock is fake, so only a wake can do it),
 // through the registry's Changed hook, although Run would not poll for an
 // hour; a record published later is seen at the next check of the backoff.
 func TestWake(t *testing.T) {
@@ -39,7 +40,7 @@ func TestWake(t *testing.T) {
 	running(t, w.v)
 
 	id := w.domain(us, "example.test")
-	wait(t, saved, 1, time.Second)
+	wait(t, saved, 1, 10*time.Second)
 	got, _ := w.store.GetIdentity(context.Background(), id.Key)
 	if got.Verification.Status != identity.Pending || !got.Verification.LastChecked.Equal(t0) || !got.Next.Equal(t0.Add(5*time.Second)) {
 		t.Fatalf("after the first check: %s, checked %v, next %v", got.Verification.Status, got.Verification.LastChecked, got.Next)
@@ -48,7 +49,7 @@ func TestWake(t *testing.T) {
 	w.add(txt(id))
 	w.clock.Advance(5 * time.Second)
 	w.v.Wake(id.Key)
-	wait(t, saved, 1, time.Second)
+	wait(t, saved, 1, 10*time.Second)
 	got, _ = w.store.GetIdentity(context.Background(), id.Key)
 	if got.Verification.Status != identity.Success {
 		t.Errorf("at the second check: %s %q", got.Verification.Status, got.Verification.Detail)
@@ -60,7 +61,7 @@ func TestWake(t *testing.T) {
 	w.clock.Advance(time.Minute)
 	other := w.domain(scope("222222222222", "us-east-1"), "example.test")
 	w.v.Wake(other.Key)
-	if k := wait(t, saved, 1, time.Second)[0]; k != other.Key {
+	if k := wait(t, saved, 1, 10*time.Second)[0]; k != other.Key {
 		t.Errorf("checked %v, want only the due identity %v", k, other.Key)
 	}
 }
