@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sesame/sesame/internal/dkim"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
@@ -52,12 +54,12 @@ _dmarc           TXT    "v=DMARC1; p=reject"
 
 func newDoctorDNS(t *testing.T) *doctorDNS {
 	t.Helper()
-	w := &doctorDNS{ns1: dnstest.NewServer(t, "127.0.0.1")}
+	w := &doctorDNS{}
+	s := dnstest.NewServers(t, "127.0.0.1", "127.0.0.3", "127.0.0.53", "127.0.0.4")
+	w.ns1, w.ns2, w.resolver = s[0], s[1], s[2]
+	sesDNS := s[3]
 	w.port = w.ns1.Port
-	w.ns2 = dnstest.NewServer(t, "127.0.0.3:"+w.port)
-	w.resolver = dnstest.NewServer(t, "127.0.0.53:"+w.port)
-	sesDNS := dnstest.NewServer(t, "127.0.0.4:"+w.port)
-	sesZone := "@ SOA ns hostmaster 1 7200 3600 1209600 300\n@ NS ns\nns A 127.0.0.4\n@ TXT \"v=spf1 ip4:199.255.192.0/22 -all\"\n"
+	sesZone := "@ SOA ns hostmaster 1 7200 3600 1209600 300\n@ NS ns\nns A 127.0.0.4\n@ TXT \"v=spf1 ip4:199.255.192.0/22 -all\"\n" + sesKeys(t)
 	sesDNS.SetZone("amazonses.com.", sesZone)
 	w.resolver.SetZone(".", "@ SOA a.root.test. hostmaster.root.test. 1 7200 3600 1209600 300\n")
 	w.resolver.SetZone("test.", doctorTLD)
@@ -411,4 +413,16 @@ func TestDoctorInstances(t *testing.T) {
 	if code != 1 || !slices.Equal(got, wantErr) {
 		t.Errorf("exit status %d, errors %q; want 1, %q", code, got, wantErr)
 	}
+}
+
+// sesKeys is the DKIM zone's part of a test amazonses.com: a key at every
+// <token>.dkim.amazonses.com (a wildcard), for the doctor to find where
+// each DKIM CNAME leads.
+func sesKeys(t *testing.T) string {
+	t.Helper()
+	k, err := dkim.Generate(dkim.RSA1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "*.dkim TXT \"" + dkim.Record(&k.PublicKey) + "\"\n"
 }

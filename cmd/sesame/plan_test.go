@@ -39,7 +39,7 @@ func newPlanWorld(t *testing.T, records string) *planWorld {
 	knot := knottest.Start(t, "127.0.3.1", "example.test", planZoneHead+records)
 	res := dnstest.NewServer(t, "127.0.3.53:"+knot.Port)
 	sesDNS := dnstest.NewServer(t, "127.0.3.4:"+knot.Port)
-	sesZone := "@ SOA ns hostmaster 1 7200 3600 1209600 300\n@ NS ns\nns A 127.0.3.4\n@ TXT \"v=spf1 ip4:199.255.192.0/22 -all\"\n"
+	sesZone := "@ SOA ns hostmaster 1 7200 3600 1209600 300\n@ NS ns\nns A 127.0.3.4\n@ TXT \"v=spf1 ip4:199.255.192.0/22 -all\"\n" + sesKeys(t)
 	sesDNS.SetZone("amazonses.com.", sesZone)
 	res.SetZone(".", "@ SOA a.root.test. hostmaster.root.test. 1 7200 3600 1209600 300\n")
 	res.SetZone("test.", doctorTLD)

@@ -14,6 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/sesame/sesame/internal/records"
 )
 
 // Key lengths, as SES names them (DkimSigningAttributes'
@@ -83,6 +85,9 @@ func Record(pub *rsa.PublicKey) string {
 // ErrKey is a key record or a private key that cannot be used.
 var ErrKey = errors.New("unusable DKIM key")
 
+// ErrRevoked is a key record with an empty p=, the way a key is revoked.
+var ErrRevoked = fmt.Errorf("%w: the key is revoked (empty p=)", ErrKey)
+
 // PublicKey reads the key of a DKIM key record: its p= tag, in base64 of
 // a SubjectPublicKeyInfo or of a PKCS#1 RSAPublicKey (both occur). Tags
 // are separated by semicolons with any whitespace (RFC 6376 §3.2).
@@ -107,7 +112,7 @@ func PublicKey(record string) (*rsa.PublicKey, error) {
 	case !found:
 		return nil, fmt.Errorf("%w: no p= tag", ErrKey)
 	case p == "":
-		return nil, fmt.Errorf("%w: the key is revoked (empty p=)", ErrKey)
+		return nil, ErrRevoked
 	}
 	der, err := base64.StdEncoding.DecodeString(p)
 	if err != nil {
@@ -166,4 +171,50 @@ func ParsePrivate(s string) (*rsa.PrivateKey, error) {
 func Matches(record string, k *rsa.PrivateKey) bool {
 	pub, err := PublicKey(record)
 	return err == nil && pub.Equal(&k.PublicKey)
+}
+
+// MatchRecord judges the TXT values served where a DKIM CNAME leads
+// (<token>.<DKIM domain>) or at a BYODKIM selector's name: what a receiver
+// verifying a signature finds. SES marks Easy DKIM verified from the
+// customer's CNAMEs alone, so a target without a usable key is a failure
+// only receivers see: every signature made with that token fails. want,
+// when not nil, is the public key the signer holds (Sesame knows its own;
+// for SES it is unknown): any other key is records.FaultKeyMismatch.
+func MatchRecord(values []string, want *rsa.PublicKey) records.Verdict {
+	var v records.Verdict
+	for _, val := range values {
+		if !isKeyRecord(val) {
+			continue
+		}
+		pub, err := PublicKey(val)
+		switch {
+		case err == nil && (want == nil || pub.Equal(want)):
+			return records.Verdict{Kind: records.Found, Value: val}
+		case err == nil:
+			v = records.Verdict{Kind: records.Wrong, Value: val, Problems: []records.Problem{{Fault: records.FaultKeyMismatch}}}
+		case v.Kind != records.Wrong || v.Fault() != records.FaultKeyMismatch:
+			f := records.FaultKeyMalformed
+			if errors.Is(err, ErrRevoked) {
+				f = records.FaultKeyRevoked
+			}
+			v = records.Verdict{Kind: records.Wrong, Value: val, Problems: []records.Problem{{Fault: f, Detail: strings.TrimPrefix(err.Error(), ErrKey.Error()+": ")}}}
+		}
+	}
+	return v // Absent when no value is a key record
+}
+
+// isKeyRecord tells a DKIM key record from other TXT values at the name:
+// one that starts with v=DKIM1 (RFC 6376 §3.6.1: when present it must come
+// first), or has a p= tag.
+func isKeyRecord(val string) bool {
+	first, _, _ := strings.Cut(val, ";")
+	if k, v, ok := strings.Cut(first, "="); ok && strings.TrimSpace(k) == "v" {
+		return strings.TrimSpace(v) == "DKIM1"
+	}
+	for _, tag := range strings.Split(val, ";") {
+		if k, _, ok := strings.Cut(tag, "="); ok && strings.TrimSpace(k) == "p" {
+			return true
+		}
+	}
+	return false
 }

@@ -64,11 +64,10 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	w := &world{ns1: dnstest.NewServer(t, "127.0.0.1")}
+	w := &world{}
+	s := dnstest.NewServers(t, "127.0.0.1", "127.0.0.3", "127.0.0.2", "127.0.0.53")
+	w.ns1, w.ns2, w.sub, w.resolver = s[0], s[1], s[2], s[3]
 	port := w.ns1.Port
-	w.ns2 = dnstest.NewServer(t, "127.0.0.3:"+port)
-	w.sub = dnstest.NewServer(t, "127.0.0.2:"+port)
-	w.resolver = dnstest.NewServer(t, "127.0.0.53:"+port)
 
 	w.ns1.SetZone("example.test.", exampleZone)
 	w.ns1.SetZone("other.test.", otherZone)

@@ -82,6 +82,50 @@ func NewServer(t testing.TB, addr string) *Server {
 	if err != nil {
 		t.Fatalf("dnstest: listen on %s port %s: %v", host, port, err)
 	}
+	return serve(t, pc, l)
+}
+
+// NewServers starts one server on each of the loopback addresses hosts,
+// all on the same port, as real name servers all listen on port 53. The
+// port is one that is free on every address: when the first address's
+// port is taken on another (by another test process), it tries others.
+func NewServers(t testing.TB, hosts ...string) []*Server {
+	t.Helper()
+	type pair struct {
+		pc net.PacketConn
+		l  net.Listener
+	}
+	for try := 0; ; try++ {
+		var got []pair
+		var err error
+		port := "0"
+		for _, h := range hosts {
+			var p pair
+			if p.pc, p.l, err = listen(h, port); err != nil {
+				break
+			}
+			got = append(got, p)
+			_, port, _ = net.SplitHostPort(p.l.Addr().String())
+		}
+		if err == nil {
+			out := make([]*Server, len(got))
+			for i, p := range got {
+				out[i] = serve(t, p.pc, p.l)
+			}
+			return out
+		}
+		for _, p := range got {
+			p.pc.Close()
+			p.l.Close()
+		}
+		if try == 20 {
+			t.Fatalf("dnstest: no port free on all of %v: %v", hosts, err)
+		}
+	}
+}
+
+func serve(t testing.TB, pc net.PacketConn, l net.Listener) *Server {
+	t.Helper()
 	s := &Server{
 		Addr:  l.Addr().String(),
 		t:     t,

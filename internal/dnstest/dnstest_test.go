@@ -22,6 +22,8 @@ web        A     192.0.2.2
 away       CNAME target.other.test.
 sub        NS    ns.sub
 ns.sub     A     127.0.0.2
+*.wild     TXT   "any"
+here.wild  A     192.0.2.3
 `
 
 // ask sends one query over network and returns the reply.
@@ -75,6 +77,12 @@ func TestAnswer(t *testing.T) {
 		{name: "delegation", qname: "x.sub.example.test.", qtype: dns.TypeTXT, rcode: dns.RcodeSuccess, aa: false,
 			ns:    []string{"sub.example.test.\t300\tIN\tNS\tns.sub.example.test."},
 			extra: []string{"ns.sub.example.test.\t300\tIN\tA\t127.0.0.2"}},
+		{name: "wildcard", qname: "x.wild.example.test.", qtype: dns.TypeTXT, rcode: dns.RcodeSuccess, aa: true,
+			answer: []string{"x.wild.example.test.\t300\tIN\tTXT\t\"any\""}},
+		{name: "wildcard below a name that does not exist", qname: "a.x.wild.example.test.", qtype: dns.TypeTXT, rcode: dns.RcodeSuccess, aa: true,
+			answer: []string{"a.x.wild.example.test.\t300\tIN\tTXT\t\"any\""}},
+		{name: "no wildcard for a name that exists", qname: "here.wild.example.test.", qtype: dns.TypeTXT, rcode: dns.RcodeSuccess, aa: true, ns: soa},
+		{name: "no wildcard below another encloser", qname: "x.here.wild.example.test.", qtype: dns.TypeTXT, rcode: dns.RcodeNameError, aa: true, ns: soa},
 		{name: "outside zones", qname: "example.org.", qtype: dns.TypeA, rcode: dns.RcodeRefused},
 	}
 	for _, tc := range tests {
@@ -213,4 +221,18 @@ func TestSamePortOtherAddress(t *testing.T) {
 	}
 	b.Close()
 	b.Close() // idempotent
+}
+
+// TestNewServers: the servers share one port, each on its own address.
+func TestNewServers(t *testing.T) {
+	for range 20 { // ports taken on one address but not another are skipped
+		s := NewServers(t, "127.0.0.1", "127.0.0.3", "127.0.0.53")
+		if len(s) != 3 || s[0].Port != s[1].Port || s[1].Port != s[2].Port || s[2].Addr != "127.0.0.53:"+s[0].Port {
+			t.Fatalf("servers %s %s %s", s[0].Addr, s[1].Addr, s[2].Addr)
+		}
+		s[1].SetZone("example.test.", exampleZone)
+		if r := ask(t, s[1], "tcp", "web.example.test.", dns.TypeA); len(r.Answer) != 1 {
+			t.Fatalf("answer %v", r.Answer)
+		}
+	}
 }

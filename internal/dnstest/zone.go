@@ -144,9 +144,33 @@ func (s *Server) answer(reply *dns.Msg, q dns.Question) {
 }
 
 // lookup returns the records at name and whether name exists, which it also
-// does as an empty non-terminal (RFC 8020 §2).
+// does as an empty non-terminal (RFC 8020 §2), or through a wildcard at its
+// closest encloser (RFC 4592 §4.1: the records of *.<encloser>, owned by
+// name).
 func (z *zone) lookup(name string) ([]dns.RR, bool) {
 	name = dns.CanonicalName(name)
+	if rrs, ok := z.exact(name); ok {
+		return rrs, true
+	}
+	labels := dns.SplitDomainName(name)
+	for i := 1; i < len(labels) && dns.IsSubDomain(z.origin, dns.Fqdn(strings.Join(labels[i:], "."))); i++ {
+		encloser := dns.Fqdn(strings.Join(labels[i:], "."))
+		if _, ok := z.exact(encloser); !ok && encloser != z.origin {
+			continue
+		}
+		var out []dns.RR
+		for _, rr := range z.rrs["*."+encloser] {
+			rr = dns.Copy(rr)
+			rr.Header().Name = name
+			out = append(out, rr)
+		}
+		return out, len(out) > 0
+	}
+	return nil, false
+}
+
+// exact is lookup without wildcards.
+func (z *zone) exact(name string) ([]dns.RR, bool) {
 	if rrs := z.rrs[name]; len(rrs) > 0 {
 		return rrs, true
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/sesame/sesame/internal/dkim"
 	"github.com/sesame/sesame/internal/dnsclient"
 	"github.com/sesame/sesame/internal/records"
 )
@@ -163,4 +164,75 @@ func cnameOf(resp *dnsclient.Response) []string {
 		}
 	}
 	return out
+}
+
+// dkimKeyChecks follows each DKIM CNAME that is right to the key it leads
+// to, as a receiver verifying a signature does: SES verifies the CNAMEs
+// alone, so a target without a usable key shows only as mail failing DKIM.
+// The key's zone is the signer's (dkim.amazonses.com, or a Sesame
+// operator's DKIM domain): its servers are asked through the cache, as SPF
+// includes are. Which key the signer holds is not known here, so any
+// usable key passes.
+func (r *run) dkimKeyChecks() {
+	for _, in := range r.expect {
+		if len(in.DKIMTokens) == 0 || in.Missing {
+			continue
+		}
+		e := r.expectOf(in)
+		var missing, invalid *Finding
+		for _, t := range in.DKIMTokens {
+			if !r.dkimFound(e, t) {
+				continue
+			}
+			target := e.DKIMTarget(t)
+			resp := r.d.cache.lookup(r.ctx, r.d.Client, key(target, dns.TypeTXT))
+			if resp.Outcome.Temporary() || resp.Outcome == dnsclient.Loop {
+				continue // no verdict; the key's servers are not the domain's
+			}
+			rec := Record{Name: target, Type: "TXT", Found: txtValues(resp)}
+			switch v := dkim.MatchRecord(txtValues(resp), nil); v.Kind {
+			case records.Found:
+			case records.Absent:
+				if missing == nil {
+					missing = &Finding{Code: DKIMKeyMissing, Instance: in.Label}
+				}
+				missing.Records = append(missing.Records, rec)
+				missing.Evidence = append(missing.Evidence, resp.Evidence...)
+			default:
+				if invalid == nil {
+					invalid = &Finding{Code: DKIMKeyInvalid, Instance: in.Label}
+				}
+				invalid.Records = append(invalid.Records, rec)
+				invalid.Evidence = append(invalid.Evidence, resp.Evidence...)
+				invalid.Summary += fmt.Sprintf("; %s: %s", target, keyProblem(v))
+			}
+		}
+		if missing != nil {
+			missing.Summary = fmt.Sprintf("%d of %d DKIM CNAME targets publish no DKIM key", len(missing.Records), len(in.DKIMTokens))
+			r.add(missing)
+		}
+		if invalid != nil {
+			invalid.Summary = fmt.Sprintf("%d DKIM key(s) cannot be used", len(invalid.Records)) + invalid.Summary
+			r.add(invalid)
+		}
+	}
+}
+
+// dkimFound reports whether some server of the domain serves the right
+// CNAME for token: only then is the key where it leads worth asking for.
+func (r *run) dkimFound(e records.Expect, token string) bool {
+	for _, resp := range r.get(key(e.DKIMRecord(token).Name, dns.TypeCNAME)).known() {
+		if e.MatchDKIM(token, cnameOf(resp)).Kind == records.Found {
+			return true
+		}
+	}
+	return false
+}
+
+func keyProblem(v records.Verdict) string {
+	p := v.Problems[0]
+	if p.Fault == records.FaultKeyRevoked {
+		return "revoked (empty p=)"
+	}
+	return p.Detail
 }

@@ -142,6 +142,7 @@ func (r *run) diagnose() error {
 	r.domainChecks()
 	r.verificationChecks()
 	r.dkimChecks()
+	r.dkimKeyChecks()
 	r.mailFromChecks()
 	r.spfChecks()
 	r.dmarcChecks()

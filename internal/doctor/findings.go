@@ -62,6 +62,8 @@ const (
 	DKIMMissing           Code = "dkim-record-missing"
 	DKIMWrongTarget       Code = "dkim-record-wrong-target"
 	DKIMAppended          Code = "dkim-record-domain-appended"
+	DKIMKeyMissing        Code = "dkim-key-missing"
+	DKIMKeyInvalid        Code = "dkim-key-invalid"
 	MailFromOK            Code = "mail-from-mx-ok"
 	MailFromMissing       Code = "mail-from-mx-missing"
 	MailFromWrongRegion   Code = "mail-from-mx-wrong-region"
@@ -212,6 +214,12 @@ var catalogue = map[Code]entry{
 	DKIMAppended: {SeverityError,
 		"The DKIM record is under the domain twice: your DNS provider appended the domain to the name you entered. SES looks only at {name}.",
 		"Delete the record and create it again with the name \"<token>._domainkey\" alone, or the full name ending in a dot."},
+	DKIMKeyMissing: {SeverityError,
+		"The DKIM CNAME is right, but no DKIM key is published where it leads. SES marks DKIM verified from the CNAMEs alone; receivers follow them to the key, so every message signed with this token fails DKIM.",
+		"The key at {name} belongs to the service that signs (SES's dkim.amazonses.com, or the DKIM zone a Sesame operator serves with --dns-listen). Check that the identity still exists there with these tokens, and that the DKIM zone is delegated to the servers that serve it."},
+	DKIMKeyInvalid: {SeverityError,
+		"A DKIM key is published where the CNAME leads, but receivers cannot use it: it is revoked (empty p=), cut short, or not an RSA key, so every message signed with this token fails DKIM.",
+		"The key at {name} is the signing service's to publish: for Sesame, rotate the token's key (sesame dkim rotate) or check what the DKIM zone serves; for SES, disable and enable Easy DKIM to get new tokens."},
 	MailFromOK: {SeverityOK,
 		"The MAIL FROM domain's only MX record points at SES's feedback endpoint for the region.",
 		""},

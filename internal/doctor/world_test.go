@@ -168,11 +168,16 @@ func parseInstance(t testing.TB, s string) Instance {
 // startWorld serves the case's zones and returns a client that finds them.
 func startWorld(t testing.TB, c testCase) (*dnsclient.Client, string) {
 	t.Helper()
-	srv := map[string]*dnstest.Server{"ns1": dnstest.NewServer(t, serverAddrs["ns1"])}
-	port := srv["ns1"].Port
-	for _, name := range []string{"ns2", "ses", "ns3", "ns4", "resolver"} {
-		srv[name] = dnstest.NewServer(t, serverAddrs[name]+":"+port)
+	srv := map[string]*dnstest.Server{}
+	names := []string{"ns1", "ns2", "ses", "ns3", "ns4", "resolver"}
+	var hosts []string
+	for _, n := range names {
+		hosts = append(hosts, serverAddrs[n])
 	}
+	for i, s := range dnstest.NewServers(t, hosts...) {
+		srv[names[i]] = s
+	}
+	port := srv["ns1"].Port
 	ses := readFile(t, "testdata/amazonses.com.zone")
 	res := srv["resolver"]
 	res.SetZone(".", rootZone)

@@ -149,11 +149,16 @@ func readCase(t *testing.T, path string) testCase {
 // a Planner.List that lists ns1's version of the main zone, as AXFR would.
 func world(t *testing.T, c testCase) (*dnsclient.Client, func(ctx any, zone string) []dns.RR) {
 	t.Helper()
-	srv := map[string]*dnstest.Server{"ns1": dnstest.NewServer(t, serverAddrs["ns1"])}
-	port := srv["ns1"].Port
-	for _, name := range []string{"ns2", "ses", "resolver"} {
-		srv[name] = dnstest.NewServer(t, serverAddrs[name]+":"+port)
+	srv := map[string]*dnstest.Server{}
+	names := []string{"ns1", "ns2", "ses", "resolver"}
+	var hosts []string
+	for _, n := range names {
+		hosts = append(hosts, serverAddrs[n])
 	}
+	for i, s := range dnstest.NewServers(t, hosts...) {
+		srv[names[i]] = s
+	}
+	port := srv["ns1"].Port
 	res := srv["resolver"]
 	res.SetZone(".", rootZone)
 	res.SetZone("test.", tldZone)

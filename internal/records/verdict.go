@@ -47,6 +47,12 @@ const (
 	FaultTargetAppended Fault = "target-appended" // the provider appended the domain to the target
 	FaultTargetSwapped  Fault = "target-swapped"  // another token's target
 
+	// The DKIM key record at a CNAME's target (judged by internal/dkim,
+	// which owns the key format: parsing one needs crypto/x509).
+	FaultKeyMalformed Fault = "key-malformed" // a DKIM record whose key does not parse
+	FaultKeyRevoked   Fault = "key-revoked"   // p= empty: the key was revoked (RFC 6376 §3.6.1)
+	FaultKeyMismatch  Fault = "key-mismatch"  // a key, but not the one the signer holds
+
 	// MAIL FROM MX.
 	FaultRegion       Fault = "wrong-region"  // the feedback host of another region
 	FaultNotOnlyMX    Fault = "not-only-mx"   // SES's MX, and others beside it

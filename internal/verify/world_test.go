@@ -86,10 +86,8 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	w := &world{t: t, clock: &clock{t: t0}, dir: t.TempDir()}
-	w.ns1 = dnstest.NewServer(t, "127.0.1.1")
-	port := w.ns1.Port
-	w.ns2 = dnstest.NewServer(t, "127.0.1.2:"+port)
-	w.resolver = dnstest.NewServer(t, "127.0.1.53:"+port)
+	s := dnstest.NewServers(t, "127.0.1.1", "127.0.1.2", "127.0.1.53")
+	w.ns1, w.ns2, w.resolver = s[0], s[1], s[2]
 	w.resolver.SetZone(".", rootZone)
 	w.resolver.SetZone("example.test.", delegation)
 	w.serve(soa("1"), soa("1"))
