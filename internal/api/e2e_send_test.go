@@ -184,7 +184,7 @@ func TestSendCaptured(t *testing.T) {
 	if strings.Contains(raw, "bcc@example.org") {
 		t.Errorf("Bcc is in the message:\n%s", raw)
 	}
-	if strings.Join(m.Recipients, " ") != "to@example.org cc@example.org bcc@example.org" || m.From != "ana@example.com" || m.Status != store.Local {
+	if strings.Join(m.Recipients, " ") != "to@example.org cc@example.org bcc@example.org" || m.From != id+"@eu-west-1.amazonses.com" || m.Status != store.Local {
 		t.Errorf("envelope: from %s to %v, status %s", m.From, m.Recipients, m.Status)
 	}
 	if len(id) != 60 || !strings.HasSuffix(id, "-000000") {

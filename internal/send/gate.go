@@ -157,7 +157,7 @@ func (s *Sender) parse(m *Message) (*parsed, error) {
 func simulator(addr string) bool { return names.DomainOf(addr) == SimulatorDomain }
 
 // gate decides whether sc may send p now; it returns the account's state,
-// whose quota the store then holds atomically.
+// whose quota the store then holds atomically, and the envelope domain.
 // Each address is verified in the account that answers for it: the
 // caller's, or, through sending authorization, the owner's of the
 // identity an ARN names. The quota, rate and pause are the caller's;
@@ -212,11 +212,16 @@ func (s *Sender) gate(ctx context.Context, sc registry.Scope, p *parsed, action 
 	if len(bad) > 0 {
 		return nil, notVerified(sc.Region, p, bad)
 	}
+	// The envelope domain is the source identity's, in its owner's account.
+	mailFrom, err := s.Registry.EnvelopeDomain(ctx, p.check[0].scope, p.source)
+	if err != nil {
+		return nil, err
+	}
 	q := account.QuotaOf(st)
 	if !s.allow(sc, q.MaxSendRate, len(p.rcpts), now) {
 		return nil, &registry.Error{Kind: registry.Throttled, Message: "Maximum sending rate exceeded."}
 	}
-	return &gateState{quota: q}, nil
+	return &gateState{quota: q, mailFrom: mailFrom}, nil
 }
 
 // notVerified is SES's MessageRejected: "Email address is not verified.
@@ -250,7 +255,10 @@ func notVerified(region string, p *parsed, bad []string) error {
 	return rejectf("Email address is not verified. The following identities failed the check in region %s: %s", strings.ToUpper(region), strings.Join(list, ", "))
 }
 
-type gateState struct{ quota account.Quota }
+type gateState struct {
+	quota    account.Quota
+	mailFrom string // the envelope sender's domain
+}
 
 // limits is the daily quota as the store checks it, in the transaction
 // that stores the message: recipients in the last 24 hours, this

@@ -147,7 +147,7 @@ func (s *Sender) Send(ctx context.Context, sc registry.Scope, m *Message) (strin
 	if raw, err = s.sign(ctx, sc, p, raw); err != nil {
 		return "", err
 	}
-	msg := envelope(sc, p, m, id, raw, now)
+	msg := envelope(sc, p, m, id, st.mailFrom, raw, now)
 	if s.Queue != nil && len(msg.Recipients) > 0 {
 		msg.Status, msg.NextAttempt = store.Queued, now
 	}
