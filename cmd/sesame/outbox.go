@@ -97,7 +97,11 @@ type messageOut struct {
 	Status    store.MessageStatus
 	AccountId string
 	Region    string
+	// From is the sender: the From address of verification mail, the
+	// source of a sent message; MailFrom is the envelope sender it was
+	// (or is to be) relayed with, SES's bounce address for sent mail.
 	From      string
+	MailFrom  string
 	To        string
 	Subject   string
 	Link      string
@@ -110,7 +114,10 @@ func printOutbox(w io.Writer, ms []*store.Message, output string) error {
 	out := make([]messageOut, 0, len(ms))
 	for _, m := range ms {
 		o := messageOut{MessageId: m.ID, Created: m.Created, Status: m.Status, AccountId: m.Key.Account, Region: m.Key.Region,
-			From: m.From, To: m.To, Subject: m.Subject, Link: m.Link, Attempts: m.Attempts, LastError: m.LastError}
+			From: m.From, MailFrom: m.From, To: m.To, Subject: m.Subject, Link: m.Link, Attempts: m.Attempts, LastError: m.LastError}
+		if m.Sent != nil {
+			o.From = m.Sent.Source
+		}
 		if !m.Done.IsZero() {
 			d := m.Done
 			o.Done = &d

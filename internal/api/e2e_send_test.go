@@ -184,7 +184,7 @@ func TestSendCaptured(t *testing.T) {
 	if strings.Contains(raw, "bcc@example.org") {
 		t.Errorf("Bcc is in the message:\n%s", raw)
 	}
-	if strings.Join(m.Recipients, " ") != "to@example.org cc@example.org bcc@example.org" || m.From != "ana@example.com" || m.Status != store.Local {
+	if strings.Join(m.Recipients, " ") != "to@example.org cc@example.org bcc@example.org" || m.From != id+"@eu-west-1.amazonses.com" || m.Status != store.Local {
 		t.Errorf("envelope: from %s to %v, status %s", m.From, m.Recipients, m.Status)
 	}
 	if len(id) != 60 || !strings.HasSuffix(id, "-000000") {
@@ -192,7 +192,7 @@ func TestSendCaptured(t *testing.T) {
 	}
 
 	// Raw: SES replaces Message-ID and Date, strips Bcc and the ARN headers.
-	rawIn := "From: ana@example.com\r\nTo: to@example.org\r\nBcc: hidden@example.org\r\nMessage-ID: <mine@x>\r\nDate: Mon, 1 Jan 2001 00:00:00 +0000\r\nX-SES-SOURCE-ARN: arn:x\r\nSubject: raw\r\n\r\nbody\r\n"
+	rawIn := "From: ana@example.com\r\nTo: to@example.org\r\nBcc: hidden@example.org\r\nMessage-ID: <mine@x>\r\nDate: Mon, 1 Jan 2001 00:00:00 +0000\r\nX-SES-SOURCE-ARN: arn:aws:ses:eu-west-1:" + a.AccountId + ":identity/example.com\r\nSubject: raw\r\n\r\nbody\r\n"
 	id = aws.ToString(try(c.SendRawEmail(ctx, &ses.SendRawEmailInput{RawMessage: &types.RawMessage{Data: []byte(rawIn)}})).must(t).MessageId)
 	m = sent(t, srv, id)
 	raw = string(m.Raw)
@@ -209,14 +209,14 @@ func TestSendCaptured(t *testing.T) {
 	wantAPIError(t, err, "MessageRejected", http.StatusBadRequest)
 
 	// An identity ARN of the caller's own account needs no policy; another
-	// account's would, and is refused.
+	// account's needs one (TestSendAuthorization).
 	own := simple("ana@example.com", "to@example.org")
 	own.SourceArn = aws.String("arn:aws:ses:eu-west-1:" + a.AccountId + ":identity/example.com")
 	try(c.SendEmail(ctx, own)).must(t)
 	other := simple("ana@example.com", "to@example.org")
 	other.SourceArn = aws.String("arn:aws:ses:eu-west-1:999999999999:identity/example.com")
 	_, err = c.SendEmail(ctx, other)
-	wantAPIError(t, err, "InvalidParameterValue", http.StatusBadRequest)
+	wantAPIError(t, err, "AccessDenied", http.StatusForbidden)
 
 	// Templated, v1 and v2.
 	try(c.CreateTemplate(ctx, &ses.CreateTemplateInput{Template: &types.Template{TemplateName: aws.String("t"), SubjectPart: aws.String("Hi {{name}}"), TextPart: aws.String("Dear {{name}}")}})).must(t)

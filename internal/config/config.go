@@ -43,6 +43,24 @@ func (d DNS) MX(region string) string {
 	return strings.ReplaceAll(d.MailFromMX, "{region}", region)
 }
 
+// sesDefaultMailFrom is the SPF include of SES, whose default MAIL FROM
+// domain depends on the region.
+const sesDefaultMailFrom = "amazonses.com"
+
+// DefaultMailFrom is the domain of the envelope sender of mail whose
+// identity has no verified custom MAIL FROM domain: SES's is amazonses.com
+// in us-east-1 and REGION.amazonses.com elsewhere (the mail-from guide
+// calls it "a subdomain of amazonses.com"; the regional form is
+// observed). An operator whose SPFInclude is a domain of its own gets that
+// domain in every region, since its SPF record is the one that authorises
+// the servers.
+func (d DNS) DefaultMailFrom(region string) string {
+	if d.SPFInclude == sesDefaultMailFrom && region != "us-east-1" {
+		return region + "." + sesDefaultMailFrom
+	}
+	return d.SPFInclude
+}
+
 // Validate reports the first setting that cannot work.
 func (d DNS) Validate() error {
 	for _, s := range []struct{ name, v string }{

@@ -14,6 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/aws/aws-sdk-go-v2/service/ses/types"
+
 	"github.com/sesame/sesame/internal/knottest"
 	"github.com/sesame/sesame/internal/server"
 	"github.com/sesame/sesame/internal/sestest"
@@ -42,8 +46,10 @@ func requireTool(t *testing.T, ok bool, what string) {
 
 // TestBrowser runs test/browser/console.spec.mjs: Chromium signs in,
 // creates a domain, publishes its records into Knot (through this test),
-// presses 'check now' and sees it verified; a second account sees none of
-// it, and a form without its CSRF token is refused. Screenshots go to
+// presses 'check now' and sees it verified; has this test send from it
+// through the API and reads the message on the Sent page, with the
+// verified MAIL FROM domain as its envelope; a second account sees none
+// of it, and a form without its CSRF token is refused. Screenshots go to
 // test-artifacts/.
 func TestBrowser(t *testing.T) {
 	if testing.Short() {
@@ -92,7 +98,12 @@ func TestBrowser(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	serve(t, knot, stdout, stdin)
+	sendAs := func(from, to, subject string) error {
+		_, err := a.V1(sestest.DefaultRegion).SendEmail(ctx, &ses.SendEmailInput{Source: aws.String(from), Destination: &types.Destination{ToAddresses: []string{to}},
+			Message: &types.Message{Subject: &types.Content{Data: aws.String(subject)}, Body: &types.Body{Text: &types.Content{Data: aws.String("Sent by the browser test.")}}}})
+		return err
+	}
+	serve(t, knot, stdout, stdin, sendAs)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("browser test: %v\n%s", err, stderr.String())
 	}
@@ -100,13 +111,26 @@ func TestBrowser(t *testing.T) {
 }
 
 // serve answers the script's requests until it closes its output: each
-// "@@publish" line is a list of records to add to the zone.
-func serve(t *testing.T, knot *knottest.Server, out io.Reader, in io.WriteCloser) {
+// "@@publish" line is a list of records to add to the zone, each "@@send"
+// line a message for the first account to send through the API.
+func serve(t *testing.T, knot *knottest.Server, out io.Reader, in io.WriteCloser, send func(from, to, subject string) error) {
 	t.Helper()
 	defer in.Close()
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {
 		line := sc.Text()
+		if payload, ok := strings.CutPrefix(line, "@@send "); ok {
+			var m struct{ From, To, Subject string }
+			if err := json.Unmarshal([]byte(payload), &m); err != nil {
+				t.Fatalf("send %q: %v", payload, err)
+			}
+			if err := send(m.From, m.To, m.Subject); err != nil {
+				t.Fatalf("send %q: %v", payload, err)
+			}
+			t.Logf("sent %q from %s", m.Subject, m.From)
+			fmt.Fprintln(in, "ok")
+			continue
+		}
 		payload, ok := strings.CutPrefix(line, "@@publish ")
 		if !ok {
 			t.Log(line)

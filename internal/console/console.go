@@ -71,6 +71,9 @@ type Console struct {
 	Signouts Signouts
 	// Mail is the verification mailer; nil or with a relay, no outbox.
 	Mail *mail.Mailer
+	// Sent holds the mail of the send calls (the Sent page); nil shows
+	// none.
+	Sent store.Outbox
 	// DNS is the doctor's client (the verifier's, to share its rate
 	// limits); nil leaves the doctor out.
 	DNS *dnsclient.Client
@@ -136,6 +139,8 @@ func (c *Console) init() {
 		{"POST /console/identities/{name}/delete", c.delete},
 		{"GET /console/outbox", c.outbox},
 		{"GET /console/outbox/{id}", c.message},
+		{"GET /console/sent", c.sent},
+		{"GET /console/sent/{id}", c.sentOne},
 	} {
 		mux.Handle(rt.pattern, c.auth(rt.h))
 	}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/sesame/sesame/internal/identity"
+	"github.com/sesame/sesame/internal/names"
 	"github.com/sesame/sesame/internal/store"
 )
 
@@ -89,4 +91,53 @@ func (st statement) resource(arn string) bool {
 		}
 	}
 	return false
+}
+
+// AuthorizeSend is sending authorization for one address of a send call:
+// arn, given in field (SourceArn, FromArn, X-SES-SOURCE-ARN...), names the
+// identity that permits addr, and AuthorizeSend returns the scope whose
+// identities must verify addr: the caller's own for an identity of its
+// own (no policy needed), the owner's for another account's, once a
+// policy of that identity allows action for the caller. The ARN must be
+// of the call's region (SES: "connect to the Amazon SES endpoint in the
+// AWS Region that the identity owner verified the identity in") and its
+// identity must be addr itself, its domain or a parent domain.
+//
+// A refusal is SES's AccessDenied, also for an identity that does not
+// exist, so that no account learns another's identities by trying.
+func (r *Registry) AuthorizeSend(ctx context.Context, sc Scope, field, arn, addr, action string) (Scope, error) {
+	res, err := ParseARN(arn)
+	if err != nil || res.Type != ResourceIdentity {
+		return Scope{}, errorf(Invalid, "Invalid %s %q: give the ARN of an identity, arn:aws:ses:REGION:ACCOUNT:identity/NAME.", field, arn)
+	}
+	_, name, err := parseIdentity(res.Name)
+	if err != nil {
+		return Scope{}, errorf(Invalid, "Invalid %s %q: %q is not an email address or domain.", field, arn, res.Name)
+	}
+	if res.Region != sc.Region {
+		return Scope{}, errorf(Invalid, "%s %q names an identity in %s, and this request is for %s: a delegate sends through the endpoint of the identity's region.", field, arn, res.Region, sc.Region)
+	}
+	if !covers(name, addr) {
+		return Scope{}, errorf(Invalid, "%s %q names the identity %s, which does not cover %s: give the ARN of that address or of its domain.", field, arn, name, addr)
+	}
+	if res.Account == sc.Account {
+		return sc, nil
+	}
+	owner := identity.Key{Account: res.Account, Region: res.Region, Name: name}
+	ok, err := r.MaySend(ctx, sc.Account, owner, action)
+	if err != nil && !IsKind(err, NotFound) {
+		return Scope{}, err
+	}
+	if !ok {
+		// SES's wording, backtick-then-apostrophe quotes included.
+		return Scope{}, errorf(AccessDenied, "User `arn:aws:iam::%s:root' is not authorized to perform `%s' on resource `%s'", sc.Account, action, IdentityARN(owner))
+	}
+	return Scope{Account: res.Account, Region: res.Region}, nil
+}
+
+// covers reports whether the identity name permits the address addr: it is
+// the address, its domain or a parent domain, as verification goes.
+func covers(name, addr string) bool {
+	d := names.DomainOf(addr)
+	return name == addr || name == d || slices.Contains(names.Parents(d), name)
 }

@@ -27,6 +27,13 @@ const (
 	InvalidPolicy     // v1 InvalidPolicy, v2 BadRequestException
 	// Paused: the account's sending is disabled (send).
 	Paused // v1 AccountSendingPausedException, v2 SendingPausedException
+	// AccessDenied: a sending-authorization refusal (403; v1
+	// AccessDenied, v2 AccessDeniedException).
+	AccessDenied
+	// MailFromNotVerified: the identity's custom MAIL FROM domain is not
+	// verified and its BehaviorOnMXFailure is RejectMessage (v1 and v2
+	// MailFromDomainNotVerifiedException).
+	MailFromNotVerified
 )
 
 var kindNames = map[Kind]string{
@@ -35,7 +42,8 @@ var kindNames = map[Kind]string{
 	FromNotVerified: "sender not verified", InvalidContent: "invalid content",
 	ConfigSetNotFound: "configuration set not found", Rejected: "message rejected",
 	InvalidPolicy: "invalid policy",
-	Paused:        "sending paused",
+	Paused:        "sending paused", AccessDenied: "access denied",
+	MailFromNotVerified: "MAIL FROM domain not verified",
 }
 
 func (k Kind) Error() string {

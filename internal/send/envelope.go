@@ -10,12 +10,14 @@ import (
 	"github.com/sesame/sesame/internal/store"
 )
 
-// envelope makes the outbox entry: the envelope sender is the source
-// address (a custom MAIL FROM domain is not yet applied), the recipients
+// envelope makes the outbox entry: the envelope sender is SES's bounce
+// address, the MessageId at mailFrom (the identity's verified custom MAIL
+// FROM domain, or the default; registry.EnvelopeDomain), as SES's
+// "<MessageId>@amazonses.com" Return-Path shows; the recipients
 // are every To, Cc and Bcc but the mailbox simulator's, which SES answers
 // itself and Sesame never relays. A message only to the simulator is
 // done at once: Sent, as SES's simulator accepts it.
-func envelope(sc registry.Scope, p *parsed, m *Message, id string, raw []byte, now time.Time) *store.Message {
+func envelope(sc registry.Scope, p *parsed, m *Message, id, mailFrom string, raw []byte, now time.Time) *store.Message {
 	var rcpts, simulated []string
 	for _, r := range p.rcpts {
 		if simulator(r) {
@@ -33,12 +35,7 @@ func envelope(sc registry.Scope, p *parsed, m *Message, id string, raw []byte, n
 		info.To = p.to
 	}
 	msg := &store.Message{ID: id, Kind: store.SentMail, Key: identity.Key{Account: sc.Account, Region: sc.Region, Name: names.DomainOf(p.source)},
-		From: p.source, Recipients: p.rcpts, Subject: m.Subject, Raw: raw, Created: now, Status: store.Local, Sent: info}
-	if m.ReturnPath != "" {
-		if e, err := address("ReturnPath", m.ReturnPath); err == nil {
-			msg.From = e
-		}
-	}
+		From: id + "@" + mailFrom, Recipients: p.rcpts, Subject: m.Subject, Raw: raw, Created: now, Status: store.Local, Sent: info}
 	if len(rcpts) == 0 {
 		msg.Status, msg.Done = store.Sent, now
 		msg.LastError = "delivered to SES's mailbox simulator, which is not relayed"

@@ -41,7 +41,14 @@ type parsed struct {
 	raw   *rawMessage
 }
 
-type checked struct{ given, addr string }
+// checked is an address to verify: as given, bare, the identity ARN that
+// authorizes it, if any, and the account and region whose identities
+// must verify it (the caller's, or an owner's that authorized it).
+type checked struct {
+	given, addr string
+	arn         IdentityARN
+	scope       registry.Scope
+}
 
 // address parses one address as a header or parameter gives it: a bare
 // address or "Name <address>". SES wants 7-bit ASCII addresses: domains
@@ -71,9 +78,10 @@ func (s *Sender) parse(m *Message) (*parsed, error) {
 			return nil, err
 		}
 	}
-	src := m.Source
+	a := m.arns(p.raw)
+	src, srcARN := m.Source, a.source
 	if src == "" && p.raw != nil {
-		src = p.raw.header.Get("From")
+		src, srcARN = p.raw.header.Get("From"), a.from
 	}
 	if src == "" {
 		return nil, invalidf("The message has no source: give Source (v1), FromEmailAddress (v2) or a From header.")
@@ -81,25 +89,28 @@ func (s *Sender) parse(m *Message) (*parsed, error) {
 	if p.source, err = address("Source", src); err != nil {
 		return nil, err
 	}
-	p.check = append(p.check, checked{src, p.source})
+	p.check = append(p.check, checked{given: src, addr: p.source, arn: srcARN})
 	if p.raw != nil {
 		// "The From, Source, Sender and Return-Path addresses, or their
 		// domains, must be verified."
-		for _, f := range []string{"From", "Sender", "Return-Path"} {
-			v := p.raw.header.Get(f)
+		for _, f := range []struct {
+			name string
+			arn  IdentityARN
+		}{{"From", a.from}, {"Sender", a.from}, {"Return-Path", a.returnPath}} {
+			v := p.raw.header.Get(f.name)
 			if v == "" {
 				continue
 			}
 			list, err := mail.ParseAddressList(v)
 			if err != nil {
-				return nil, invalidf("Illegal address in the %s header: %q (%v).", f, v, err)
+				return nil, invalidf("Illegal address in the %s header: %q (%v).", f.name, v, err)
 			}
-			for _, a := range list {
-				e, err := address(f, a.String())
+			for _, l := range list {
+				e, err := address(f.name, l.String())
 				if err != nil {
 					return nil, err
 				}
-				p.check = append(p.check, checked{v, e})
+				p.check = append(p.check, checked{given: v, addr: e, arn: f.arn})
 			}
 		}
 	}
@@ -108,7 +119,7 @@ func (s *Sender) parse(m *Message) (*parsed, error) {
 		if err != nil {
 			return nil, err
 		}
-		p.check = append(p.check, checked{m.ReturnPath, e})
+		p.check = append(p.check, checked{given: m.ReturnPath, addr: e, arn: a.returnPath})
 	}
 	for _, r := range m.ReplyTo {
 		if _, err := address("ReplyToAddresses", r); err != nil {
@@ -146,8 +157,14 @@ func (s *Sender) parse(m *Message) (*parsed, error) {
 func simulator(addr string) bool { return names.DomainOf(addr) == SimulatorDomain }
 
 // gate decides whether sc may send p now; it returns the account's state,
-// whose quota the store then holds atomically.
-func (s *Sender) gate(ctx context.Context, sc registry.Scope, p *parsed, now time.Time) (*gateState, error) {
+// whose quota the store then holds atomically, and the envelope domain.
+// Each address is verified in the account that answers for it: the
+// caller's, or, through sending authorization, the owner's of the
+// identity an ARN names. The quota, rate and pause are the caller's;
+// recipients are free of the sandbox only when the caller and every owner
+// are out of it ("the AWS accounts of both the identity owner and the
+// delegate sender have to be removed from the sandbox").
+func (s *Sender) gate(ctx context.Context, sc registry.Scope, p *parsed, action string, now time.Time) (*gateState, error) {
 	st, err := s.States.GetSendingState(ctx, sc.Account, sc.Region)
 	if err != nil {
 		return nil, err
@@ -155,29 +172,56 @@ func (s *Sender) gate(ctx context.Context, sc registry.Scope, p *parsed, now tim
 	if st.Paused {
 		return nil, &registry.Error{Kind: registry.Paused, Message: fmt.Sprintf("Sending is paused for this account in region %s: enable it with UpdateAccountSendingEnabled (v1) or PutAccountSendingAttributes (v2).", sc.Region)}
 	}
-	addrs := make([]string, 0, len(p.check)+len(p.rcpts))
-	for _, c := range p.check {
-		addrs = append(addrs, c.addr)
+	if err := s.scopes(ctx, sc, p, action); err != nil {
+		return nil, err
 	}
-	if !st.Production {
+	order := []registry.Scope{sc}
+	addrs := map[registry.Scope][]string{}
+	for _, c := range p.check {
+		if _, ok := addrs[c.scope]; !ok && c.scope != sc {
+			order = append(order, c.scope)
+		}
+		addrs[c.scope] = append(addrs[c.scope], c.addr)
+	}
+	sandbox := !st.Production
+	for _, o := range order[1:] {
+		ost, err := s.States.GetSendingState(ctx, o.Account, o.Region)
+		if err != nil {
+			return nil, err
+		}
+		sandbox = sandbox || !ost.Production
+	}
+	if sandbox {
 		for _, r := range p.rcpts {
 			if !simulator(r) {
-				addrs = append(addrs, r)
+				addrs[sc] = append(addrs[sc], r)
 			}
 		}
 	}
-	bad, err := s.Registry.Unverified(ctx, sc, addrs)
-	if err != nil {
-		return nil, err
+	var bad []string
+	for _, o := range order {
+		if len(addrs[o]) == 0 {
+			continue
+		}
+		b, err := s.Registry.Unverified(ctx, o, addrs[o])
+		if err != nil {
+			return nil, err
+		}
+		bad = append(bad, b...)
 	}
 	if len(bad) > 0 {
 		return nil, notVerified(sc.Region, p, bad)
+	}
+	// The envelope domain is the source identity's, in its owner's account.
+	mailFrom, err := s.Registry.EnvelopeDomain(ctx, p.check[0].scope, p.source)
+	if err != nil {
+		return nil, err
 	}
 	q := account.QuotaOf(st)
 	if !s.allow(sc, q.MaxSendRate, len(p.rcpts), now) {
 		return nil, &registry.Error{Kind: registry.Throttled, Message: "Maximum sending rate exceeded."}
 	}
-	return &gateState{quota: q}, nil
+	return &gateState{quota: q, mailFrom: mailFrom}, nil
 }
 
 // notVerified is SES's MessageRejected: "Email address is not verified.
@@ -211,7 +255,10 @@ func notVerified(region string, p *parsed, bad []string) error {
 	return rejectf("Email address is not verified. The following identities failed the check in region %s: %s", strings.ToUpper(region), strings.Join(list, ", "))
 }
 
-type gateState struct{ quota account.Quota }
+type gateState struct {
+	quota    account.Quota
+	mailFrom string // the envelope sender's domain
+}
 
 // limits is the daily quota as the store checks it, in the transaction
 // that stores the message: recipients in the last 24 hours, this

@@ -88,6 +88,12 @@ type Message struct {
 	// Raw is the MIME message of SendRawEmail or v2 Raw content;
 	// Destinations, if any, replace its To, Cc and Bcc as the envelope.
 	Raw []byte
+	// SourceArn, FromArn and ReturnPathArn are sending authorization
+	// (arn.go): v1's parameters, or v2's FromEmailAddressIdentityArn (as
+	// SourceArn and FromArn) and FeedbackForwardingEmailAddressIdentityArn
+	// (as ReturnPathArn). A raw message's X-SES-*-ARN headers stand for
+	// those not given.
+	SourceArn, FromArn, ReturnPathArn IdentityARN
 	// ConfigurationSet is ConfigurationSetName: it must exist in the
 	// account and region (ConfigurationSetDoesNotExist, v2
 	// NotFoundException); it is kept with nothing more done (no event
@@ -114,7 +120,7 @@ func (s *Sender) Send(ctx context.Context, sc registry.Scope, m *Message) (strin
 			return "", err
 		}
 	}
-	st, err := s.gate(ctx, sc, p, now)
+	st, err := s.gate(ctx, sc, p, m.Action, now)
 	if err != nil {
 		return "", err
 	}
@@ -141,7 +147,7 @@ func (s *Sender) Send(ctx context.Context, sc registry.Scope, m *Message) (strin
 	if raw, err = s.sign(ctx, sc, p, raw); err != nil {
 		return "", err
 	}
-	msg := envelope(sc, p, m, id, raw, now)
+	msg := envelope(sc, p, m, id, st.mailFrom, raw, now)
 	if s.Queue != nil && len(msg.Recipients) > 0 {
 		msg.Status, msg.NextAttempt = store.Queued, now
 	}

@@ -12,7 +12,8 @@
 //   CHROMIUM               the browser (default /usr/bin/chromium)
 //
 // To publish records it writes "@@publish [records as JSON]" on stdout and
-// waits for the driver to answer "ok" on stdin once Knot has them.
+// waits for the driver to answer "ok" on stdin once Knot has them; to have
+// the first account send through the API, "@@send {From, To, Subject}".
 import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -59,6 +60,7 @@ page.on('console', (m) => {
 });
 
 let current = '';
+let sentURL = '';
 async function step(name, fn) {
   current = name;
   console.log(`step: ${name}`);
@@ -163,6 +165,26 @@ try {
     await page.screenshot({ path: join(artifacts, 'identity-list.png') });
   });
 
+  await step('send through the API and read it on the Sent page', async () => {
+    const subject = 'Hello from the browser test';
+    await ask('send', { From: `App <app@${domain}>`, To: 'success@simulator.amazonses.com', Subject: subject });
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sent email' }).click();
+    await page.getByRole('heading', { name: 'Sent email' }).waitFor();
+    const row = page.locator('tr[data-message]').first();
+    assert.equal((await row.locator('td[data-label="To"]').innerText()).trim(), 'success@simulator.amazonses.com');
+    await page.screenshot({ path: join(artifacts, 'sent-list.png') });
+    await row.getByRole('link', { name: subject }).click();
+    await page.getByRole('heading', { name: subject }).waitFor();
+    const id = (await page.getByTestId('message-id').innerText()).trim();
+    assert.match(id, /^[0-9a-f]{16}-[0-9a-f-]{36}-000000$/);
+    // The MAIL FROM domain verified above is the envelope's.
+    assert.equal((await page.getByTestId('mail-from').innerText()).trim(), `${id}@mail.${domain}`);
+    assert.match(await page.getByTestId('message-header').innerText(), new RegExp(`Message-ID: <${id}@email\\.amazonses\\.com>`));
+    assert.equal((await page.getByTestId('message-body').innerText()).trim(), 'Sent by the browser test.');
+    sentURL = page.url();
+    await page.screenshot({ path: join(artifacts, 'sent-message.png'), fullPage: true });
+  });
+
   await step('a form without its CSRF token is refused', async () => {
     for (const token of [null, 'forged-token']) {
       const [resp] = await Promise.all([
@@ -201,6 +223,11 @@ try {
     const resp = await page.goto(`${base}/console/identities/${domain}`);
     assert.equal(resp.status(), 404);
     await page.getByText(`Email identity ${domain} does not exist.`).waitFor();
+    await page.goto(`${base}/console/sent`);
+    await page.getByText('No sent email in this region yet').waitFor();
+    const sent = await page.goto(sentURL);
+    assert.equal(sent.status(), 404);
+    await page.getByText('There is no such sent email in your account.').waitFor();
   });
 
   assert.deepEqual(errors, [], 'errors in the page');

@@ -38,6 +38,20 @@ SESAME_URL=$URL ACCESS_KEY=$AK SECRET_KEY=$SK python3 send_test.py || failed=$((
 got=$("$SESAME" outbox --data "$DATA" --sent --to someone@example.org --output json | jq_ 'd["Status"], d["From"]')
 expect_eq "sesame outbox --sent" "local app@example.com" "$got"
 
+# Sending authorization: a second account sends from app@example.com once
+# its owner's policy allows it, and not before or after.
+read -r AK2 SK2 ACCT2 < <(new_account delegate)
+"$SESAME" accounts sending delegate --data "$DATA" --region us-east-1 --production >/dev/null
+arn="arn:aws:ses:us-east-1:$ACCT:identity/app@example.com"
+d() { AWS_ACCESS_KEY_ID=$AK2 AWS_SECRET_ACCESS_KEY=$SK2 a "$@"; }
+dsend() { d ses send-email --from app@example.com --source-arn "$arn" --destination ToAddresses=someone@example.org --message 'Subject={Data=Hi},Body={Text={Data=Hello}}'; }
+expect_error "delegate without a policy refused" AccessDenied dsend
+a ses put-identity-policy --identity app@example.com --policy-name delegate \
+	--policy "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::$ACCT2:root\"},\"Action\":\"ses:SendEmail\",\"Resource\":\"$arn\"}]}" >/dev/null
+dsend >/dev/null && ok "delegate allowed by the policy" || fail "delegate send with a policy"
+a ses delete-identity-policy --identity app@example.com --policy-name delegate >/dev/null
+expect_error "delegate refused once the policy is deleted" AccessDenied dsend
+
 n=$(curl -s --aws-sigv4 "aws:amz:us-east-1:ses" --user "$AK:$SK" "$URL/_aws/ses?email=app@example.com" | jq_ 'len(d["messages"])')
 [ "$n" -ge 2 ] && ok "/_aws/ses through curl --aws-sigv4 ($n messages)" || fail "/_aws/ses: $n messages"
 expect_eq "/_aws/ses unsigned refused" 403 "$(curl -s -o /dev/null -w '%{http_code}' "$URL/_aws/ses")"

@@ -29,6 +29,11 @@ func sendError(e *registry.Error) *api.Error {
 		code = "InvalidRenderingParameter"
 	case e.Kind == registry.Paused:
 		code = "AccountSendingPausedException"
+	case e.Kind == registry.MailFromNotVerified:
+		code = "MailFromDomainNotVerifiedException"
+	case e.Kind == registry.AccessDenied:
+		// Not in the model: the Query protocol's common error, 403.
+		return &api.Error{Status: http.StatusForbidden, Code: "AccessDenied", Message: e.Message}
 	default:
 		return nil
 	}

@@ -18,20 +18,19 @@ import (
 var errNoSender = errors.New("sending is not configured on this server")
 
 // unsupported refuses what Sesame does not do yet, rather than ignoring
-// it: sending authorization (an *Arn of another account), TemplateArn and
-// configuration sets.
+// it: TemplateArn.
 func (r *request) unsupported() error {
-	// X-SES-*-ARN headers of raw mail are removed (build.go), and the gate
-	// checks the From of the message itself.
-	for _, n := range []string{"SourceArn", "FromArn", "ReturnPathArn"} {
-		if err := send.CheckIdentityARN(r.scope, n, r.params.get(n)); err != nil {
-			return err
-		}
-	}
 	if r.params.get("TemplateArn") != "" {
 		return api.Errorf(http.StatusBadRequest, "InvalidParameterValue", "TemplateArn is not supported by this server yet: give Template, the template's name.")
 	}
 	return nil
+}
+
+// arns reads the sending-authorization parameters; the send package
+// checks them (and a raw message's X-SES-*-ARN headers).
+func (r *request) arns(m *send.Message) {
+	arn := func(n string) send.IdentityARN { return send.IdentityARN{Field: n, ARN: r.params.get(n)} }
+	m.SourceArn, m.FromArn, m.ReturnPathArn = arn("SourceArn"), arn("FromArn"), arn("ReturnPathArn")
 }
 
 func (r *request) destination(prefix string) (to, cc, bcc []string, err error) {
@@ -55,6 +54,7 @@ func (r *request) common(action string) (*send.Message, error) {
 		return nil, err
 	}
 	m := &send.Message{Action: action, Max: send.MaxV1, Source: src, ReturnPath: r.params.get("ReturnPath"), ConfigurationSet: r.params.get("ConfigurationSetName")}
+	r.arns(m)
 	if m.ReplyTo, err = r.params.list("ReplyToAddresses"); err != nil {
 		return nil, err
 	}
@@ -102,6 +102,7 @@ func (h *Handler) sendRawEmail(r *request) (*result, error) {
 		return nil, api.Errorf(http.StatusBadRequest, "InvalidParameterValue", "RawMessage.Data is not base64: encode the whole MIME message (the SDKs and the CLI do).")
 	}
 	m := &send.Message{Action: "SendRawEmail", Max: send.MaxV1, Source: r.params.get("Source"), Raw: raw, ConfigurationSet: r.params.get("ConfigurationSetName")}
+	r.arns(m)
 	if m.To, err = r.params.list("Destinations"); err != nil {
 		return nil, err
 	}
@@ -140,6 +141,8 @@ func bulkStatus(err error) string {
 		return "AccountDailyQuotaExceeded"
 	case e.Kind == registry.Paused:
 		return "AccountSendingPaused"
+	case e.Kind == registry.MailFromNotVerified:
+		return "MailFromDomainNotVerified"
 	case e.Kind == registry.NotFound && errors.Is(e, registry.ErrEmailTemplate):
 		return "TemplateDoesNotExist"
 	case e.Kind == registry.Invalid:
@@ -197,6 +200,11 @@ func (h *Handler) sendBulkTemplatedEmail(r *request) (*result, error) {
 			one.TemplateData = d
 		}
 		id, err := h.Sender.Send(r.ctx, r.scope, &one)
+		if registry.IsKind(err, registry.AccessDenied) {
+			// The identity is the same for every destination: the
+			// call is refused, as SES refuses it.
+			return nil, err
+		}
 		out.open("member")
 		if err != nil {
 			out.elem("Status", bulkStatus(err))

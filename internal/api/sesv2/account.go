@@ -28,8 +28,14 @@ func routeAccount(method, escapedPath string) (string, operation, bool) {
 // sendError maps the kinds of sending that v2 does not send as
 // BadRequestException; nil for the others.
 func sendError(e *registry.Error) *api.Error {
-	if e.Kind == registry.Paused {
+	switch e.Kind {
+	case registry.Paused:
 		return &api.Error{Status: http.StatusBadRequest, Code: "SendingPausedException", Message: e.Message}
+	case registry.MailFromNotVerified:
+		return &api.Error{Status: http.StatusBadRequest, Code: "MailFromDomainNotVerifiedException", Message: e.Message}
+	case registry.AccessDenied:
+		// Not in the model: rest-json's common error, 403.
+		return &api.Error{Status: http.StatusForbidden, Code: "AccessDeniedException", Message: e.Message}
 	}
 	return nil
 }

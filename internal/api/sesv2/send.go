@@ -61,15 +61,14 @@ type sendInput struct {
 	}
 }
 
-// unsupported refuses what Sesame does not do yet rather than ignoring it.
-func unsupported(sc registry.Scope, arns []string) error {
-	for i, a := range arns {
-		field := [...]string{"FromEmailAddressIdentityArn", "FeedbackForwardingEmailAddressIdentityArn"}[i]
-		if err := send.CheckIdentityARN(sc, field, a); err != nil {
-			return err
-		}
-	}
-	return nil
+// arns sets the sending-authorization ARNs of v2: the From identity's
+// stands for SourceArn and FromArn ("For Raw emails, the
+// FromEmailAddressIdentityArn value overrides the X-SES-SOURCE-ARN and
+// X-SES-FROM-ARN headers"), the feedback address's for ReturnPathArn.
+func arns(m *send.Message, from, feedback string) {
+	f := send.IdentityARN{Field: "FromEmailAddressIdentityArn", ARN: from}
+	m.SourceArn, m.FromArn = f, f
+	m.ReturnPathArn = send.IdentityARN{Field: "FeedbackForwardingEmailAddressIdentityArn", ARN: feedback}
 }
 
 func (t *templateContent) into(m *send.Message) error {
@@ -95,13 +94,11 @@ func (h *Handler) sendEmail(r *request) (any, error) {
 	if err := r.decode(&in); err != nil {
 		return nil, err
 	}
-	if err := unsupported(r.scope, []string{in.FromEmailAddressIdentityArn, in.FeedbackForwardingEmailAddressIdentityArn}); err != nil {
-		return nil, err
-	}
 	if in.Content == nil {
 		return nil, required("Content")
 	}
 	m := &send.Message{Action: "SendEmail", Max: send.MaxV2, Source: in.FromEmailAddress, ReplyTo: in.ReplyToAddresses, ReturnPath: in.FeedbackForwardingEmailAddress, ConfigurationSet: in.ConfigurationSetName}
+	arns(m, in.FromEmailAddressIdentityArn, in.FeedbackForwardingEmailAddressIdentityArn)
 	if d := in.Destination; d != nil {
 		m.To, m.Cc, m.Bcc = d.ToAddresses, d.CcAddresses, d.BccAddresses
 	}
@@ -164,6 +161,8 @@ func bulkStatus(err error) string {
 		return "ACCOUNT_DAILY_QUOTA_EXCEEDED"
 	case registry.Paused:
 		return "ACCOUNT_SENDING_PAUSED"
+	case registry.MailFromNotVerified:
+		return "MAIL_FROM_DOMAIN_NOT_VERIFIED"
 	case registry.NotFound:
 		return "TEMPLATE_NOT_FOUND"
 	case registry.Invalid:
@@ -197,9 +196,6 @@ func (h *Handler) sendBulkEmail(r *request) (any, error) {
 	if err := r.decode(&in); err != nil {
 		return nil, err
 	}
-	if err := unsupported(r.scope, []string{in.FromEmailAddressIdentityArn, in.FeedbackForwardingEmailAddressIdentityArn}); err != nil {
-		return nil, err
-	}
 	if in.DefaultContent == nil || in.DefaultContent.Template == nil {
 		return nil, required("DefaultContent.Template")
 	}
@@ -213,6 +209,7 @@ func (h *Handler) sendBulkEmail(r *request) (any, error) {
 		return nil, required("FromEmailAddress")
 	}
 	base := send.Message{Action: "SendBulkEmail", Max: send.MaxV2, Source: in.FromEmailAddress, ReplyTo: in.ReplyToAddresses, ReturnPath: in.FeedbackForwardingEmailAddress, ConfigurationSet: in.ConfigurationSetName}
+	arns(&base, in.FromEmailAddressIdentityArn, in.FeedbackForwardingEmailAddressIdentityArn)
 	if err := in.DefaultContent.Template.into(&base); err != nil {
 		return nil, err
 	}
@@ -236,6 +233,9 @@ func (h *Handler) sendBulkEmail(r *request) (any, error) {
 			}
 		}
 		id, err := h.Sender.Send(r.ctx, r.scope, &m)
+		if registry.IsKind(err, registry.AccessDenied) {
+			return nil, err // the same identity for every entry: the call is refused
+		}
 		if err != nil {
 			out.BulkEmailEntryResults = append(out.BulkEmailEntryResults, bulkResult{Status: bulkStatus(err), Error: err.Error()})
 			continue
