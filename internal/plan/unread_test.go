@@ -25,15 +25,7 @@ func unreadOptions() Options {
 // unreadWorld is the corpus's DNS world (world_test.go) with no zone for
 // example.test yet, and its servers, for the cases to break.
 func unreadWorld(t *testing.T) (map[string]*dnstest.Server, *dnsclient.Client) {
-	srv := map[string]*dnstest.Server{}
-	names := []string{"ns1", "ns2", "ses", "resolver"}
-	var hosts []string
-	for _, n := range names {
-		hosts = append(hosts, serverAddrs[n])
-	}
-	for i, s := range dnstest.NewServers(t, hosts...) {
-		srv[names[i]] = s
-	}
+	srv := servers(t)
 	port := srv["ns1"].Port
 	srv["resolver"].SetZone(".", rootZone)
 	srv["resolver"].SetZone("test.", tldZone)

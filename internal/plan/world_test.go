@@ -149,15 +149,7 @@ func readCase(t *testing.T, path string) testCase {
 // a Planner.List that lists ns1's version of the main zone, as AXFR would.
 func world(t *testing.T, c testCase) (*dnsclient.Client, func(ctx any, zone string) []dns.RR) {
 	t.Helper()
-	srv := map[string]*dnstest.Server{}
-	names := []string{"ns1", "ns2", "ses", "resolver"}
-	var hosts []string
-	for _, n := range names {
-		hosts = append(hosts, serverAddrs[n])
-	}
-	for i, s := range dnstest.NewServers(t, hosts...) {
-		srv[names[i]] = s
-	}
+	srv := servers(t)
 	port := srv["ns1"].Port
 	res := srv["resolver"]
 	res.SetZone(".", rootZone)
@@ -235,4 +227,19 @@ func bad(p *Plan) []Problem {
 		}
 	}
 	return out
+}
+
+// servers starts the world's servers, all on one port (serverAddrs).
+func servers(t *testing.T) map[string]*dnstest.Server {
+	t.Helper()
+	names := []string{"ns1", "ns2", "ses", "resolver"}
+	var hosts []string
+	for _, n := range names {
+		hosts = append(hosts, serverAddrs[n])
+	}
+	srv := map[string]*dnstest.Server{}
+	for i, s := range dnstest.NewServers(t, hosts...) {
+		srv[names[i]] = s
+	}
+	return srv
 }
