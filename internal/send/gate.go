@@ -263,3 +263,8 @@ func (s *Sender) allow(sc registry.Scope, perSecond float64, n int, now time.Tim
 	// count it as the burst, so it waits for a full bucket instead.
 	return b.lim.AllowN(now, min(n, b.lim.Burst()))
 }
+
+// EnvelopeAddress checks an SMTP envelope address (MAIL FROM, RCPT TO) as
+// a Source or a destination of the API is checked: well-formed, 7-bit
+// ASCII. It returns it canonical.
+func EnvelopeAddress(field, v string) (string, error) { return address(field, v) }

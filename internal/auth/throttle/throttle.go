@@ -142,19 +142,22 @@ type Key struct {
 // KeyID is the key of an access key ID.
 func KeyID(id string) Key { return Key{"id:" + id, FreeFailures} }
 
-// Addr is the client's address from RemoteAddr: an IPv6 client counts
-// by its /64, which one host usually has whole. Behind a reverse proxy,
-// every client shares the proxy's address; X-Forwarded-For is not
-// trusted, since anyone can send it.
-func Addr(remote string) Key {
+// Addr is the key of the client's address from RemoteAddr (Client).
+func Addr(remote string) Key { return Key{"ip:" + Client(remote), FreeFailuresPerAddress} }
+
+// Client is who a remote address (host:port) stands for: its IP
+// address, or for IPv6 its /64, which one host usually has whole. Behind
+// a reverse proxy, every client shares the proxy's address;
+// X-Forwarded-For is not trusted, since anyone can send it.
+func Client(remote string) string {
 	ap, err := netip.ParseAddrPort(remote)
 	if err != nil {
-		return Key{"ip:" + remote, FreeFailuresPerAddress}
+		return remote
 	}
 	a := ap.Addr().Unmap()
 	if a.Is6() {
 		p, _ := a.Prefix(64)
-		return Key{"ip:" + p.String(), FreeFailuresPerAddress}
+		return p.String()
 	}
-	return Key{"ip:" + a.String(), FreeFailuresPerAddress}
+	return a.String()
 }
