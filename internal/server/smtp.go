@@ -17,6 +17,9 @@ type SMTPOptions struct {
 	Certificate tls.Certificate
 	// Hostname is the name of the banner; default the machine's.
 	Hostname string
+	// Limits bound connections and messages; zero fields take
+	// smtpserver's defaults.
+	Limits smtpserver.Limits
 }
 
 // SMTP returns the SMTP interface on s's accounts and sender: messages go
@@ -25,7 +28,7 @@ func (s *Server) SMTP(o SMTPOptions) (*smtpserver.Server, error) {
 	if !slices.Contains(s.Registry.Regions, o.Region) {
 		return nil, fmt.Errorf("SMTP region %q is not served: choose one of %s", o.Region, strings.Join(s.Registry.Regions, ", "))
 	}
-	return smtpserver.New(smtpserver.Options{Region: o.Region, Keys: s.Accounts, Sender: s.Sender, Hostname: o.Hostname,
+	return smtpserver.New(smtpserver.Options{Region: o.Region, Keys: s.Accounts, Sender: s.Sender, Hostname: o.Hostname, Limits: o.Limits,
 		TLS: &tls.Config{Certificates: []tls.Certificate{o.Certificate}, MinVersion: tls.VersionTLS12},
 		Log: s.Log.With("component", "smtp", "region", o.Region)})
 }

@@ -78,14 +78,20 @@ type Options struct {
 	// Hostname is the name in the banner and the EHLO reply; default
 	// the machine's.
 	Hostname string
-	// Zero values take the defaults above.
-	IdleTimeout    time.Duration
-	Lifetime       time.Duration
-	ConnsPerClient int
-	Conns          int
-	DataMemory     int64
-	Log            *slog.Logger
-	Now            func() time.Time
+	Limits
+	Log *slog.Logger
+	Now func() time.Time
+}
+
+// Limits bound what clients may take; zero values take the defaults
+// above.
+type Limits struct {
+	IdleTimeout     time.Duration
+	Lifetime        time.Duration
+	ConnsPerClient  int
+	Conns           int
+	DataMemory      int64
+	MaxMessageBytes int
 }
 
 // Server serves the SMTP interface on one or more listeners.
@@ -114,6 +120,7 @@ func New(opts Options) (*Server, error) {
 	setDefault(&opts.ConnsPerClient, DefaultConnsPerClient)
 	setDefault(&opts.Conns, DefaultConns)
 	setDefault(&opts.DataMemory, DefaultDataMemory)
+	setDefault(&opts.MaxMessageBytes, MaxMessageBytes)
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
@@ -122,7 +129,7 @@ func New(opts Options) (*Server, error) {
 	srv := smtp.NewServer(be)
 	srv.Domain = opts.Hostname
 	srv.TLSConfig = opts.TLS
-	srv.MaxMessageBytes = MaxMessageBytes
+	srv.MaxMessageBytes = int64(opts.MaxMessageBytes)
 	srv.MaxRecipients = MaxRecipients
 	// AUTH only over TLS: AUTH is neither offered nor accepted before
 	// STARTTLS.

@@ -168,7 +168,7 @@ func (ss *session) Data(r io.Reader) error {
 			return dataError(err)
 		}
 	}
-	m := &send.Message{Action: "SendRawEmail", Max: MaxMessageBytes, Source: ss.from, To: ss.rcpts, Raw: buf.Bytes()}
+	m := &send.Message{Action: "SendRawEmail", Max: ss.s.opts.MaxMessageBytes, Source: ss.from, To: ss.rcpts, Raw: buf.Bytes()}
 	id, err := ss.s.opts.Sender.Send(context.Background(), registry.Scope{Account: ss.acct, Region: ss.s.opts.Region}, m)
 	if err != nil {
 		return sendError(ss.s, err)
