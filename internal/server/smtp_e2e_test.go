@@ -1,8 +1,8 @@
 package server_test
 
 import (
-	"bufio"
 	"context"
+	"bufio"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
@@ -310,5 +310,236 @@ func (e *smtpEnv) signedGet(t *testing.T, path string) string {
 	return string(b)
 }
 
-var _ = bufio.NewReader
-var _ = fmt.Sprint
+
+// TestSMTPReplies: SES's rules in SMTP's words, each refused message
+// stored nowhere: TLS before AUTH, SES's 535 for a wrong password (or one
+// of another region), 530 before AUTH, SES's 554 for an unverified MAIL
+// FROM, From header or sandbox recipient, the 50 recipients, 552 for a
+// message too long, SES's 454 for the rate and the daily quota, and
+// "250 Ok <MessageId>" for an accepted one.
+func TestSMTPReplies(t *testing.T) {
+	e := startSMTP(t, server.Options{}, smtpserver.Limits{MaxMessageBytes: 64 << 10})
+	e.verifyDomain(t, "example.com")
+
+	plain := e.dialPlain(t)
+	if code, msg := plain.auth(e.keyID, e.password); code < 500 {
+		t.Errorf("AUTH before STARTTLS: %d %s, want it refused", code, msg)
+	}
+	plain.want("MAIL FROM:<app@example.com>", 530, "Authentication required")
+
+	c := e.dial(t)
+	c.want("MAIL FROM:<app@example.com>", 530, "Authentication required")
+	if code, msg := c.auth(e.keyID, sigv4.SMTPPassword(e.secret, "eu-west-1")); code != 535 || msg != "Authentication Credentials Invalid" {
+		t.Errorf("AUTH with another region's password: %d %q, want SES's 535", code, msg)
+	}
+	if code, msg := c.auth(e.keyID, e.secret); code != 535 {
+		t.Errorf("AUTH with the secret itself: %d %q, want 535", code, msg)
+	}
+	if code, msg := c.auth(e.keyID, e.password); code != 235 {
+		t.Fatalf("AUTH: %d %q", code, msg)
+	}
+
+	c.want("MAIL FROM:<app@example..com>", 553, "<app@example..com> Invalid email address")
+	c.want("MAIL FROM:<>", 553, "<> Invalid email address")
+	c.want("RSET", 250, "")
+
+	notVerified := "Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: "
+	for _, tc := range []struct {
+		name, from, to, data, want string
+		code                       int
+	}{
+		{"unverified MAIL FROM", "other@unverified.org", "success@simulator.amazonses.com",
+			message("app@example.com", "success@simulator.amazonses.com", "x"), notVerified + "other@unverified.org", 554},
+		{"unverified From header", "app@example.com", "success@simulator.amazonses.com",
+			message("Boss <boss@elsewhere.org>", "success@simulator.amazonses.com", "x"), notVerified + "Boss <boss@elsewhere.org>, boss@elsewhere.org", 554},
+		{"sandbox recipient", "app@example.com", "someone@example.org",
+			message("app@example.com", "someone@example.org", "x"), notVerified + "someone@example.org", 554},
+		{"duplicate header", "app@example.com", "success@simulator.amazonses.com",
+			"From: app@example.com\r\nSubject: a\r\nSubject: b\r\n\r\nx\r\n", "Transaction failed: Duplicate header 'Subject'.", 554},
+		{"too long", "app@example.com", "success@simulator.amazonses.com",
+			message("app@example.com", "success@simulator.amazonses.com", "x") + strings.Repeat("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\r\n", 2000), "Message is too long.", 552},
+	} {
+		if code, msg := c.send(tc.from, []string{tc.to}, tc.data); code != tc.code || msg != tc.want {
+			t.Errorf("%s: %d %q, want %d %q", tc.name, code, msg, tc.code, tc.want)
+		}
+	}
+	if n := e.sentCount(t); n != 0 {
+		t.Errorf("%d messages stored after refusals, want none", n)
+	}
+
+	// The daily quota, in production: one recipient a day. (Counted
+	// first: the store counts the simulator's recipients too.)
+	e.sending(t, func(s *store.SendingState) { s.Production, s.MaxSendRate, s.Max24HourSend = true, -1, 1 })
+	if code, msg := c.send("app@example.com", []string{"someone@example.org"}, message("app@example.com", "someone@example.org", "q1")); code != 250 {
+		t.Fatalf("production, first of the day: %d %q", code, msg)
+	}
+	if code, msg := c.send("app@example.com", []string{"someone@example.org"}, message("app@example.com", "someone@example.org", "q2")); code != 454 || msg != "Throttling failure: Daily message quota exceeded." {
+		t.Errorf("past the daily quota: %d %q, want SES's 454", code, msg)
+	}
+	e.sending(t, func(s *store.SendingState) { s.Production, s.Max24HourSend = false, -1 })
+
+	// 50 recipients at most, RCPT TO counted.
+	c.want("MAIL FROM:<app@example.com>", 250, "")
+	for i := range 50 {
+		c.want(fmt.Sprintf("RCPT TO:<success+%d@simulator.amazonses.com>", i), 250, "")
+	}
+	if code, msg := c.do("RCPT TO:<success+50@simulator.amazonses.com>"); code != 452 {
+		t.Errorf("51st recipient: %d %q, want 452", code, msg)
+	}
+	c.want("RSET", 250, "")
+
+	code, msg := c.send("app@example.com", []string{"success@simulator.amazonses.com"}, message("App <app@example.com>", "success@simulator.amazonses.com", "ok"))
+	m := messageIDRE.FindStringSubmatch(msg)
+	if code != 250 || m == nil {
+		t.Fatalf("accepted message: %d %q, want 250 Ok <MessageId>", code, msg)
+	}
+	if got, err := e.srv.Store.GetMessage(context.Background(), m[1]); err != nil || got.Status != store.Sent {
+		t.Errorf("message %s: %+v, %v", m[1], got, err)
+	}
+
+	// The rate: one recipient in 100 s leaves none for the next message.
+	e.sending(t, func(s *store.SendingState) { s.MaxSendRate = 0.01 })
+	if code, msg := c.send("app@example.com", []string{"success@simulator.amazonses.com"}, message("app@example.com", "success@simulator.amazonses.com", "1")); code != 250 {
+		t.Fatalf("first message at the new rate: %d %q", code, msg)
+	}
+	if code, msg := c.send("app@example.com", []string{"success@simulator.amazonses.com"}, message("app@example.com", "success@simulator.amazonses.com", "2")); code != 454 || msg != "Throttling failure: Maximum sending rate exceeded." {
+		t.Errorf("past the rate: %d %q, want SES's 454", code, msg)
+	}
+	if n := e.sentCount(t); n != 3 {
+		t.Errorf("%d messages stored, want the 3 accepted", n)
+	}
+	c.want("QUIT", 221, "")
+}
+
+// TestSMTPSessions: AUTH LOGIN as AWS's example uses it; a key revoked
+// while its session is open stops working at once; failed AUTH from one
+// client is throttled, the right password included; implicit TLS; a
+// connection dropped in the middle of DATA stores nothing.
+func TestSMTPSessions(t *testing.T) {
+	e := startSMTP(t, server.Options{}, smtpserver.Limits{})
+	e.verifyDomain(t, "example.com")
+	ctx := context.Background()
+	k2, err := e.srv.Accounts.AddKey(ctx, e.acct)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// AUTH LOGIN, the user name and password asked in turn, with the
+	// second key; then the key is revoked.
+	c := e.dial(t)
+	c.want("AUTH LOGIN", 334, base64.StdEncoding.EncodeToString([]byte("Username:")))
+	c.want(base64.StdEncoding.EncodeToString([]byte(k2.AccessKeyId)), 334, base64.StdEncoding.EncodeToString([]byte("Password:")))
+	c.want(base64.StdEncoding.EncodeToString([]byte(sigv4.SMTPPassword(string(k2.SecretAccessKey), "us-east-1"))), 235, "")
+	c.want("MAIL FROM:<app@example.com>", 250, "")
+	c.want("RCPT TO:<success@simulator.amazonses.com>", 250, "")
+	if err := e.srv.Accounts.Revoke(ctx, k2.AccessKeyId); err != nil {
+		t.Fatal(err)
+	}
+	c.want("DATA", 354, "")
+	w := c.text.DotWriter()
+	io.WriteString(w, message("app@example.com", "success@simulator.amazonses.com", "revoked"))
+	w.Close()
+	c.expect(535, "Authentication Credentials Invalid")
+	c.want("MAIL FROM:<app@example.com>", 530, "Authentication required")
+	if code, _ := e.dial(t).auth(k2.AccessKeyId, sigv4.SMTPPassword(string(k2.SecretAccessKey), "us-east-1")); code != 535 {
+		t.Errorf("AUTH with a revoked key: %d, want 535", code)
+	}
+
+	// Implicit TLS.
+	tc, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", e.tlsAddr, e.tls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+	tc.SetDeadline(time.Now().Add(time.Minute))
+	ic := &client{t: t, conn: tc, text: textproto.NewConn(tc)}
+	ic.expect(220, "")
+	if msg := ic.want("EHLO client.test", 250, ""); !strings.Contains(msg, "AUTH PLAIN LOGIN") || strings.Contains(msg, "STARTTLS") {
+		t.Errorf("EHLO over implicit TLS: %q", msg)
+	}
+	if code, _ := ic.auth(e.keyID, e.password); code != 235 {
+		t.Fatalf("AUTH over implicit TLS: %d", code)
+	}
+
+	// A connection dropped in the middle of DATA.
+	d := e.dial(t)
+	d.auth(e.keyID, e.password)
+	d.want("MAIL FROM:<app@example.com>", 250, "")
+	d.want("RCPT TO:<success@simulator.amazonses.com>", 250, "")
+	d.want("DATA", 354, "")
+	io.WriteString(d.conn, "From: app@example.com\r\nSubject: cut\r\n\r\nhalf a mess")
+	d.conn.Close()
+	if code, msg := ic.send("app@example.com", []string{"success@simulator.amazonses.com"}, message("app@example.com", "success@simulator.amazonses.com", "whole")); code != 250 {
+		t.Fatalf("after the dropped one: %d %q", code, msg)
+	}
+	time.Sleep(200 * time.Millisecond) // the dropped session's reads have failed
+	ms, err := e.srv.Store.ListMessages(ctx, store.MessageQuery{Kind: store.SentMail, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 1 || !strings.Contains(string(ms[0].Raw), "Subject: whole\r\n") {
+		t.Errorf("stored after a dropped DATA: %d messages, want only the whole one", len(ms))
+	}
+
+	// Failed AUTH is throttled per client: past the free failures even
+	// the right password waits.
+	f := e.dial(t)
+	for i := 0; i < 5; i++ {
+		if code, _ := f.auth(e.keyID, "wrong"); code != 535 {
+			t.Fatalf("failure %d: %d, want 535", i+1, code)
+		}
+	}
+	if code, msg := f.auth(e.keyID, e.password); code != 454 || !strings.HasPrefix(msg, "Temporary authentication failure") {
+		t.Errorf("AUTH after 5 failures: %d %q, want 454 Temporary authentication failure", code, msg)
+	}
+}
+
+// TestSMTPConnectionLimits: a client over its share of connections gets
+// SES's 421 and is closed, and gets in again once one of its connections
+// ends; an idle connection is closed.
+func TestSMTPConnectionLimits(t *testing.T) {
+	e := startSMTP(t, server.Options{}, smtpserver.Limits{ConnsPerClient: 2, IdleTimeout: 2 * time.Second})
+	a, b := e.dialPlain(t), e.dialPlain(t)
+	conn, err := net.DialTimeout("tcp", e.addr, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	line, _ := io.ReadAll(conn)
+	conn.Close()
+	if string(line) != "421 Too many concurrent SMTP connections\r\n" {
+		t.Errorf("third connection: %q, want SES's 421 and the end", line)
+	}
+	a.want("QUIT", 221, "")
+	a.conn.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		conn, err := net.DialTimeout("tcp", e.addr, 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.SetDeadline(time.Now().Add(30 * time.Second))
+		l, _ := textproto.NewReader(bufio.NewReader(conn)).ReadLine()
+		conn.Close()
+		if strings.HasPrefix(l, "220 ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after one connection ended, still %q", l)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// b has been idle: the server closes it with 421.
+	b.conn.SetDeadline(time.Now().Add(30 * time.Second))
+	start := time.Now()
+	code, _, _ := b.text.ReadResponse(0)
+	if code != 421 {
+		t.Errorf("idle connection: %d, want 421", code)
+	}
+	if _, err := b.text.ReadLine(); err == nil {
+		t.Error("idle connection still open after its 421")
+	}
+	if time.Since(start) > 20*time.Second {
+		t.Errorf("idle connection closed after %v", time.Since(start))
+	}
+}
