@@ -1,8 +1,8 @@
 package server_test
 
 import (
-	"context"
 	"bufio"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
@@ -309,7 +309,6 @@ func (e *smtpEnv) signedGet(t *testing.T, path string) string {
 	}
 	return string(b)
 }
-
 
 // TestSMTPReplies: SES's rules in SMTP's words, each refused message
 // stored nowhere: TLS before AUTH, SES's 535 for a wrong password (or one
