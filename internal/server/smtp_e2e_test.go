@@ -542,3 +542,26 @@ func TestSMTPConnectionLimits(t *testing.T) {
 		t.Errorf("idle connection closed after %v", time.Since(start))
 	}
 }
+
+// TestSMTPDataMemory: past the server's budget of message data in
+// memory, a message gets 451 and is stored nowhere; the budget is given
+// back, so the next one is accepted.
+func TestSMTPDataMemory(t *testing.T) {
+	e := startSMTP(t, server.Options{}, smtpserver.Limits{DataMemory: 128 << 10})
+	e.verifyDomain(t, "example.com")
+	e.sending(t, func(s *store.SendingState) { s.MaxSendRate = -1 })
+	c := e.dial(t)
+	c.auth(e.keyID, e.password)
+	big := message("app@example.com", "success@simulator.amazonses.com", "big") + strings.Repeat(strings.Repeat("x", 62)+"\r\n", 3000)
+	if code, msg := c.send("app@example.com", []string{"success@simulator.amazonses.com"}, big); code != 451 || msg != "Temporary service failure" {
+		t.Errorf("past the data memory: %d %q, want 451", code, msg)
+	}
+	if n := e.sentCount(t); n != 0 {
+		t.Errorf("%d messages stored", n)
+	}
+	for i := range 3 {
+		if code, msg := c.send("app@example.com", []string{"success@simulator.amazonses.com"}, message("app@example.com", "success@simulator.amazonses.com", "small")); code != 250 {
+			t.Fatalf("small message %d after: %d %q", i, code, msg)
+		}
+	}
+}
