@@ -71,6 +71,12 @@ func (s *Sender) parse(m *Message) (*parsed, error) {
 			return nil, err
 		}
 	}
+	if p.raw != nil && m.ConfigurationSet == "" {
+		// A raw message (SendRawEmail, SMTP) may name its configuration
+		// set in a header instead
+		// (https://docs.aws.amazon.com/ses/latest/dg/using-configuration-sets-in-email.html).
+		m.ConfigurationSet = strings.TrimSpace(p.raw.header.Get("X-Ses-Configuration-Set"))
+	}
 	src := m.Source
 	if src == "" && p.raw != nil {
 		src = p.raw.header.Get("From")

@@ -355,6 +355,8 @@ func TestSMTPReplies(t *testing.T) {
 			message("app@example.com", "someone@example.org", "x"), notVerified + "someone@example.org", 554},
 		{"duplicate header", "app@example.com", "success@simulator.amazonses.com",
 			"From: app@example.com\r\nSubject: a\r\nSubject: b\r\n\r\nx\r\n", "Transaction failed: Duplicate header 'Subject'.", 554},
+		{"unknown configuration set", "app@example.com", "success@simulator.amazonses.com",
+			"X-SES-CONFIGURATION-SET: nope\r\n" + message("app@example.com", "success@simulator.amazonses.com", "x"), "Transaction failed: Configuration set nope does not exist: create it first (CreateConfigurationSet), or check its name and region.", 554},
 		{"too long", "app@example.com", "success@simulator.amazonses.com",
 			message("app@example.com", "success@simulator.amazonses.com", "x") + strings.Repeat("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\r\n", 2000), "Message is too long.", 552},
 	} {
