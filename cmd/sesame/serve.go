@@ -64,7 +64,10 @@ func newServe(g *globals) *cobra.Command {
 v2 REST-JSON under /v2/email/, the web console at /console/, the links of
 verification emails at /verify, /healthz and Prometheus /metrics. In the
 background, the verifier checks each domain's records on its authoritative
-name servers (--verify=false turns it off).
+name servers (--verify=false turns it off). With --smtp-listen or
+--smtps-listen, SES's SMTP interface too: the user name is an access key ID,
+the password its SMTP password for --smtp-region (sesame accounts
+smtp-password).
 
 On the first start with an empty data directory, a "default" account is
 created and its credentials are printed.
