@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"time"
 
@@ -140,7 +141,10 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if err != nil {
 		return reply(553, "<"+to+"> address unknown")
 	}
-	ss.rcpts = append(ss.rcpts, a)
+	// A recipient given twice gets the message once (and counts once).
+	if !slices.Contains(ss.rcpts, a) {
+		ss.rcpts = append(ss.rcpts, a)
+	}
 	return nil
 }
 
