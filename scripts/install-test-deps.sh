@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian machine (run as root):
 # Knot DNS for the end-to-end DNS tests, the aws CLI and boto3 for the client
-# scripts, curl, and ss (iproute2) for the benchmarks, Chromium, Node and
+# scripts, curl, and ss (iproute2) for the benchmarks, swaks for the SMTP interface's tests, Chromium, Node and
 # playwright-core for the console's browser test, PostgreSQL (internal/pgtest
 # starts clusters of its own). Anything already there is
 # left alone, so a second run costs nothing.
@@ -11,6 +11,7 @@ need=()
 command -v knotd >/dev/null || need+=(knot)
 command -v knsupdate >/dev/null || need+=(knot-dnsutils)
 command -v curl >/dev/null || need+=(curl)
+command -v swaks >/dev/null || need+=(swaks)
 command -v ss >/dev/null || need+=(iproute2)
 command -v python3 >/dev/null || need+=(python3)
 command -v aws >/dev/null || need+=(awscli)

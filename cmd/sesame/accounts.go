@@ -125,7 +125,7 @@ set --data and --key-file here too.`,
 		st, _, err := open(cmd.Context())
 		return st, err
 	}
-	cmd.AddCommand(create, list, keys, newSending(openStore, &output))
+	cmd.AddCommand(create, list, keys, newSending(openStore, &output), newSMTPPassword(open, &output))
 	return cmd
 }
 

@@ -37,6 +37,7 @@ type serveFlags struct {
 	mail             mail.Settings
 	verify           server.VerifyOptions
 	api              apiFlags
+	smtp             smtpFlags
 }
 
 // apiFlags are the API's limits (api.Limits), in the units of the flags.
@@ -63,7 +64,10 @@ func newServe(g *globals) *cobra.Command {
 v2 REST-JSON under /v2/email/, the web console at /console/, the links of
 verification emails at /verify, /healthz and Prometheus /metrics. In the
 background, the verifier checks each domain's records on its authoritative
-name servers (--verify=false turns it off).
+name servers (--verify=false turns it off). With --smtp-listen or
+--smtps-listen, SES's SMTP interface too: the user name is an access key ID,
+the password its SMTP password for --smtp-region (sesame accounts
+smtp-password).
 
 On the first start with an empty data directory, a "default" account is
 created and its credentials are printed.
@@ -97,6 +101,7 @@ A flag on the command line wins over its variable.`,
 	fl.IntVar(&f.api.accountBurst, "account-burst", api.DefaultLimits.AccountBurst, "API requests each account may make at once, above --account-rate")
 	fl.IntVar(&f.api.bodyMemory, "body-memory-mib", int(api.DefaultLimits.BodyMemory>>20), "most MiB of request bodies held at once across the server; past it, Throttling (v1) or TooManyRequestsException (v2)")
 	fl.StringVar(&f.mail.From, "mail-sender", "", "sender (From address) of verification mail (default no-reply@<host of --public-url>)")
+	addSMTPFlags(fl, &f.smtp)
 	withEnv(fl, serveEnv...)
 	return cmd
 }
@@ -146,6 +151,11 @@ func runServe(ctx context.Context, g *globals, f *serveFlags, out io.Writer) err
 
 	hs := s.HTTPServer()
 	errc := make(chan error, 1)
+	stopSMTP, err := f.smtp.start(s, g.data, log, out, errc)
+	if err != nil {
+		return err
+	}
+	defer stopSMTP()
 	go func() { errc <- hs.Serve(ln) }()
 	select {
 	case err := <-errc:
@@ -194,6 +204,9 @@ func (f *serveFlags) validate() error {
 		return fmt.Errorf("--listen %s is reachable from other machines, and without --smtp-url verification emails stay in the local outbox, where each tenant opens the links of the addresses it names: any address would be verified without its owner. Set --smtp-url to a relay, listen on loopback (127.0.0.1:8080), or pass --allow-local-outbox to run so knowingly", f.listen)
 	}
 	if err := f.servers.validate(); err != nil {
+		return err
+	}
+	if err := f.smtp.validate(); err != nil {
 		return err
 	}
 	return f.dns.Validate()

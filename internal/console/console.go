@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/sesame/sesame/internal/account"
+	"github.com/sesame/sesame/internal/auth/throttle"
 	"github.com/sesame/sesame/internal/config"
 	"github.com/sesame/sesame/internal/dnsclient"
 	"github.com/sesame/sesame/internal/mail"
@@ -92,7 +93,7 @@ type Console struct {
 	once     sync.Once
 	handler  http.Handler
 	ss       *sessions
-	throttle throttle // failed sign-ins
+	throttle throttle.Table // failed sign-ins
 	signouts Signouts
 }
 

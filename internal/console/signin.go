@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sesame/sesame/internal/account"
+	"github.com/sesame/sesame/internal/auth/throttle"
 )
 
 func (c *Console) index(w http.ResponseWriter, r *http.Request) {
@@ -90,12 +91,12 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	}
 	// Held back before the secret is checked: a guess made while waiting
 	// tells nothing, even a right one.
-	addr, id := addrKey(r.RemoteAddr), keyIDKey(keyID)
-	keys := []throttleKey{addr}
+	addr, id := throttle.Addr(r.RemoteAddr), throttle.KeyID(keyID)
+	keys := []throttle.Key{addr}
 	if wellFormed {
 		keys = append(keys, id) // any other ID names no key; the address counts it
 	}
-	if wait := c.throttle.wait(c.now(), keys...); wait > 0 {
+	if wait := c.throttle.Wait(c.now(), keys...); wait > 0 {
 		secs := int((wait + time.Second - 1) / time.Second)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		d.Error = fmt.Sprintf("Too many failed sign-ins for this access key ID or from your address. Wait %d seconds, then try again.", secs)
@@ -122,7 +123,7 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, nil, http.StatusUnauthorized, "signin.html", "Sign in", d)
 		return
 	}
-	c.throttle.succeeded(id, addr)
+	c.throttle.Succeeded(id, addr)
 	c.ss.write(w, c.ss.fresh(k.Account, keyID, region))
 	c.Log.Info("console sign-in", "account", k.Account, "access_key_id", keyID)
 	to := d.Next

@@ -78,6 +78,12 @@ func (s *Sender) parse(m *Message) (*parsed, error) {
 			return nil, err
 		}
 	}
+	if p.raw != nil && m.ConfigurationSet == "" {
+		// A raw message (SendRawEmail, SMTP) may name its configuration
+		// set in a header instead
+		// (https://docs.aws.amazon.com/ses/latest/dg/using-configuration-sets-in-email.html).
+		m.ConfigurationSet = strings.TrimSpace(p.raw.header.Get("X-Ses-Configuration-Set"))
+	}
 	a := m.arns(p.raw)
 	src, srcARN := m.Source, a.source
 	if src == "" && p.raw != nil {
@@ -310,3 +316,8 @@ func (s *Sender) allow(sc registry.Scope, perSecond float64, n int, now time.Tim
 	// count it as the burst, so it waits for a full bucket instead.
 	return b.lim.AllowN(now, min(n, b.lim.Burst()))
 }
+
+// EnvelopeAddress checks an SMTP envelope address (MAIL FROM, RCPT TO) as
+// a Source or a destination of the API is checked: well-formed, 7-bit
+// ASCII. It returns it canonical.
+func EnvelopeAddress(field, v string) (string, error) { return address(field, v) }
