@@ -14,6 +14,7 @@ import (
 
 	"github.com/sesame/sesame/internal/mail"
 	"github.com/sesame/sesame/internal/names"
+	"github.com/sesame/sesame/internal/redact"
 	"github.com/sesame/sesame/internal/store"
 )
 
@@ -30,10 +31,10 @@ func (s *Server) openMail(opts Options) error {
 	}
 	u, err := url.Parse(pub)
 	if err != nil {
-		return fmt.Errorf("public URL: %v; want an absolute http or https URL without a query, such as https://sesame.example.com", mail.URLError(err))
+		return fmt.Errorf("public URL: %v; want an absolute http or https URL without a query, such as https://sesame.example.com", redact.ParseError(err))
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.User != nil {
-		return fmt.Errorf("public URL %q: want an absolute http or https URL without a query or credentials, such as https://sesame.example.com", mail.Redacted(u))
+		return fmt.Errorf("public URL %q: want an absolute http or https URL without a query or credentials, such as https://sesame.example.com", redact.URL(u))
 	}
 	from := opts.Mail.From
 	if from == "" {
