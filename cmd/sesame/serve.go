@@ -111,6 +111,7 @@ func runServe(ctx context.Context, g *globals, f *serveFlags, out io.Writer) err
 	if err := f.regionFlags.validate(); err != nil {
 		return usageError{err}
 	}
+	f.regionFlags.warn(log)
 	if err := f.validate(); err != nil {
 		return usageError{err}
 	}
