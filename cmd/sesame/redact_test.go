@@ -36,4 +36,12 @@ func TestEndpointPasswordRedacted(t *testing.T) {
 			}
 		}
 	}
+	// plan's --apply target: credentials have no place in it, and are
+	// masked in the refusal.
+	for _, target := range []string{"rfc2136://alice:hunter2@127.0.0.1:53?zone=example.test", "rfc2136://alice:hunter2@127.0.0.1:bad"} {
+		out, errs, code := sesame(t, "instance x region=us-east-1\n", append([]string{"plan", "example.test", "--from", "-", "--apply", target}, dns...)...)
+		if code != 2 || strings.Contains(out+errs, "hunter2") {
+			t.Errorf("plan --apply %s: exit %d, want 2 without the password:\n%s%s", target, code, out, errs)
+		}
+	}
 }
