@@ -52,9 +52,11 @@ func TestSignInOverflow(t *testing.T) {
 	for i := range c.throttle.max {
 		c.throttle.begin(now, throttleKey{name: fmt.Sprint("ip:198.51.100.", i), free: 1})
 	}
+	c.throttle.mu.Lock()
 	for _, e := range c.throttle.m {
 		e.Value.(*strikes).until = now.Add(time.Hour) // held back for the whole test, however slow the machine
 	}
+	c.throttle.mu.Unlock()
 
 	signIn := func(secret string) *http.Response {
 		jar, _ := cookiejar.New(nil)
@@ -90,6 +92,8 @@ func TestSignInOverflow(t *testing.T) {
 	if resp := signIn(string(creds.SecretAccessKey)); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/console/identities" {
 		t.Errorf("right secret on the held overflow: status %d to %q, want 303 to /console/identities", resp.StatusCode, resp.Header.Get("Location"))
 	}
+	c.throttle.mu.Lock()
+	defer c.throttle.mu.Unlock()
 	if n := len(c.throttle.m); n > c.throttle.max {
 		t.Errorf("%d entries, want at most %d", n, c.throttle.max)
 	}
