@@ -16,6 +16,7 @@ import (
 	"github.com/sesame/sesame/internal/dnsclient"
 	"github.com/sesame/sesame/internal/doctor"
 	"github.com/sesame/sesame/internal/names"
+	"github.com/sesame/sesame/internal/redact"
 )
 
 type doctorFlags struct {
@@ -304,10 +305,11 @@ func (f *doctorFlags) expectations(ctx context.Context, ids []string) (func(stri
 func (f *doctorFlags) instanceSpec(s string) (doctor.SourceSpec, error) {
 	at := strings.LastIndex(s, "@")
 	if at <= 0 || at == len(s)-1 {
-		return doctor.SourceSpec{}, fmt.Errorf("--instance %q: want PROFILE@REGION or ENDPOINT@REGION", s)
+		return doctor.SourceSpec{}, fmt.Errorf("--instance %q: want PROFILE@REGION or ENDPOINT@REGION", redact.String(s))
 	}
 	who, region := s[:at], s[at+1:]
-	spec := doctor.SourceSpec{Label: s, Region: region, Profile: f.profile, Endpoint: f.endpoint}
+	// The label is printed: an endpoint's password is not.
+	spec := doctor.SourceSpec{Label: redact.String(who) + "@" + region, Region: region, Profile: f.profile, Endpoint: f.endpoint}
 	if strings.Contains(who, "://") {
 		spec.Endpoint = who
 	} else {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -41,6 +43,9 @@ func TestServeLimitFlags(t *testing.T) {
 		{regionFlags{regions: []string{"eu-west-1", "private-1"}, caps: ok}, ""},
 		{regionFlags{regions: []string{"US-EAST-1"}, caps: ok}, `--regions: region "US-EAST-1"`},
 		{regionFlags{regions: []string{"eu-west-1", ""}, caps: ok}, `--regions: region ""`},
+		{regionFlags{regions: []string{"eu-west-1", "us-east-1", "eu-west-1"}, caps: ok}, `"eu-west-1" is given twice`},
+		{regionFlags{regions: []string{"us east 1"}, caps: ok}, `--regions: region "us east 1"`},
+		{regionFlags{regions: []string{"us-east-1-"}, caps: ok}, `--regions: region "us-east-1-"`},
 		{regionFlags{caps: registry.Caps{Identities: 0, Templates: 1}}, "--max-account-identities 0"},
 		{regionFlags{caps: registry.Caps{Identities: 1, Templates: -1}}, "--max-account-templates -1"},
 	} {
@@ -48,5 +53,32 @@ func TestServeLimitFlags(t *testing.T) {
 		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
 			t.Errorf("%+v: %v, want %q", c.f, err, c.want)
 		}
+	}
+}
+
+// TestServeWarnsUnknownRegion: a --regions list naming a region where SES
+// has no endpoint (a typo) is served, with a warning at start that names it
+// and the SES region nearest its name; SES's own regions get none. A
+// --data that is a file stops serve just after.
+func TestServeWarnsUnknownRegion(t *testing.T) {
+	notDir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notDir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stderr := runSesame(t, "serve", "--data", notDir, "--listen", "127.0.0.1:0", "--regions", "eu-west-1,us-esat-1,ap-southeast-9")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (the data directory is a file)\n%s", code, stderr)
+	}
+	for _, want := range []string{"region=us-esat-1 nearest=us-east-1", "region=ap-southeast-9 nearest=ap-southeast-1"} {
+		if !strings.Contains(stderr, want) || !strings.Contains(stderr, "level=WARN") {
+			t.Errorf("no warning with %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, "region=eu-west-1") {
+		t.Errorf("a warning for an SES region:\n%s", stderr)
+	}
+	code, stderr = runSesame(t, "serve", "--data", notDir, "--listen", "127.0.0.1:0", "--regions", "us-east-1,US-WEST-2")
+	if code != 2 || !strings.Contains(stderr, `"US-WEST-2"`) {
+		t.Errorf("an invalid region: exit %d, want 2 naming it\n%s", code, stderr)
 	}
 }

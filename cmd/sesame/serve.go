@@ -32,7 +32,8 @@ type serveFlags struct {
 	policies  identity.Policies
 	publicURL string
 	smtpURL   string
-	// allowLocalOutbox runs without a relay on a non-loopback listener.
+	// allowLocalOutbox runs without a relay on a non-loopback listener or
+	// public URL.
 	allowLocalOutbox bool
 	mail             mail.Settings
 	verify           server.VerifyOptions
@@ -74,8 +75,9 @@ created and its credentials are printed.
 
 Without --smtp-url, verification emails stay in the local outbox, where
 each tenant sees the links of the addresses it names (for trying Sesame
-and test rigs): a --listen address other machines reach is then refused
-unless --allow-local-outbox is given.
+and test rigs): a --listen address or a --public-url other machines reach
+(a loopback listener behind a reverse proxy, say) is then refused unless
+--allow-local-outbox is given.
 
 Every flag can also be set with an environment variable: SESAME_ and the
 flag's name in upper case with dashes as underscores (--listen: SESAME_LISTEN).
@@ -94,8 +96,8 @@ A flag on the command line wins over its variable.`,
 	fl.DurationVar(&f.verify.Recheck, "recheck-interval", time.Hour, "how often verified identities are checked again, to notice removed records")
 	fl.BoolVar(&f.verify.Run, "verify", true, "run the DNS verifier (--verify=false: identities stay as they are until checked on demand)")
 	fl.StringVar(&f.publicURL, "public-url", "", "base URL of verification links, as recipients reach this server (default http://<listen address>)")
-	fl.StringVar(&f.smtpURL, "smtp-url", "", "SMTP relay of verification mail: smtp://[user:password@]host[:587] (STARTTLS; plain SMTP accepted on loopback only) or smtps://...[:465]; empty keeps mail in the local outbox (sesame outbox, and each account's in the console), allowed on a loopback --listen only unless --allow-local-outbox")
-	fl.BoolVar(&f.allowLocalOutbox, "allow-local-outbox", false, "serve without --smtp-url on a non-loopback --listen, knowingly: each tenant sees the links of the addresses it names in its console outbox, so it verifies them without their owners (a demo or a test rig, not a service)")
+	fl.StringVar(&f.smtpURL, "smtp-url", "", "SMTP relay of verification mail: smtp://[user:password@]host[:587] (STARTTLS; plain SMTP accepted on loopback only) or smtps://...[:465]; empty keeps mail in the local outbox (sesame outbox, and each account's in the console), allowed with a loopback --listen and --public-url only unless --allow-local-outbox")
+	fl.BoolVar(&f.allowLocalOutbox, "allow-local-outbox", false, "serve without --smtp-url on a non-loopback --listen or --public-url, knowingly: each tenant sees the links of the addresses it names in its console outbox, so it verifies them without their owners (a demo or a test rig, not a service)")
 	fl.StringVar(&f.mail.CAFile, "smtp-ca-file", "", "PEM file of the CAs the relay's certificate must chain to (default the system's)")
 	fl.Float64Var(&f.api.accountRate, "account-rate", api.DefaultLimits.AccountRate, "API requests per second each account may make on average (0: no limit); past it, Throttling (v1) or TooManyRequestsException (v2)")
 	fl.IntVar(&f.api.accountBurst, "account-burst", api.DefaultLimits.AccountBurst, "API requests each account may make at once, above --account-rate")
@@ -114,6 +116,7 @@ func runServe(ctx context.Context, g *globals, f *serveFlags, out io.Writer) err
 	if err := f.regionFlags.validate(); err != nil {
 		return usageError{err}
 	}
+	f.regionFlags.warn(log)
 	if err := f.validate(); err != nil {
 		return usageError{err}
 	}
@@ -200,8 +203,8 @@ func (f *serveFlags) validate() error {
 			return fmt.Errorf("%s %v: want a positive duration, such as 72h", d.flag, d.v)
 		}
 	}
-	if f.smtpURL == "" && !f.allowLocalOutbox && !server.LoopbackListen(f.listen) {
-		return fmt.Errorf("--listen %s is reachable from other machines, and without --smtp-url verification emails stay in the local outbox, where each tenant opens the links of the addresses it names: any address would be verified without its owner. Set --smtp-url to a relay, listen on loopback (127.0.0.1:8080), or pass --allow-local-outbox to run so knowingly", f.listen)
+	if err := f.checkMail(); err != nil {
+		return err
 	}
 	if err := f.servers.validate(); err != nil {
 		return err

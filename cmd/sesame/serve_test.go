@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -79,6 +81,47 @@ func TestServeRedactsSMTPPassword(t *testing.T) {
 		code, stderr := runSesame(t, "serve", "--data", t.TempDir(), "--listen", "127.0.0.1:0", "--public-url", u)
 		if code == 0 || strings.Contains(stderr, "hunter2") || !strings.Contains(stderr, "public URL") {
 			t.Errorf("--public-url %s: exit %d, want an error about the public URL without the password:\n%s", u, code, stderr)
+		}
+	}
+}
+
+// TestServeRefusesProxiedOutbox: a loopback listener behind a reverse
+// proxy is reached from anywhere through its public URL, so without a relay
+// a --public-url that is not loopback is refused as a public --listen is,
+// with the same escape. A --data that is a file makes serve fail (exit 1)
+// just after the check, so nothing is served.
+func TestServeRefusesProxiedOutbox(t *testing.T) {
+	notDir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notDir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, pub := range []string{"https://sesame.example.com", "http://192.0.2.1:8080/", "http://[2001:db8::1]/"} {
+		code, stderr := runSesame(t, "serve", "--data", notDir, "--listen", "127.0.0.1:0", "--public-url", pub)
+		if code != 2 || !strings.Contains(stderr, "--public-url") || !strings.Contains(stderr, "--allow-local-outbox") || !strings.Contains(stderr, "--smtp-url") {
+			t.Errorf("serve --public-url %s without --smtp-url: exit %d, want 2 naming --public-url, --smtp-url and --allow-local-outbox\n%s", pub, code, stderr)
+		}
+	}
+	for _, args := range [][]string{
+		{"--public-url", "https://sesame.example.com", "--allow-local-outbox"},
+		{"--public-url", "https://sesame.example.com", "--smtp-url", "smtp://relay.example.com"},
+		{"--public-url", "http://localhost:8080"},
+		{"--public-url", "http://[::1]:8080/sesame"},
+	} {
+		code, stderr := runSesame(t, append([]string{"serve", "--data", notDir, "--listen", "127.0.0.1:0"}, args...)...)
+		if code != 1 || strings.Contains(stderr, "local outbox") {
+			t.Errorf("serve %s: exit %d, want 1 (past the outbox check, the data directory is a file)\n%s", strings.Join(args, " "), code, stderr)
+		}
+	}
+}
+
+// TestServeRefusesSMTPPort: a relay port that is not 1-65535 is a usage
+// error at start, its password masked.
+func TestServeRefusesSMTPPort(t *testing.T) {
+	for _, port := range []string{"0", "65536", "99999999999", ""} {
+		u := "smtp://user:hunter2@relay.example.com:" + port
+		code, stderr := runSesame(t, "serve", "--data", t.TempDir(), "--listen", "127.0.0.1:0", "--smtp-url", u)
+		if code != 2 || strings.Contains(stderr, "hunter2") || !strings.Contains(stderr, "from 1 to 65535") || !strings.Contains(stderr, "user:REDACTED@relay.example.com") {
+			t.Errorf("--smtp-url %s: exit %d, want 2 and an error about the port without the password:\n%s", u, code, stderr)
 		}
 	}
 }

@@ -19,3 +19,12 @@ func WellFormedKeyID(id string) bool {
 	}
 	return true
 }
+
+// LoggedKeyID is what a log line says of a submitted key ID: the ID when
+// it has the shape of one, else "malformed" (see WellFormedKeyID).
+func LoggedKeyID(id string) string {
+	if WellFormedKeyID(id) {
+		return id
+	}
+	return "malformed"
+}

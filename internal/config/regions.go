@@ -1,5 +1,7 @@
 package config
 
+import "slices"
+
 // SESRegions are the regions where SES (endpoint prefix "email") has
 // endpoints, in every partition: botocore's data/endpoints.json, version
 // 1.43.11, partitions aws, aws-us-gov and aws-eusc, service "email". The
@@ -26,4 +28,49 @@ var SESRegions = []string{
 	"us-east-1", "us-east-2", "us-west-1", "us-west-2",
 	"us-gov-east-1", "us-gov-west-1",
 	"eusc-de-east-1",
+}
+
+// IsSESRegion says whether r is one of SESRegions.
+func IsSESRegion(r string) bool { return slices.Contains(SESRegions, r) }
+
+// NearestSESRegion is the SES region r most likely meant: the one fewest
+// edits away (insertions, deletions, substitutions and swaps of two
+// neighbours, so us-esat-1 is one from us-east-1), the first in
+// SESRegions on a tie.
+func NearestSESRegion(r string) string {
+	best, bestD := "", -1
+	for _, s := range SESRegions {
+		if d := editDistance(r, s); bestD < 0 || d < bestD {
+			best, bestD = s, d
+		}
+	}
+	return best
+}
+
+// editDistance is the optimal string alignment distance of a and b.
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return max(len(a), len(b)) // a region name has at most 63 octets
+	}
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
 }

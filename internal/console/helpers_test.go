@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -31,6 +32,16 @@ func newBrowser(t *testing.T, srv *sestest.Server) *browser {
 		Jar:           jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
+}
+
+// newBrowserFrom is a browser whose connections come from the loopback
+// address local (127.0.0.2, say): another client address to the server.
+func newBrowserFrom(t *testing.T, srv *sestest.Server, local string) *browser {
+	t.Helper()
+	b := newBrowser(t, srv)
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}}
+	b.hc.Transport = &http.Transport{DialContext: d.DialContext}
+	return b
 }
 
 // page is a response with its body read.

@@ -91,16 +91,14 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	}
 	// Held back before the secret is checked: a guess made while waiting
 	// tells nothing, even a right one.
-	addr, id := throttle.Addr(r.RemoteAddr), throttle.KeyID(keyID)
+	addr := throttle.Addr(r.RemoteAddr)
 	keys := []throttle.Key{addr}
 	if wellFormed {
-		keys = append(keys, id) // any other ID names no key; the address counts it
+		keys = append(keys, throttle.PairKey(keyID, addr)) // any other ID names no key; the address counts it
 	}
-	if wait := c.throttle.Wait(c.now(), keys...); wait > 0 {
-		secs := int((wait + time.Second - 1) / time.Second)
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		d.Error = fmt.Sprintf("Too many failed sign-ins for this access key ID or from your address. Wait %d seconds, then try again.", secs)
-		c.render(w, r, nil, http.StatusTooManyRequests, "signin.html", "Sign in", d)
+	wait, tk := c.throttle.Begin(c.now(), keys...)
+	if wait > 0 {
+		c.tooMany(w, r, d, wait)
 		return
 	}
 	var k account.Key
@@ -118,12 +116,18 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	// Compare even for an unknown key, so both cases take the same time.
 	good := subtle.ConstantTimeCompare([]byte(secret), []byte(k.Secret)) == 1
 	if !ok || !good || secret == "" {
-		c.Log.Info("console sign-in refused", "access_key_id", loggedKeyID(keyID), "remote", r.RemoteAddr)
+		c.Log.Info("console sign-in refused", "access_key_id", account.LoggedKeyID(keyID), "remote", r.RemoteAddr)
+		if tk.Held > 0 {
+			// Counted on the shared overflow entry, which holds failures
+			// back: refused as an attempt of its own would be.
+			c.tooMany(w, r, d, tk.Held)
+			return
+		}
 		d.Error = "Wrong access key ID or secret access key, or the key was revoked."
 		c.render(w, r, nil, http.StatusUnauthorized, "signin.html", "Sign in", d)
 		return
 	}
-	c.throttle.Succeeded(id, addr)
+	c.throttle.Succeeded(tk)
 	c.ss.write(w, c.ss.fresh(k.Account, keyID, region))
 	c.Log.Info("console sign-in", "account", k.Account, "access_key_id", keyID)
 	to := d.Next
@@ -133,14 +137,12 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
-// loggedKeyID is what the log says of a submitted key ID: the ID when it
-// has the shape of one, else only its length, since what else is typed
-// there may be a secret key pasted in the wrong box.
-func loggedKeyID(id string) string {
-	if account.WellFormedKeyID(id) {
-		return id
-	}
-	return fmt.Sprintf("(not a key ID, %d bytes)", len(id))
+// tooMany answers a sign-in held back for wait: 429, with Retry-After.
+func (c *Console) tooMany(w http.ResponseWriter, r *http.Request, d signinData, wait time.Duration) {
+	secs := int((wait + time.Second - 1) / time.Second)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	d.Error = fmt.Sprintf("Too many failed sign-ins from your address, or for this access key ID from it. Wait %d seconds, then try again.", secs)
+	c.render(w, r, nil, http.StatusTooManyRequests, "signin.html", "Sign in", d)
 }
 
 // safeNext keeps a return address only if it is a console page, so the

@@ -52,6 +52,21 @@ func TestSignInLogsOnlyKeyIDs(t *testing.T) {
 	if n := strings.Count(out, "console sign-in refused"); n != 3 {
 		t.Errorf("%d refusals logged, want 3:\n%s", n, out)
 	}
+	if n := strings.Count(out, "access_key_id=malformed"); n != 2 {
+		t.Errorf("%d refusals logged as malformed, want 2 (the secret and the 60 KiB):\n%s", n, out)
+	}
+	// An ID of Sesame's shape alone is logged: ASIA (temporary keys, which
+	// Sesame never issues), lower case, digits base32 lacks, one short.
+	logs.mu.Lock()
+	logs.b.Reset()
+	logs.mu.Unlock()
+	for _, keyID := range []string{"ASIAAAAAAAAAAAAAAAAA", "akiaaaaaaaaaaaaaaaaa", "AKIA0000000000000000", "AKIAAAAAAAAAAAAAAAA"} {
+		b := newBrowser(t, srv)
+		wantStatus(t, b.post("/console/signin", b.form("/console/signin", "access_key_id", keyID, "secret_access_key", "wrong")), http.StatusUnauthorized)
+	}
+	if out := logs.String(); strings.Count(out, "access_key_id=malformed") != 4 {
+		t.Errorf("want 4 refusals logged as malformed:\n%s", out)
+	}
 }
 
 // TestSignInRateLimit: after a few wrong secrets for one key ID, further
@@ -104,4 +119,23 @@ func TestSignInRateLimit(t *testing.T) {
 			t.Fatalf("%d failed sign-ins from one address, none held back", i)
 		}
 	}
+}
+
+// TestSignInOwnerNotLockedOut: failing a key ID from one address holds
+// back that key ID from that address; its owner, signing in from another,
+// is not locked out, and the attacker still is.
+func TestSignInOwnerNotLockedOut(t *testing.T) {
+	srv := sestest.New(t)
+	a := srv.NewAccount("alpha")
+	attacker := newBrowser(t, srv) // 127.0.0.1
+	for i := 0; i < console.SignInFreeFailures; i++ {
+		wantStatus(t, attacker.post("/console/signin", attacker.form("/console/signin", "access_key_id", a.AccessKeyId, "secret_access_key", "wrong")), http.StatusUnauthorized)
+	}
+	wantStatus(t, attacker.post("/console/signin", attacker.form("/console/signin", "access_key_id", a.AccessKeyId, "secret_access_key", "wrong")), http.StatusTooManyRequests)
+
+	owner := newBrowserFrom(t, srv, "127.0.0.2")
+	owner.signIn(a)
+	wantStatus(t, owner.get("/console/identities"), http.StatusOK)
+	// The owner's success clears nothing of the attacker's.
+	wantStatus(t, attacker.post("/console/signin", attacker.form("/console/signin", "access_key_id", a.AccessKeyId, "secret_access_key", string(a.SecretAccessKey))), http.StatusTooManyRequests)
 }

@@ -4,10 +4,10 @@ import "github.com/sesame/sesame/internal/auth/throttle"
 
 // Sign-in throttling (internal/auth/throttle, shared with the SMTP
 // interface's AUTH): guessing secrets through the console is held to a
-// crawl, per access key ID and per client address.
+// crawl, per client address and per key ID from that address.
 const (
-	// SignInFreeFailures is how many failed sign-ins a key ID has before
-	// each further attempt waits.
+	// SignInFreeFailures is how many failed sign-ins one key ID has from
+	// one client address before each further attempt waits.
 	SignInFreeFailures = throttle.FreeFailures
 	// SignInFreeFailuresPerAddress is the same for one client address.
 	SignInFreeFailuresPerAddress = throttle.FreeFailuresPerAddress

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -11,6 +12,8 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/ses/types"
+
+	"github.com/sesame/sesame/internal/redact"
 )
 
 // SES is the part of the SES v1 API the doctor reads; *ses.Client has it.
@@ -26,6 +29,9 @@ type Source struct {
 	Label  string
 	Region string
 	API    SES
+	// endpoint is the URL as given, whose password (user:password@) is
+	// masked in every error that might quote it.
+	endpoint string
 }
 
 // SourceSpec says how to reach an instance. Empty fields mean the SDK's
@@ -40,6 +46,15 @@ type SourceSpec struct {
 
 // NewSource builds the client of one instance with aws-sdk-go-v2.
 func NewSource(ctx context.Context, spec SourceSpec) (Source, error) {
+	if spec.Endpoint != "" {
+		u, err := url.Parse(spec.Endpoint)
+		if err != nil {
+			return Source{}, fmt.Errorf("endpoint URL %q: %v; want an absolute http or https URL, such as http://127.0.0.1:8080", redact.String(spec.Endpoint), redact.ParseError(err))
+		}
+		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return Source{}, fmt.Errorf("endpoint URL %q: want an absolute http or https URL, such as http://127.0.0.1:8080", redact.URL(u))
+		}
+	}
 	var opts []func(*awsconfig.LoadOptions) error
 	if spec.Profile != "" {
 		opts = append(opts, awsconfig.WithSharedConfigProfile(spec.Profile))
@@ -61,9 +76,9 @@ func NewSource(ctx context.Context, spec SourceSpec) (Source, error) {
 	})
 	label := spec.Label
 	if label == "" {
-		label = cmp.Or(spec.Endpoint, spec.Profile, "default") + "@" + cfg.Region
+		label = cmp.Or(redact.String(spec.Endpoint), spec.Profile, "default") + "@" + cfg.Region
 	}
-	return Source{Label: label, Region: cfg.Region, API: client}, nil
+	return Source{Label: label, Region: cfg.Region, API: client, endpoint: spec.Endpoint}, nil
 }
 
 // maxIdentities is the most identities one Get*Attributes call takes.
@@ -73,6 +88,11 @@ const maxIdentities = 100
 // names.Identity returns them), 100 per call. Identities src does not
 // have come back Missing.
 func Fetch(ctx context.Context, src Source, identities []string) (map[string]Instance, error) {
+	out, err := fetch(ctx, src, identities)
+	return out, redact.Error(err, src.endpoint)
+}
+
+func fetch(ctx context.Context, src Source, identities []string) (map[string]Instance, error) {
 	out := make(map[string]Instance, len(identities))
 	for start := 0; start < len(identities); start += maxIdentities {
 		chunk := identities[start:min(start+maxIdentities, len(identities))]

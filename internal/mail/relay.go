@@ -12,11 +12,14 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"github.com/sesame/sesame/internal/redact"
 )
 
 // Relay hands messages to one SMTP server: smtp:// with STARTTLS (which
@@ -55,7 +58,7 @@ func (Secret) LogValue() slog.Value { return slog.StringValue("REDACTED") }
 func ParseRelay(raw, caFile string) (*Relay, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("SMTP URL: %v (want smtp://[user[:password]@]host[:port])", URLError(err))
+		return nil, fmt.Errorf("SMTP URL: %v (want smtp://[user[:password]@]host[:port])", redact.ParseError(err))
 	}
 	r := &Relay{TLS: &tls.Config{MinVersion: tls.VersionTLS12}}
 	port := "587"
@@ -64,13 +67,18 @@ func ParseRelay(raw, caFile string) (*Relay, error) {
 	case "smtps":
 		r.Implicit, port = true, "465"
 	default:
-		return nil, fmt.Errorf("SMTP URL %q: use smtp://host[:port] (STARTTLS) or smtps://host[:port] (TLS)", Redacted(u))
+		return nil, fmt.Errorf("SMTP URL %q: use smtp://host[:port] (STARTTLS) or smtps://host[:port] (TLS)", redact.URL(u))
 	}
 	if u.Hostname() == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-		return nil, fmt.Errorf("SMTP URL %q: want only [user[:password]@]host[:port]", Redacted(u))
+		return nil, fmt.Errorf("SMTP URL %q: want only [user[:password]@]host[:port]", redact.URL(u))
 	}
-	if u.Port() != "" {
-		port = u.Port()
+	if u.Port() != "" || strings.HasSuffix(u.Host, ":") {
+		// url.Parse takes any digits, and "host:" with none.
+		n, err := strconv.ParseUint(u.Port(), 10, 16)
+		if err != nil || n == 0 {
+			return nil, fmt.Errorf("SMTP URL %q: port %q: want a number from 1 to 65535, such as 587 (STARTTLS) or 465 (smtps)", redact.URL(u), u.Port())
+		}
+		port = strconv.FormatUint(n, 10)
 	}
 	r.Addr = net.JoinHostPort(u.Hostname(), port)
 	r.TLS.ServerName = u.Hostname()
@@ -101,26 +109,6 @@ func IsLoopback(host string) bool {
 	}
 	a, err := netip.ParseAddr(host)
 	return err == nil && a.IsLoopback()
-}
-
-// URLError is the cause of an error of url.Parse without the URL, which
-// url.Error quotes whole, password included.
-func URLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-// Redacted is u for errors and logs, its password replaced.
-func Redacted(u *url.URL) string {
-	if _, ok := u.User.Password(); ok {
-		c := *u
-		c.User = url.UserPassword(u.User.Username(), "REDACTED")
-		return c.String()
-	}
-	return u.String()
 }
 
 // String is the relay for logs, without the password.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sesame/sesame/internal/redact"
 	"github.com/sesame/sesame/internal/smtptest"
 )
 
@@ -83,6 +84,27 @@ func TestRelayErrors(t *testing.T) {
 			}
 		})
 	}
+	// With credentials in the URL, a failure to deliver names the relay
+	// and the user, never the password.
+	t.Run("credentials stay out of errors", func(t *testing.T) {
+		srv := smtptest.New(t, smtptest.Options{Username: "sesame", Password: "right"})
+		for _, raw := range []string{
+			strings.Replace(srv.URL, "://", "://sesame:hunter2@", 1), // refused by the relay
+			"smtp://sesame:hunter2@127.0.0.1:1",                      // nothing listening
+		} {
+			r, err := ParseRelay(raw, srv.CAFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = r.Send(context.Background(), "a@example.com", []string{"b@example.com"}, []byte("\r\n"))
+			if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "sesame@") {
+				t.Errorf("Send through %s = %v, want an error naming the relay and user, not the password", redact.String(raw), err)
+			}
+			if strings.Contains(r.String(), "hunter2") {
+				t.Errorf("String() = %s", r)
+			}
+		}
+	})
 	t.Run("nothing listening is temporary", func(t *testing.T) {
 		r, _ := ParseRelay("smtp://127.0.0.1:1", "")
 		var de *DeliveryError
@@ -107,6 +129,14 @@ func TestParseRelay(t *testing.T) {
 		{url: "http://mail.example.com", bad: "use smtp://"},
 		{url: "smtp://user:secret@mail.example.com/path", bad: "REDACTED"},
 		{url: "smtp://:25", bad: "host"},
+		{url: "smtp://mail.example.com:0587", addr: "mail.example.com:587"},
+		{url: "smtp://user:secret@mail.example.com:0", bad: `port "0"`},
+		{url: "smtp://user:secret@mail.example.com:65536", bad: `port "65536"`},
+		{url: "smtp://user:secret@mail.example.com:99999999999999999999", bad: "from 1 to 65535"},
+		{url: "smtp://user:secret@mail.example.com:", bad: `port ""`},
+		{url: "smtps://user:secret@[::1]:70000", bad: "REDACTED"},
+		{url: "smtp://user:secret@mail.example.com:bad", bad: "invalid port"},
+		{url: "smtp://user:secret%zz@mail.example.com", bad: "invalid URL escape"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/sesame/sesame/internal/dnsclient"
+	"github.com/sesame/sesame/internal/redact"
 )
 
 // ErrTarget: an --apply URL or a TSIG key that cannot be used.
@@ -33,14 +34,9 @@ type Target struct {
 func ParseTarget(s string) (*Target, error) {
 	u, err := url.Parse(s)
 	if err != nil {
-		// url.Error quotes the URL whole, password included: only its cause.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, fmt.Errorf("%w: %v", ErrTarget, err)
+		return nil, fmt.Errorf("%w: %v", ErrTarget, redact.ParseError(err))
 	}
-	s = u.Redacted() // quoted below without a password
+	s = redact.URL(u) // quoted below without a password
 	if u.Scheme != "rfc2136" || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.Fragment != "" {
 		return nil, fmt.Errorf("%w: %q: want rfc2136://HOST:PORT?zone=ZONE", ErrTarget, s)
 	}

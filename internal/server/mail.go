@@ -14,6 +14,7 @@ import (
 
 	"github.com/sesame/sesame/internal/mail"
 	"github.com/sesame/sesame/internal/names"
+	"github.com/sesame/sesame/internal/redact"
 	"github.com/sesame/sesame/internal/store"
 )
 
@@ -28,12 +29,8 @@ func (s *Server) openMail(opts Options) error {
 	if pub == "" {
 		pub = DefaultPublicURL
 	}
-	u, err := url.Parse(pub)
-	if err != nil {
-		return fmt.Errorf("public URL: %v; want an absolute http or https URL without a query, such as https://sesame.example.com", mail.URLError(err))
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.User != nil {
-		return fmt.Errorf("public URL %q: want an absolute http or https URL without a query or credentials, such as https://sesame.example.com", mail.Redacted(u))
+	if _, err := ParsePublicURL(pub); err != nil {
+		return err
 	}
 	from := opts.Mail.From
 	if from == "" {
@@ -82,6 +79,28 @@ func (s *Server) openMail(opts Options) error {
 	s.Registry.Mailer = m
 	s.Registry.Templates = s.Store
 	return nil
+}
+
+// ParsePublicURL reads the base URL of verification links (--public-url):
+// absolute http or https, without a query or credentials.
+func ParsePublicURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("public URL %q: %v; want an absolute http or https URL without a query, such as https://sesame.example.com", redact.String(raw), redact.ParseError(err))
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.User != nil {
+		return nil, fmt.Errorf("public URL %q: want an absolute http or https URL without a query or credentials, such as https://sesame.example.com", redact.URL(u))
+	}
+	return u, nil
+}
+
+// LoopbackURL says whether the URL's host is this machine (localhost, a
+// loopback address): only then does a link to it reach this machine alone.
+// A loopback --listen behind a reverse proxy is reached from anywhere
+// through the proxy's public URL, so the local outbox rule looks at both.
+func LoopbackURL(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && u.Host != "" && mail.IsLoopback(u.Hostname())
 }
 
 // LoopbackListen says whether the listener address (host:port) accepts

@@ -57,15 +57,15 @@ func (ss *session) Auth(mech string) (sasl.Server, error) {
 // client's failures are throttled as the console's sign-ins are: past a
 // few, each further attempt is refused unchecked for a while.
 func (ss *session) login(keyID, password string) error {
-	addr, id := throttle.Addr(ss.remote), throttle.KeyID(keyID)
+	addr := throttle.Addr(ss.remote)
 	keys := []throttle.Key{addr}
 	wellFormed := account.WellFormedKeyID(keyID)
 	if wellFormed {
-		keys = append(keys, id)
+		keys = append(keys, throttle.PairKey(keyID, addr))
 	}
-	if wait := ss.s.fails.Wait(ss.s.now(), keys...); wait > 0 {
-		secs := int((wait + time.Second - 1) / time.Second)
-		return reply(454, "Temporary authentication failure: too many failed logins from this address or for this access key ID; try again in "+strconv.Itoa(secs)+" seconds.")
+	wait, tk := ss.s.fails.Begin(ss.s.now(), keys...)
+	if wait > 0 {
+		return tooManyLogins(wait)
 	}
 	var k account.Key
 	var ok bool
@@ -81,23 +81,19 @@ func (ss *session) login(keyID, password string) error {
 		want = sigv4.SMTPPassword(k.Secret, ss.s.opts.Region)
 	}
 	if !ok || subtle.ConstantTimeCompare([]byte(password), []byte(want)) != 1 {
-		ss.s.log.Info("smtp auth refused", "access_key_id", loggedKeyID(keyID), "remote", ss.remote, "region", ss.s.opts.Region)
+		ss.s.log.Info("smtp auth refused", "access_key_id", account.LoggedKeyID(keyID), "remote", ss.remote, "region", ss.s.opts.Region)
+		if tk.Held > 0 {
+			// Counted on the throttle's shared overflow entry, which
+			// holds failures back: refused as an attempt of its own
+			// would be.
+			return tooManyLogins(tk.Held)
+		}
 		return errInvalidCredentials
 	}
-	ss.s.fails.Succeeded(id, addr)
+	ss.s.fails.Succeeded(tk)
 	ss.keyID, ss.acct = keyID, k.Account
 	ss.s.log.Info("smtp auth", "account", k.Account, "access_key_id", keyID, "remote", ss.remote)
 	return nil
-}
-
-// loggedKeyID names a refused key ID in the log only when it has the
-// shape of one, as the console does: a password typed as the user name
-// stays out of the log.
-func loggedKeyID(id string) string {
-	if account.WellFormedKeyID(id) {
-		return id
-	}
-	return "(not a key ID)"
 }
 
 // authorized says whether the session may send now: it authenticated and
@@ -224,4 +220,10 @@ func (l *loginServer) Next(response []byte) ([]byte, bool, error) {
 		return nil, true, l.check(l.user, string(response))
 	}
 	return nil, false, sasl.ErrUnexpectedClientResponse
+}
+
+// tooManyLogins is the reply to an AUTH held back for wait.
+func tooManyLogins(wait time.Duration) error {
+	secs := int((wait + time.Second - 1) / time.Second)
+	return reply(454, "Temporary authentication failure: too many failed logins from this address, or for this access key ID from it; try again in "+strconv.Itoa(secs)+" seconds.")
 }
