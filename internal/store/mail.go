@@ -81,6 +81,10 @@ type Message struct {
 	// envelope recipients of sent mail (To, Cc and Bcc; To is the first).
 	To         string
 	Recipients []string
+	// Counted is how many of Recipients the daily sending quota counts:
+	// mail to SES's mailbox simulator "counts against the rate limit but
+	// not the daily quota".
+	Counted int
 	// Sent describes sent mail as the call gave it; nil for verification.
 	Sent      *SentInfo
 	Subject   string
