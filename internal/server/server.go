@@ -34,10 +34,25 @@ import (
 // SES's maximum of 10,000.
 const CacheSize = 100000
 
+// cacheSize is how many identities the server keeps in memory: none on
+// PostgreSQL, where other replicas write identities too and a cached one
+// would go stale (README: Running on PostgreSQL, and docs/benchmarks.md for
+// what a read costs without it).
+func cacheSize(opts Options) int {
+	if opts.DatabaseURL != "" {
+		return 0
+	}
+	return CacheSize
+}
+
 // Options configure a server.
 type Options struct {
 	// Data is the data directory: the database and the sealing key.
 	Data string
+	// DatabaseURL, when set, is the PostgreSQL database used instead of
+	// the data directory's SQLite (postgres://...); the key files stay in
+	// Data.
+	DatabaseURL string
 	// KeyFile is the sealing key of secret access keys; default
 	// <Data>/secret.key.
 	KeyFile  string
@@ -95,7 +110,7 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 	if err := opts.DNS.Validate(); err != nil {
 		return nil, err
 	}
-	st, err := OpenStore(ctx, opts.Data)
+	st, err := OpenStore(ctx, opts.Data, opts.DatabaseURL)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +121,7 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Store: st, Accounts: accts, Log: opts.Log, limits: opts.Limits}
-	s.Identities = store.NewCache(st, CacheSize)
+	s.Identities = store.NewCache(st, cacheSize(opts))
 	s.Registry = &registry.Registry{Store: s.Identities, DNS: opts.DNS, Policies: opts.Policies, Caps: opts.Caps, Regions: served(opts.Regions), Now: opts.Now, Log: opts.Log.With("component", "registry"), ConfigSets: s.Store}
 	if err := s.openMail(opts); err != nil {
 		st.Close()

@@ -2,38 +2,15 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/sesame/sesame/internal/pgtest"
 	"github.com/sesame/sesame/internal/store"
 	"github.com/sesame/sesame/internal/store/storetest"
 )
-
-// newDatabase makes an empty database on srv and returns its URL.
-func newDatabase(t testing.TB, srv *pgtest.Server) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	name := fmt.Sprintf("t%d", dbSeq.Add(1))
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	return strings.Replace(srv.URL, "/postgres?", "/"+name+"?", 1)
-}
-
-var dbSeq atomic.Int64
 
 func open(t testing.TB, url string) *Store {
 	t.Helper()
@@ -51,20 +28,20 @@ func open(t testing.TB, url string) *Store {
 // database of its own for each test.
 func TestStore(t *testing.T) {
 	srv := pgtest.Start(t)
-	storetest.Run(t, func(t *testing.T) store.Store { return open(t, newDatabase(t, srv)) })
+	storetest.Run(t, func(t *testing.T) store.Store { return open(t, srv.NewDatabase(t)) })
 }
 
 // TestCachedStore: the suite through the cache, as `sesame serve` uses it.
 func TestCachedStore(t *testing.T) {
 	srv := pgtest.Start(t)
-	storetest.Run(t, func(t *testing.T) store.Store { return store.NewCache(open(t, newDatabase(t, srv)), 1000) })
+	storetest.Run(t, func(t *testing.T) store.Store { return store.NewCache(open(t, srv.NewDatabase(t)), 1000) })
 }
 
 // TestConcurrentMigrations: replicas started at once on an empty database
 // all open it, and the schema is made once.
 func TestConcurrentMigrations(t *testing.T) {
 	srv := pgtest.Start(t)
-	url := newDatabase(t, srv)
+	url := srv.NewDatabase(t)
 	var wg sync.WaitGroup
 	stores := make([]*Store, 6)
 	errs := make([]error, len(stores))
@@ -96,7 +73,7 @@ func TestConcurrentMigrations(t *testing.T) {
 // than writing to a schema it does not know.
 func TestNewerSchema(t *testing.T) {
 	srv := pgtest.Start(t)
-	url := newDatabase(t, srv)
+	url := srv.NewDatabase(t)
 	s := open(t, url)
 	if _, err := s.pool.Exec(context.Background(), `UPDATE schema_version SET version = version + 1`); err != nil {
 		t.Fatal(err)
