@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -10,7 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 
 	"github.com/sesame/sesame/internal/pgtest"
+	"github.com/sesame/sesame/internal/server"
 	"github.com/sesame/sesame/internal/sestest"
+	"github.com/sesame/sesame/internal/smtptest"
 )
 
 // replicas starts n servers on one new PostgreSQL database, sharing one
@@ -100,5 +103,45 @@ func TestReplicasSeeEachOther(t *testing.T) {
 		}) {
 			t.Errorf("replica %s still accepts the revoked key 1 s later", name)
 		}
+	}
+}
+
+// TestReplicasDeliverOnce: two replicas with one relay on one database
+// share the outbox; verification mail asked through either is delivered
+// once, by one of them, while both deliver at the same time.
+func TestReplicasDeliverOnce(t *testing.T) {
+	url := pgtest.Start(t).NewDatabase(t)
+	data := t.TempDir()
+	os.Chmod(data, 0o700)
+	relay := smtptest.New(t, smtptest.Options{Reply: func(int, smtptest.Message) error {
+		time.Sleep(30 * time.Millisecond) // a relay that takes its time: both queues are busy at once
+		return nil
+	}})
+	o := server.Options{Data: data, DatabaseURL: url, SMTPURL: relay.URL, Mail: relayMail(relay)}
+	a := start(t, o)
+	b := restart(t, o, a)
+	const n = 30
+	for i := range n {
+		e := a
+		if i%2 == 1 {
+			e = b
+		}
+		e.verify(t, fmt.Sprintf("user%02d@example.com", i))
+	}
+	if !within(30*time.Second, func() bool { return len(relay.Messages()) >= n }) {
+		t.Fatalf("%d of %d messages delivered within 30 s", len(relay.Messages()), n)
+	}
+	time.Sleep(500 * time.Millisecond) // a message sent twice would show by now
+	seen := map[string]int{}
+	for _, m := range relay.Messages() {
+		seen[m.To[0]]++
+	}
+	for to, k := range seen {
+		if k != 1 {
+			t.Errorf("%s: delivered %d times", to, k)
+		}
+	}
+	if len(seen) != n || relay.Attempts() != n {
+		t.Errorf("%d recipients, %d offers; want %d and %d", len(seen), relay.Attempts(), n, n)
 	}
 }

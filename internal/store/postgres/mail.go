@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	json "github.com/go-json-experiment/json/v1"
@@ -167,11 +168,48 @@ func (s *Store) UpdateMessage(ctx context.Context, m *store.Message) error {
 	return nil
 }
 
+// ClaimMessages implements store.Outbox: FOR UPDATE SKIP LOCKED, as
+// ClaimDue, so that replicas delivering at once each get their own
+// messages; the lease is set in the same transaction.
+func (s *Store) ClaimMessages(ctx context.Context, now, until time.Time, limit int) ([]*store.Message, error) {
+	var out []*store.Message
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id FROM mail_messages WHERE status = 'queued' AND next_attempt <= $1
+			ORDER BY next_attempt, seq LIMIT $2 FOR UPDATE SKIP LOCKED`, now.UnixNano(), limit)
+		if err != nil {
+			return err
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil || len(ids) == 0 {
+			out = nil
+			return err
+		}
+		rows, err = tx.Query(ctx, `UPDATE mail_messages SET next_attempt = $1 WHERE id = ANY($2) RETURNING `+messageColumns, until.UnixNano(), ids)
+		if err != nil {
+			return err
+		}
+		if out, err = scanMessages(rows); err != nil {
+			return err
+		}
+		// In the order of the queue, not the update's.
+		slices.SortFunc(out, func(a, b *store.Message) int { return slices.Index(ids, a.ID) - slices.Index(ids, b.ID) })
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (s *Store) messages(ctx context.Context, query string, args ...any) ([]*store.Message, error) {
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
+	return scanMessages(rows)
+}
+
+func scanMessages(rows pgx.Rows) ([]*store.Message, error) {
 	defer rows.Close()
 	var out []*store.Message
 	for rows.Next() {
