@@ -3,13 +3,21 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 
+	"github.com/sesame/sesame/internal/account"
+	"github.com/sesame/sesame/internal/config"
+	"github.com/sesame/sesame/internal/console"
+	"github.com/sesame/sesame/internal/identity"
+	"github.com/sesame/sesame/internal/mail"
 	"github.com/sesame/sesame/internal/pgtest"
 	"github.com/sesame/sesame/internal/server"
 	"github.com/sesame/sesame/internal/sestest"
@@ -143,5 +151,49 @@ func TestReplicasDeliverOnce(t *testing.T) {
 	}
 	if len(seen) != n || relay.Attempts() != n {
 		t.Errorf("%d recipients, %d offers; want %d and %d", len(seen), relay.Attempts(), n, n)
+	}
+}
+
+// TestReplicasShareKeys: a replica whose key files are not the others' is
+// refused at start, with what to copy; with the files copied it starts, and
+// the credentials made on the first work on it. `sesame accounts` with
+// another sealing key is refused too.
+func TestReplicasShareKeys(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.Start(t).NewDatabase(t)
+	first, other := t.TempDir(), t.TempDir()
+	os.Chmod(first, 0o700)
+	os.Chmod(other, 0o700)
+	a := sestest.New(t, sestest.Options{DatabaseURL: url, Data: first})
+	acct := a.NewAccount("tenant")
+
+	opts := server.Options{Data: other, DatabaseURL: url, DNS: config.SES(), Policies: identity.SESPolicies(), Log: slog.New(slog.DiscardHandler)}
+	if s, err := server.Open(ctx, opts); err == nil {
+		s.Close()
+		t.Fatal("a replica with keys of its own started")
+	} else if !strings.Contains(err.Error(), "secret.key") || !strings.Contains(err.Error(), "copy") {
+		t.Errorf("refusal %q: want what to copy", err)
+	}
+	st, err := server.OpenStore(ctx, other, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.OpenAccounts(st, other, filepath.Join(t.TempDir(), "seal.key")); err == nil || !strings.Contains(err.Error(), "sealing key") {
+		t.Errorf("accounts with another sealing key: %v, want a refusal", err)
+	}
+	st.Close()
+
+	for _, f := range []string{account.KeyFile, mail.KeyFile, console.KeyFile} {
+		b, err := os.ReadFile(filepath.Join(first, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(other, f), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := sestest.New(t, sestest.Options{DatabaseURL: url, Data: other})
+	if _, err := b.V1(acct.AWS(), "").ListIdentities(ctx, &ses.ListIdentitiesInput{}); err != nil {
+		t.Errorf("a key made on the first replica, on the second: %v", err)
 	}
 }

@@ -116,6 +116,9 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 	}
 	warnDataDir(opts.Data, opts.Log)
 	accts, err := OpenAccounts(st, opts.Data, opts.KeyFile)
+	if err == nil {
+		err = checkSharedKeys(st, opts.Data)
+	}
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -142,6 +145,9 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 func OpenAccounts(st store.Accounts, data, keyFile string) (*account.Manager, error) {
 	if keyFile == "" {
 		keyFile = filepath.Join(data, account.KeyFile)
+	}
+	if err := checkSharedKey(st, keyFile, "sealing key"); err != nil {
+		return nil, err
 	}
 	sealer, err := account.LoadSealer(keyFile)
 	if err != nil {

@@ -122,6 +122,13 @@ var migrations = []string{
 		data    bytea NOT NULL,
 		PRIMARY KEY (account, region)
 	);`,
+	// 2: the fingerprints of the key files replicas must share
+	// (store.SharedKeys); PostgreSQL's alone, since one SQLite database has
+	// one server.
+	`CREATE TABLE key_fingerprints (
+		name        text COLLATE "C" PRIMARY KEY, -- what the key is: sealing key, link signing key, console session key
+		fingerprint text COLLATE "C" NOT NULL
+	);`,
 }
 
 // SchemaVersion is the version this binary writes.
