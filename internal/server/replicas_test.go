@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/sesame/sesame/internal/account"
 	"github.com/sesame/sesame/internal/config"
@@ -195,5 +196,61 @@ func TestReplicasShareKeys(t *testing.T) {
 	b := sestest.New(t, sestest.Options{DatabaseURL: url, Data: other})
 	if _, err := b.V1(acct.AWS(), "").ListIdentities(ctx, &ses.ListIdentitiesInput{}); err != nil {
 		t.Errorf("a key made on the first replica, on the second: %v", err)
+	}
+}
+
+// TestReplicasCacheListenerLost: the connection on which a replica hears
+// of other replicas' writes is cut, and a write made while it is down is
+// not served stale once it is back (the cache is paused and emptied).
+func TestReplicasCacheListenerLost(t *testing.T) {
+	ctx := context.Background()
+	pg := pgtest.Start(t)
+	url := pg.NewDatabase(t)
+	data := t.TempDir()
+	os.Chmod(data, 0o700)
+	a := sestest.New(t, sestest.Options{DatabaseURL: url, Data: data})
+	b := sestest.New(t, sestest.Options{DatabaseURL: url, Data: data})
+	acct := a.NewAccount("tenant")
+	onA, onB := acct.V1(""), b.V1(acct.AWS(), "")
+	status := func(c *ses.Client) string {
+		got, err := c.GetIdentityVerificationAttributes(ctx, &ses.GetIdentityVerificationAttributesInput{Identities: []string{"example.com"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(got.VerificationAttributes["example.com"].VerificationStatus)
+	}
+	if _, err := onA.VerifyDomainIdentity(ctx, &ses.VerifyDomainIdentityInput{Domain: aws.String("example.com")}); err != nil {
+		t.Fatal(err)
+	}
+	if !within(time.Second, func() bool { return status(onB) == "Pending" }) {
+		t.Fatal("b does not see the identity")
+	}
+	status(onB) // cached now, once b listens
+	conn, err := pgx.Connect(ctx, pg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var cut int
+	if err := conn.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query = 'LISTEN sesame_identities'`).Scan(&cut); err != nil || cut != 2 {
+		t.Fatalf("terminated %d listening connections (%v), want the 2 replicas'", cut, err)
+	}
+	if _, err := onA.DeleteIdentity(ctx, &ses.DeleteIdentityInput{Identity: aws.String("example.com")}); err != nil {
+		t.Fatal(err)
+	}
+	// Once both listen again (and have resumed their caches), b serves
+	// what the database holds.
+	if !within(10*time.Second, func() bool {
+		var n int
+		conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE query = 'LISTEN sesame_identities'`).Scan(&n)
+		return n == 2
+	}) {
+		t.Fatal("the replicas do not listen again within 10 s")
+	}
+	time.Sleep(200 * time.Millisecond)
+	for range 5 {
+		if st := status(onB); st != "" {
+			t.Fatalf("b serves the identity deleted while its listener was down, as %s", st)
+		}
 	}
 }

@@ -34,10 +34,9 @@ import (
 // SES's maximum of 10,000.
 const CacheSize = 100000
 
-// cacheSize is how many identities the server keeps in memory: none on
-// PostgreSQL, where other replicas write identities too and a cached one
-// would go stale (README: Running on PostgreSQL, and docs/benchmarks.md for
-// what a read costs without it).
+// cacheSize is how many identities the server keeps in memory. On
+// PostgreSQL, where other replicas write identities too, the cache is told
+// of their writes (watchCache); docs/benchmarks.md says what it saves.
 func cacheSize(opts Options) int {
 	if opts.DatabaseURL != "" {
 		return postgresCacheSize
@@ -45,9 +44,9 @@ func cacheSize(opts Options) int {
 	return CacheSize
 }
 
-// postgresCacheSize is 0 but in the benchmark that measures what the cache
-// would save on PostgreSQL.
-var postgresCacheSize = 0
+// postgresCacheSize is CacheSize but in the benchmark that measures a
+// server without the cache on PostgreSQL.
+var postgresCacheSize = CacheSize
 
 // Options configure a server.
 type Options struct {
@@ -104,6 +103,7 @@ type Server struct {
 	limits     api.Limits
 	stopMail   func()
 	stopVerify func()
+	stopWatch  func()
 }
 
 // Open opens the store in opts.Data and builds the handlers.
@@ -129,6 +129,7 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s := &Server{Store: st, Accounts: accts, Log: opts.Log, limits: opts.Limits}
 	s.Identities = store.NewCache(st, cacheSize(opts))
+	s.watchCache()
 	s.Registry = &registry.Registry{Store: s.Identities, DNS: opts.DNS, Policies: opts.Policies, Caps: opts.Caps, Regions: served(opts.Regions), Now: opts.Now, Log: opts.Log.With("component", "registry"), ConfigSets: s.Store}
 	if err := s.openMail(opts); err != nil {
 		st.Close()
@@ -164,6 +165,9 @@ func OpenAccounts(st store.Accounts, data, keyFile string) (*account.Manager, er
 func (s *Server) Close() error {
 	s.closeVerifier()
 	s.closeMail()
+	if s.stopWatch != nil {
+		s.stopWatch()
+	}
 	return s.Store.Close()
 }
 

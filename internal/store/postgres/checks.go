@@ -51,7 +51,14 @@ func (s *Store) ClaimDue(ctx context.Context, now, until time.Time, limit int) (
 			c.id.Next = until
 			got = append(got, c)
 		}
-		return rows.Err()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		keys := make([]identity.Key, len(got))
+		for i, c := range got {
+			keys[i] = c.id.Key
+		}
+		return notifyIdentities(ctx, tx, keys)
 	})
 	if err != nil {
 		return nil, err
@@ -118,12 +125,14 @@ func (s *Store) SaveChecks(ctx context.Context, updates []store.CheckUpdate) err
 			return err
 		}
 		b := new(pgx.Batch)
+		var changed []identity.Key
 		for _, u := range updates {
 			next := u.Apply(cur[u.Key])
 			if next == nil {
 				continue
 			}
 			k := u.Key
+			changed = append(changed, k)
 			next.Key = k
 			if err := queueIdentity(b, next); err != nil {
 				return err
@@ -152,7 +161,10 @@ func (s *Store) SaveChecks(ctx context.Context, updates []store.CheckUpdate) err
 		if b.Len() == 0 {
 			return nil
 		}
-		return tx.SendBatch(ctx, b).Close()
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
+		return notifyIdentities(ctx, tx, changed)
 	})
 }
 

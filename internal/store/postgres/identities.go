@@ -95,7 +95,10 @@ func (s *Store) UpdateIdentity(ctx context.Context, k identity.Key, fn func(cur 
 		}
 		next.Key = k
 		out = next
-		return putIdentity(ctx, tx, next)
+		if err := putIdentity(ctx, tx, next); err != nil {
+			return err
+		}
+		return notifyIdentities(ctx, tx, []identity.Key{k})
 	})
 	if err != nil {
 		return nil, err
@@ -118,7 +121,14 @@ func (s *Store) Import(ctx context.Context, ids []*identity.Identity) error {
 				return err
 			}
 		}
-		return tx.SendBatch(ctx, b).Close()
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
+		keys := make([]identity.Key, len(ids))
+		for i, id := range ids {
+			keys[i] = id.Key
+		}
+		return notifyIdentities(ctx, tx, keys)
 	})
 	if err != nil || len(ids) < 1000 {
 		return err
@@ -176,8 +186,10 @@ func (s *Store) DeleteIdentity(ctx context.Context, k identity.Key) (bool, error
 			return err
 		}
 		n = tag.RowsAffected()
-		_, err = tx.Exec(ctx, `DELETE FROM checks WHERE account = $1 AND region = $2 AND name = $3`, k.Account, k.Region, k.Name)
-		return err
+		if _, err = tx.Exec(ctx, `DELETE FROM checks WHERE account = $1 AND region = $2 AND name = $3`, k.Account, k.Region, k.Name); err != nil {
+			return err
+		}
+		return notifyIdentities(ctx, tx, []identity.Key{k})
 	})
 	return n > 0, err
 }

@@ -29,6 +29,8 @@ import (
 // Store is a store.Store on one PostgreSQL database.
 type Store struct {
 	pool *pgxpool.Pool
+	// listenConfig connects Watch's connection.
+	listenConfig *pgx.ConnConfig
 }
 
 // IsURL reports whether s names a PostgreSQL database (postgres:// or
@@ -52,7 +54,8 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database %s: %w", redacted(cfg), err)
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, listenConfig: cfg.ConnConfig.Copy()}
+	s.listenConfig.DialFunc = keepAliveDialer.DialContext
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("database %s: %w", redacted(cfg), err)
