@@ -164,6 +164,19 @@ var migrations = []string{
 		data    BLOB NOT NULL, -- the state as JSON
 		PRIMARY KEY (account, region)
 	);`,
+	// 8: Easy DKIM keys (store.DKIMKey), one row per token, deleted with
+	// their identity.
+	`CREATE TABLE dkim_keys (
+		token   TEXT PRIMARY KEY,
+		account TEXT NOT NULL,
+		region  TEXT NOT NULL,
+		name    TEXT NOT NULL,
+		data    BLOB NOT NULL -- the key as JSON; the private key in it sealed
+	);
+	CREATE INDEX dkim_keys_identity ON dkim_keys(account, region, name);
+	CREATE TRIGGER identities_delete_dkim_keys AFTER DELETE ON identities BEGIN
+		DELETE FROM dkim_keys WHERE account = old.account AND region = old.region AND name = old.name;
+	END;`,
 }
 
 // SchemaVersion is the version this binary writes.
