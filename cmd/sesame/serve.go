@@ -37,6 +37,7 @@ type serveFlags struct {
 	mail             mail.Settings
 	verify           server.VerifyOptions
 	api              apiFlags
+	dkim             dkimFlags
 }
 
 // apiFlags are the API's limits (api.Limits), in the units of the flags.
@@ -96,6 +97,7 @@ A flag on the command line wins over its variable.`,
 	fl.Float64Var(&f.api.accountRate, "account-rate", api.DefaultLimits.AccountRate, "API requests per second each account may make on average (0: no limit); past it, Throttling (v1) or TooManyRequestsException (v2)")
 	fl.IntVar(&f.api.accountBurst, "account-burst", api.DefaultLimits.AccountBurst, "API requests each account may make at once, above --account-rate")
 	fl.IntVar(&f.api.bodyMemory, "body-memory-mib", int(api.DefaultLimits.BodyMemory>>20), "most MiB of request bodies held at once across the server; past it, Throttling (v1) or TooManyRequestsException (v2)")
+	f.dkim.add(fl)
 	fl.StringVar(&f.mail.From, "mail-sender", "", "sender (From address) of verification mail (default no-reply@<host of --public-url>)")
 	withEnv(fl, serveEnv...)
 	return cmd
@@ -127,12 +129,23 @@ func runServe(ctx context.Context, g *globals, f *serveFlags, out io.Writer) err
 		f.publicURL = defaultPublicURL(ln.Addr())
 	}
 	s, err := server.Open(ctx, server.Options{Data: g.data, KeyFile: f.keyFile, DNS: f.dns, Policies: f.policies, Log: log,
-		PublicURL: f.publicURL, SMTPURL: f.smtpURL, Mail: f.mail, Verify: f.verify, Regions: f.regions, Caps: f.caps, Limits: f.limits()})
+		PublicURL: f.publicURL, SMTPURL: f.smtpURL, Mail: f.mail, Verify: f.verify, Regions: f.regions, Caps: f.caps, Limits: f.limits(),
+		DKIM: f.dkim.options()})
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	defer s.Close()
+	var dnsErrc <-chan error
+	if f.dkim.listen != "" {
+		addr, errc, err := s.ListenDNS(ctx, f.dkim.listen, f.dkim.dnsOptions())
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		dnsErrc = errc
+		log.Info("sesame serving the DKIM zone", "zone", f.dns.DKIMDomain, "dns", addr.String(), "ns", strings.Join(f.dkim.ns, ","))
+	}
 	creds, err := s.EnsureDefaultAccount(ctx)
 	if err != nil {
 		return err
@@ -150,6 +163,8 @@ func runServe(ctx context.Context, g *globals, f *serveFlags, out io.Writer) err
 	select {
 	case err := <-errc:
 		return err
+	case err := <-dnsErrc:
+		return fmt.Errorf("--dns-listen %s: %w", f.dkim.listen, err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
@@ -194,6 +209,9 @@ func (f *serveFlags) validate() error {
 		return fmt.Errorf("--listen %s is reachable from other machines, and without --smtp-url verification emails stay in the local outbox, where each tenant opens the links of the addresses it names: any address would be verified without its owner. Set --smtp-url to a relay, listen on loopback (127.0.0.1:8080), or pass --allow-local-outbox to run so knowingly", f.listen)
 	}
 	if err := f.servers.validate(); err != nil {
+		return err
+	}
+	if err := f.dkim.validate(f.dns); err != nil {
 		return err
 	}
 	return f.dns.Validate()
