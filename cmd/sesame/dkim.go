@@ -156,7 +156,7 @@ account (--account), region (--region) or domain (--identity): each token,
 its key's state (current signs; next signs after the TTL; previous signed
 and stays published for the grace; standby is published and waits), the
 key's length and when it was made, began and stopped signing.`,
-		Args:  cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o, err := open(cmd.Context())
 			if err != nil {
