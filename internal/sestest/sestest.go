@@ -73,6 +73,9 @@ type Options struct {
 	// Limits bound request bodies and account rates; the zero value is
 	// api.DefaultLimits, as in sesame serve.
 	Limits api.Limits
+	// DKIM configures the Easy DKIM keys (with a DNS.DKIMDomain other
+	// than SES's).
+	DKIM server.DKIMOptions
 }
 
 // Server is a running Sesame.
@@ -126,6 +129,7 @@ func New(tb testing.TB, opts ...Options) *Server {
 		Now:      o.Now,
 		Verify:   o.Verify,
 		Limits:   o.Limits,
+		DKIM:     o.DKIM,
 	})
 	if err != nil {
 		tb.Fatalf("sestest.New: opening the server: %v", err)
