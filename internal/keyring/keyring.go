@@ -53,8 +53,9 @@ type Keyring struct {
 	Now      func() time.Time
 	Log      *slog.Logger
 
-	mu     sync.Mutex
-	opened map[string]openedKey // parsed private keys by token
+	mu        sync.Mutex
+	opened    map[string]openedKey // parsed private keys by token
+	published map[string]published // DNS answers by token (DKIMKey)
 }
 
 type openedKey struct {
@@ -102,16 +103,44 @@ func (k *Keyring) log() *slog.Logger {
 }
 
 // DKIMKey implements dnsserver.Keys: the record of the token, whatever its
-// state (every state is published).
+// state (every state is published). Answers are kept for PublishDelay, so
+// that a flood of queries costs no database read each; a rotation waits
+// that much longer before a new key signs.
 func (k *Keyring) DKIMKey(ctx context.Context, selector string) (string, bool, error) {
-	key, err := k.Keys.GetDKIMKey(ctx, selector)
-	if errors.Is(err, store.ErrNotFound) {
-		return "", false, nil
+	now := k.now()
+	k.mu.Lock()
+	p, ok := k.published[selector]
+	k.mu.Unlock()
+	if ok && now.Sub(p.at) < PublishDelay {
+		return p.record, p.record != "", nil
 	}
-	if err != nil {
+	record := ""
+	key, err := k.Keys.GetDKIMKey(ctx, selector)
+	switch {
+	case err == nil:
+		record = key.Record
+	case !errors.Is(err, store.ErrNotFound):
 		return "", false, err
 	}
-	return key.Record, key.Record != "", nil
+	k.mu.Lock()
+	if k.published == nil || len(k.published) >= maxPublished {
+		k.published = map[string]published{}
+	}
+	k.published[selector] = published{record: record, at: now}
+	k.mu.Unlock()
+	return record, record != "", nil
+}
+
+// PublishDelay is how long the DNS answers of the keyring may lag the
+// store: the life of its cache of records.
+const PublishDelay = time.Second
+
+// maxPublished bounds the cache of records: past it, it starts again.
+const maxPublished = 1 << 17
+
+type published struct {
+	record string // "" when the token has no key
+	at     time.Time
 }
 
 // newKey generates and seals a key for token.

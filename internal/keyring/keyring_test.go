@@ -142,7 +142,8 @@ func TestRotationTiming(t *testing.T) {
 	}
 
 	// Before the TTL has passed, the old key still signs.
-	c.at(t0, 5*time.Minute-time.Second)
+	wait := 5*time.Minute + keyring.PublishDelay // the TTL, after the DNS cache of records
+	c.at(t0, wait-time.Millisecond)
 	if _, err := k.Step(ctx, id.Key); err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +151,7 @@ func TestRotationTiming(t *testing.T) {
 		t.Fatalf("promoted before the TTL: %+v", m)
 	}
 	// After it, the new key signs and the old one is previous, still published.
-	c.at(t0, 5*time.Minute)
+	c.at(t0, wait)
 	if _, err := k.Step(ctx, id.Key); err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +224,7 @@ func TestRotationSchedule(t *testing.T) {
 	if n := len(byState(states(t, st, id.Key), store.DKIMNext)); n != 1 {
 		t.Fatalf("%d next keys at the interval, want 1", n)
 	}
-	c.add(5 * time.Minute)
+	c.add(5*time.Minute + keyring.PublishDelay)
 	k.StepAll(ctx)
 	cur := byState(states(t, st, id.Key), store.DKIMCurrent)
 	if len(cur) != 1 || !cur[0].Activated.Equal(c.t) {
@@ -260,7 +261,7 @@ func TestNextLengthAtRotation(t *testing.T) {
 	if info, _ := k.KeyInfo(ctx, id.Key); info.CurrentLength != dkim.RSA1024 || !info.LastGeneration.Equal(c.t) {
 		t.Errorf("during the rotation: %+v", info)
 	}
-	c.add(5 * time.Minute)
+	c.add(5*time.Minute + keyring.PublishDelay)
 	k.Step(ctx, id.Key)
 	if info, _ := k.KeyInfo(ctx, id.Key); info.CurrentLength != dkim.RSA2048 {
 		t.Errorf("after the rotation: %+v, want %s", info, dkim.RSA2048)

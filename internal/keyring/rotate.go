@@ -162,7 +162,7 @@ func (k *Keyring) step(ctx context.Context, id identity.Key, force bool) ([]stor
 	}
 	if len(want) == 0 {
 		var due bool
-		promote(cur, now, k.ttl(), &due)
+		promote(cur, now, k.wait(), &due)
 		if !due {
 			return cur, nil // nothing to do: no write
 		}
@@ -186,7 +186,7 @@ func (k *Keyring) step(ctx context.Context, id identity.Key, force bool) ([]stor
 			return nil, errRaced
 		}
 		changed := len(fresh) > 0
-		out := promote(cur, now, k.ttl(), &changed)
+		out := promote(cur, now, k.wait(), &changed)
 		for i, key := range out {
 			if f, ok := fresh[key.Token]; ok {
 				out[i] = f
@@ -198,6 +198,10 @@ func (k *Keyring) step(ctx context.Context, id identity.Key, force bool) ([]stor
 		return out, nil
 	})
 }
+
+// wait is how long a next key is published before it signs: the TTL,
+// after the keyring's DNS cache has let it out (PublishDelay).
+func (k *Keyring) wait() time.Duration { return k.ttl() + PublishDelay }
 
 // promote makes a next key published for ttl current, and the current
 // one previous.
