@@ -55,7 +55,9 @@ type Keyring struct {
 
 	mu        sync.Mutex
 	opened    map[string]openedKey // parsed private keys by token
-	published map[string]published // DNS answers by token (DKIMKey)
+	published map[string]string    // DNS answers by token, "" for none (DKIMKey)
+	gen       int64                // the store's DKIM generation they are of
+	genRead   time.Time            // when it was last read
 }
 
 type openedKey struct {
@@ -103,18 +105,22 @@ func (k *Keyring) log() *slog.Logger {
 }
 
 // DKIMKey implements dnsserver.Keys: the record of the token, whatever its
-// state (every state is published). Answers are kept for PublishDelay, so
-// that a flood of queries costs no database read each; a rotation waits
-// that much longer before a new key signs.
+// state (every state is published). Answers come from memory, forgotten
+// whenever the store's DKIM generation changes (any process changing any
+// key), which is read at most every PublishDelay: a flood of queries
+// costs no database read each, and a changed key is served within
+// PublishDelay.
 func (k *Keyring) DKIMKey(ctx context.Context, selector string) (string, bool, error) {
-	now := k.now()
-	k.mu.Lock()
-	p, ok := k.published[selector]
-	k.mu.Unlock()
-	if ok && now.Sub(p.at) < PublishDelay {
-		return p.record, p.record != "", nil
+	if err := k.refresh(ctx); err != nil {
+		return "", false, err
 	}
-	record := ""
+	k.mu.Lock()
+	record, ok := k.published[selector]
+	gen := k.gen
+	k.mu.Unlock()
+	if ok {
+		return record, record != "", nil
+	}
 	key, err := k.Keys.GetDKIMKey(ctx, selector)
 	switch {
 	case err == nil:
@@ -123,25 +129,49 @@ func (k *Keyring) DKIMKey(ctx context.Context, selector string) (string, bool, e
 		return "", false, err
 	}
 	k.mu.Lock()
-	if k.published == nil || len(k.published) >= maxPublished {
-		k.published = map[string]published{}
+	if k.gen == gen { // not if the keys changed meanwhile
+		if k.published == nil || len(k.published) >= maxPublished {
+			k.published = map[string]string{}
+		}
+		k.published[selector] = record
 	}
-	k.published[selector] = published{record: record, at: now}
 	k.mu.Unlock()
 	return record, record != "", nil
 }
 
-// PublishDelay is how long the DNS answers of the keyring may lag the
-// store: the life of its cache of records.
-const PublishDelay = time.Second
-
-// maxPublished bounds the cache of records: past it, it starts again.
-const maxPublished = 1 << 17
-
-type published struct {
-	record string // "" when the token has no key
-	at     time.Time
+// refresh forgets the published records when the store's generation has
+// changed since it last looked, PublishDelay ago or more.
+func (k *Keyring) refresh(ctx context.Context) error {
+	now := time.Now()
+	k.mu.Lock()
+	if now.Sub(k.genRead) < PublishDelay {
+		k.mu.Unlock()
+		return nil
+	}
+	k.genRead = now // the others meanwhile use what is there
+	k.mu.Unlock()
+	g, err := k.Keys.DKIMGeneration(ctx)
+	if err != nil {
+		k.mu.Lock()
+		k.genRead = time.Time{}
+		k.mu.Unlock()
+		return err
+	}
+	k.mu.Lock()
+	if g != k.gen || k.published == nil {
+		k.gen, k.published = g, map[string]string{}
+	}
+	k.mu.Unlock()
+	return nil
 }
+
+// PublishDelay is how long the DNS answers of the keyring may lag a
+// change in the store.
+const PublishDelay = 250 * time.Millisecond
+
+// maxPublished bounds the records kept (names asked that have no key
+// included): past it, the cache starts again.
+const maxPublished = 1 << 17
 
 // newKey generates and seals a key for token.
 func (k *Keyring) newKey(id identity.Key, token, length, state string, now time.Time) (store.DKIMKey, error) {

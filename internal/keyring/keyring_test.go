@@ -134,6 +134,7 @@ func TestRotationTiming(t *testing.T) {
 	if next[0].Record == before[next[0].Token].Record || !next[0].Created.Equal(t0) {
 		t.Errorf("the next key is not new: %+v", next[0])
 	}
+	time.Sleep(keyring.PublishDelay)
 	if rec, ok, _ := k.DKIMKey(ctx, next[0].Token); !ok || rec != next[0].Record {
 		t.Error("the next key is not published")
 	}
@@ -177,6 +178,7 @@ func TestRotationTiming(t *testing.T) {
 	if got := m[old.Token]; got.State != store.DKIMStandby || got.Record == old.Record {
 		t.Fatalf("after the grace: %+v, want a new standby key", got)
 	}
+	time.Sleep(keyring.PublishDelay) // DNS answers catch up with the store
 	if rec, _, _ := k.DKIMKey(ctx, old.Token); rec == old.Record {
 		t.Error("the old key is still published after the grace")
 	}
@@ -265,5 +267,53 @@ func TestNextLengthAtRotation(t *testing.T) {
 	k.Step(ctx, id.Key)
 	if info, _ := k.KeyInfo(ctx, id.Key); info.CurrentLength != dkim.RSA2048 {
 		t.Errorf("after the rotation: %+v, want %s", info, dkim.RSA2048)
+	}
+}
+
+// TestPublishedFollowsStore: the DNS answers of one keyring (the server's)
+// follow keys changed through another on the same store (`sesame dkim
+// rotate` in another process) within PublishDelay, though they are served
+// from memory.
+func TestPublishedFollowsStore(t *testing.T) {
+	ctx := context.Background()
+	k, st, id, _ := setup(t, dkim.RSA1024)
+	if err := k.EnsureKeys(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	before := map[string]string{}
+	for tok := range states(t, st, id.Key) {
+		rec, ok, err := k.DKIMKey(ctx, tok)
+		if !ok || err != nil {
+			t.Fatal(tok, err)
+		}
+		before[tok] = rec
+	}
+	other := &keyring.Keyring{Keys: k.Keys, Identities: k.Identities, Sealer: k.Sealer, Now: func() time.Time { return k.Now().Add(time.Hour) }}
+	keys, err := other.Rotate(ctx, id.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var next store.DKIMKey
+	for _, key := range keys {
+		if key.State == store.DKIMNext {
+			next = key
+		}
+	}
+	deadline := time.Now().Add(keyring.PublishDelay + 2*time.Second)
+	for {
+		rec, _, err := k.DKIMKey(ctx, next.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec == next.Record {
+			break
+		}
+		if rec != before[next.Token] {
+			t.Fatalf("served %q, neither the old nor the new record", rec)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the new key was not served within %v", keyring.PublishDelay+2*time.Second)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

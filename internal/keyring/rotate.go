@@ -200,7 +200,7 @@ func (k *Keyring) step(ctx context.Context, id identity.Key, force bool) ([]stor
 }
 
 // wait is how long a next key is published before it signs: the TTL,
-// after the keyring's DNS cache has let it out (PublishDelay).
+// after the keyring's DNS answers have caught up (PublishDelay).
 func (k *Keyring) wait() time.Duration { return k.ttl() + PublishDelay }
 
 // promote makes a next key published for ttl current, and the current

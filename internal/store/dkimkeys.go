@@ -65,6 +65,10 @@ type DKIMKeys interface {
 	// order (account, region, name), after after (the zero Key: from the
 	// start).
 	DKIMIdentities(ctx context.Context, after identity.Key, limit int) ([]identity.Key, error)
+	// DKIMGeneration changes whenever any process changes any key (a
+	// deleted identity included), so that a cache of published records
+	// knows when to forget.
+	DKIMGeneration(ctx context.Context) (int64, error)
 }
 
 // The cache holds identities only: DKIM keys go to the store, which other
@@ -93,4 +97,9 @@ func (c *Cache) UpdateDKIMKeys(ctx context.Context, k identity.Key, fn func(cur 
 // DKIMIdentities implements DKIMKeys.
 func (c *Cache) DKIMIdentities(ctx context.Context, after identity.Key, limit int) ([]identity.Key, error) {
 	return c.s.DKIMIdentities(ctx, after, limit)
+}
+
+// DKIMGeneration implements DKIMKeys.
+func (c *Cache) DKIMGeneration(ctx context.Context) (int64, error) {
+	return c.s.DKIMGeneration(ctx)
 }

@@ -105,6 +105,14 @@ type rowsQueryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
+// DKIMGeneration implements store.DKIMKeys: the triggers of migration 8
+// bump it.
+func (s *Store) DKIMGeneration(ctx context.Context) (int64, error) {
+	var g int64
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'dkim_generation'`).Scan(&g)
+	return g, err
+}
+
 func listDKIMKeys(ctx context.Context, q rowsQueryer, k identity.Key) ([]store.DKIMKey, error) {
 	rows, err := q.QueryContext(ctx, `SELECT data FROM dkim_keys WHERE account = ? AND region = ? AND name = ? ORDER BY token`,
 		k.Account, k.Region, k.Name)

@@ -176,6 +176,17 @@ var migrations = []string{
 	CREATE INDEX dkim_keys_identity ON dkim_keys(account, region, name);
 	CREATE TRIGGER identities_delete_dkim_keys AFTER DELETE ON identities BEGIN
 		DELETE FROM dkim_keys WHERE account = old.account AND region = old.region AND name = old.name;
+	END;
+	-- store.DKIMKeys.DKIMGeneration: bumped by every change of the keys.
+	INSERT INTO meta VALUES ('dkim_generation', 0);
+	CREATE TRIGGER dkim_keys_insert AFTER INSERT ON dkim_keys BEGIN
+		UPDATE meta SET value = value + 1 WHERE key = 'dkim_generation';
+	END;
+	CREATE TRIGGER dkim_keys_update AFTER UPDATE ON dkim_keys BEGIN
+		UPDATE meta SET value = value + 1 WHERE key = 'dkim_generation';
+	END;
+	CREATE TRIGGER dkim_keys_delete AFTER DELETE ON dkim_keys BEGIN
+		UPDATE meta SET value = value + 1 WHERE key = 'dkim_generation';
 	END;`,
 }
 

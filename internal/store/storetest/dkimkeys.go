@@ -39,8 +39,21 @@ func testDKIMKeys(t *testing.T, s store.Store) {
 	put(t, s, a)
 	put(t, s, b)
 	ka, kb := dkimKeys(a), dkimKeys(b)
+	gen := func() int64 {
+		t.Helper()
+		g, err := s.DKIMGeneration(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	g0 := gen()
 	if err := s.AddDKIMKeys(ctx, append(append([]store.DKIMKey(nil), ka...), kb...)); err != nil {
 		t.Fatal(err)
+	}
+	g1 := gen()
+	if g1 == g0 {
+		t.Error("AddDKIMKeys did not change the generation")
 	}
 	got, err := s.GetDKIMKey(ctx, ka[0].Token)
 	if err != nil {
@@ -83,6 +96,10 @@ func testDKIMKeys(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	g2 := gen()
+	if g2 == g1 {
+		t.Error("UpdateDKIMKeys did not change the generation")
+	}
 	if len(up) != 2 || up[0].State != store.DKIMPrevious || !up[0].Retired.Equal(t0.Add(1)) {
 		t.Errorf("UpdateDKIMKeys returned %+v", up)
 	}
@@ -120,6 +137,9 @@ func testDKIMKeys(t *testing.T, s store.Store) {
 	}
 	if list, _ := s.ListDKIMKeys(ctx, a.Key); len(list) != 0 {
 		t.Errorf("keys of a deleted identity: %v", list)
+	}
+	if gen() == g2 {
+		t.Error("deleting an identity with keys did not change the generation")
 	}
 	if _, err := s.GetDKIMKey(ctx, ka[1].Token); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("key of a deleted identity: %v, want ErrNotFound", err)
