@@ -99,12 +99,10 @@ func main() {
 	// Sesame's listener, as sesame serve --dns-listen runs it.
 	ring := &keyring.Keyring{Keys: st, Identities: st, Sealer: sealer}
 	sesame := &dnsserver.Server{Zone: zone, NS: []string{"ns1." + zone}, Keys: ring, RateLimit: -1}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	pcs, l, err := dnsserver.Listen("127.0.0.1:0")
 	check(err)
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	check(err)
-	go func() { check(sesame.Serve(ctx, pc, l)) }()
-	sesameAddr := pc.LocalAddr().String()
+	go func() { check(sesame.ServeAll(ctx, pcs, l)) }()
+	sesameAddr := pcs[0].LocalAddr().String()
 
 	knotAddr, stopKnot := startKnot(dir, st, tokens)
 	defer stopKnot()

@@ -123,30 +123,33 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	pc, err := net.ListenPacket("udp", addr)
+	pcs, l, err := Listen(addr)
 	if err != nil {
 		return err
 	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		pc.Close()
-		return err
-	}
-	return s.Serve(ctx, pc, l)
+	return s.ServeAll(ctx, pcs, l)
 }
 
 // Serve answers on pc (UDP) and l (TCP) until ctx ends, then closes them.
 func (s *Server) Serve(ctx context.Context, pc net.PacketConn, l net.Listener) error {
+	return s.ServeAll(ctx, []net.PacketConn{pc}, l)
+}
+
+// ServeAll answers on the UDP sockets pcs (those of Listen) and l (TCP)
+// until ctx ends, then closes them.
+func (s *Server) ServeAll(ctx context.Context, pcs []net.PacketConn, l net.Listener) error {
 	s.soa() // fix the serial before the first query
 	if s.rrl == nil && s.RateLimit >= 0 {
 		s.rrl = newLimiter(cmp.Or(s.RateLimit, DefaultRateLimit))
 	}
 	h := dns.HandlerFunc(s.ServeDNS)
 	servers := []*dns.Server{
-		{PacketConn: pc, Handler: h},
 		// TCP: idle connections are closed, and each holds at most one
 		// query's worth of buffer (miekg/dns reads one message at a time).
 		{Listener: l, Handler: h, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second, IdleTimeout: func() time.Duration { return 10 * time.Second }},
+	}
+	for _, pc := range pcs {
+		servers = append(servers, &dns.Server{PacketConn: pc, Handler: h})
 	}
 	errs := make(chan error, len(servers))
 	for _, srv := range servers {

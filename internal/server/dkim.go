@@ -96,16 +96,11 @@ func (s *Server) ListenDNS(ctx context.Context, addr string, o DNSOptions) (net.
 	if err := srv.Validate(); err != nil {
 		return nil, nil, err
 	}
-	pc, err := net.ListenPacket("udp", addr)
+	pcs, l, err := dnsserver.Listen(addr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--dns-listen %s: %w", addr, err)
 	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		pc.Close()
-		return nil, nil, fmt.Errorf("--dns-listen %s (TCP): %w", addr, err)
-	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ctx, pc, l) }()
-	return pc.LocalAddr(), errc, nil
+	go func() { errc <- srv.ServeAll(ctx, pcs, l) }()
+	return pcs[0].LocalAddr(), errc, nil
 }
