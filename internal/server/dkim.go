@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/miekg/dns"
-
 	"github.com/sesame/sesame/internal/config"
 	"github.com/sesame/sesame/internal/dnsserver"
 	"github.com/sesame/sesame/internal/keyring"
@@ -37,9 +35,7 @@ var ErrSESDKIMDomain = errors.New("the DKIM domain is SES's own dkim.amazonses.c
 
 // ServesDKIM reports whether Sesame makes and publishes Easy DKIM keys
 // for d: not for SES's own DKIM domain.
-func ServesDKIM(d config.DNS) bool {
-	return dns.CanonicalName(d.DKIMDomain) != dns.CanonicalName(config.SES().DKIMDomain)
-}
+func ServesDKIM(d config.DNS) bool { return !d.SESDKIMZone() }
 
 // openDKIM sets up the keyring when Sesame can publish keys: the tokens
 // get keys, sent mail is signed, and rotations move on in the
