@@ -26,16 +26,23 @@ import (
 	"github.com/sesame/sesame/internal/store"
 )
 
+// The servers of TestDKIMKeysEndToEnd: addresses no other test uses, so
+// that the one port they share (glue carries no port) is free on each.
+const (
+	customerIP = "127.0.21.1" // Knot, the customer's zone
+	sesameIP   = "127.0.21.2" // Sesame's DNS listener, the DKIM zone
+	operatorIP = "127.0.21.3" // Knot, the operator's zone, parent of the DKIM zone
+)
+
 // The operator's zone, which delegates the DKIM zone to Sesame's DNS
-// listener on 127.0.0.2 (same port as the Knot servers: glue carries no
-// port).
+// listener.
 const operatorZone = `$ORIGIN sesame.test.
 $TTL 60
 @         SOA ns1 hostmaster 1 3600 600 86400 30
 @         NS  ns1
-ns1       A   127.0.0.3
+ns1       A   127.0.21.3
 dkim      NS  ns1.dkim
-ns1.dkim  A   127.0.0.2
+ns1.dkim  A   127.0.21.2
 `
 
 // chainResolver looks TXT records up as a resolver does, without
@@ -138,8 +145,8 @@ func (r *chainResolver) LookupTXT(name string) ([]string, error) {
 // still verifies during the grace period.
 func TestDKIMKeysEndToEnd(t *testing.T) {
 	t.Parallel()
-	customer := knottest.Start(t, "127.0.0.1", "example.test", knotZone)
-	operator := knottest.StartWith(t, "127.0.0.3", "sesame.test", operatorZone, knottest.Options{Port: customer.Port})
+	customer := knottest.Start(t, customerIP, "example.test", strings.ReplaceAll(knotZone, "127.0.0.1", customerIP))
+	operator := knottest.StartWith(t, operatorIP, "sesame.test", operatorZone, knottest.Options{Port: customer.Port})
 	dnsCfg := config.SES()
 	dnsCfg.DKIMDomain = "dkim.sesame.test"
 	srv := sestest.New(t, sestest.Options{DNS: dnsCfg,
@@ -148,7 +155,7 @@ func TestDKIMKeysEndToEnd(t *testing.T) {
 		DKIM: server.DKIMOptions{TTL: time.Second, Grace: time.Hour, Step: 100 * time.Millisecond}})
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	dnsAddr, _, err := srv.Sesame.ListenDNS(ctx, net.JoinHostPort("127.0.0.2", customer.Port), server.DNSOptions{NS: []string{"ns1.dkim.sesame.test"}, TTL: time.Second})
+	dnsAddr, _, err := srv.Sesame.ListenDNS(ctx, net.JoinHostPort(sesameIP, customer.Port), server.DNSOptions{NS: []string{"ns1.dkim.sesame.test"}, TTL: time.Second})
 	if err != nil {
 		t.Fatalf("Sesame's DNS listener on the Knot servers' port: %v", err)
 	}
