@@ -191,11 +191,25 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	if opt := req.IsEdns0(); opt != nil {
 		size = int(min(max(opt.UDPSize(), dns.MinMsgSize), maxUDP))
 	}
-	if udp {
+	// Packed once: nearly every answer fits, and m.Truncate would pack it
+	// a first time only to measure it.
+	buf, err := m.Pack()
+	if err == nil && udp && len(buf) > size {
 		m.Truncate(size) // sets TC when the answer does not fit: the client asks again over TCP
+		buf, err = m.Pack()
+	}
+	if err != nil {
+		if s.Log != nil {
+			s.Log.Warn("dns reply not packed", "question", req.Question, "err", err)
+		}
+		m = new(dns.Msg)
+		m.SetRcode(req, dns.RcodeServerFailure)
+		if buf, err = m.Pack(); err != nil {
+			return
+		}
 	}
 	queries.WithLabelValues(dns.RcodeToString[m.Rcode]).Inc()
-	if err := w.WriteMsg(m); err != nil && s.Log != nil {
+	if _, err := w.Write(buf); err != nil && s.Log != nil {
 		s.Log.Debug("dns reply not sent", "client", w.RemoteAddr().String(), "err", err)
 	}
 }
