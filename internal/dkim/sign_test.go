@@ -53,3 +53,20 @@ func TestSignVerifies(t *testing.T) {
 		t.Error("not relaxed/relaxed")
 	}
 }
+
+// BenchmarkSign: one DKIM signature of a 10 KB message with a 2048-bit
+// key, what sending adds per message for a signing domain.
+func BenchmarkSign(b *testing.B) {
+	k, err := Generate(RSA2048)
+	if err != nil {
+		b.Fatal(err)
+	}
+	msg := []byte("From: app@example.com\r\nTo: to@example.org\r\nSubject: hi\r\nDate: Thu, 03 Dec 2026 12:00:00 +0000\r\n\r\n" +
+		strings.Repeat("0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz\r\n", 136))
+	b.SetBytes(int64(len(msg)))
+	for b.Loop() {
+		if _, err := Sign(msg, "example.com", "tok1", k); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
