@@ -29,7 +29,7 @@ func (d *dkimFlags) add(fl *pflag.FlagSet) {
 	fl.StringSliceVar(&d.ns, "dns-ns", nil, "host names of the DKIM zone's name servers, for its NS and SOA records (comma-separated; required with --dns-listen)")
 	fl.StringVar(&d.mbox, "dns-soa-mbox", "", "responsible mailbox of the DKIM zone's SOA, hostmaster@example.net (default hostmaster@<dkim-domain>)")
 	fl.DurationVar(&d.ttl, "dns-ttl", 300*time.Second, "TTL of the DKIM zone's records; a new key signs only once it has been published this long")
-	fl.DurationVar(&d.rotation, "dkim-rotation", 0, "rotate each identity's Easy DKIM keys this often, one token at a time (e.g. 2160h); 0: only by `sesame dkim rotate`")
+	fl.DurationVar(&d.rotation, "dkim-rotation", 0, "rotate each identity's Easy DKIM keys this often, one token at a time (e.g. 2160h); 0: only when sesame dkim rotate asks")
 	fl.DurationVar(&d.grace, "dkim-rotation-grace", keyring.DefaultGrace, "how long a key that stopped signing stays published, so that mail signed with it still verifies")
 }
 
