@@ -20,15 +20,16 @@ import (
 )
 
 // TestServeDNSListenUsage: --dns-listen is refused with SES's DKIM zone
-// (Sesame cannot answer for Amazon's) and without --dns-ns.
+// (Sesame cannot answer for Amazon's), and so is a --dns-ns that is not a
+// host name.
 func TestServeDNSListenUsage(t *testing.T) {
 	code, stderr := runSesame(t, "serve", "--data", t.TempDir(), "--listen", "127.0.0.1:0", "--dns-listen", "127.0.0.1:0", "--dns-ns", "ns1.example.net")
 	if code != 2 || !strings.Contains(stderr, "dkim.amazonses.com") || !strings.Contains(stderr, "--dkim-domain") {
 		t.Errorf("--dns-listen with SES's DKIM zone: exit %d, want 2 naming the zone and --dkim-domain\n%s", code, stderr)
 	}
-	code, stderr = runSesame(t, "serve", "--data", t.TempDir(), "--listen", "127.0.0.1:0", "--dkim-domain", "dkim.example.net", "--dns-listen", "127.0.0.1:0")
+	code, stderr = runSesame(t, "serve", "--data", t.TempDir(), "--listen", "127.0.0.1:0", "--dkim-domain", "dkim.example.net", "--dns-listen", "127.0.0.1:0", "--dns-ns", "not a name")
 	if code != 2 || !strings.Contains(stderr, "--dns-ns") {
-		t.Errorf("--dns-listen without --dns-ns: exit %d, want 2 naming --dns-ns\n%s", code, stderr)
+		t.Errorf("--dns-ns that is not a host name: exit %d, want 2 naming --dns-ns\n%s", code, stderr)
 	}
 	code, stderr = runSesame(t, "dkim", "rotate", "--data", t.TempDir(), "--identity", "example.com")
 	if code != 2 || !strings.Contains(stderr, "dkim.amazonses.com") {
@@ -118,14 +119,21 @@ func TestDKIMCommandsAndDNSListen(t *testing.T) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "--data", data, "serve", "--listen", "127.0.0.1:0", "--dkim-domain", "dkim.example.test",
-		"--dns-listen", "127.0.0.1:"+port, "--dns-ns", "ns1.dkim.example.test", "--verify=false")
+		"--dns-listen", "127.0.0.1:"+port, "--verify=false") // the command: --dns-ns defaults to ns1.<zone>
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Wait()
-	defer cmd.Process.Kill()
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			cmd.Process.Kill()
+			cmd.Wait() // stderr is whole, and no longer written, after this
+		}
+	}
+	defer stop()
 	c := &dns.Client{Timeout: 500 * time.Millisecond}
 	for _, r := range rotated {
 		q := new(dns.Msg)
@@ -140,7 +148,10 @@ func TestDKIMCommandsAndDNSListen(t *testing.T) {
 			}
 		}
 		var want string
-		st2, _ := server.OpenStore(ctx, data)
+		st2, err := server.OpenStore(ctx, data)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if k, err := st2.GetDKIMKey(ctx, r.Token); err == nil {
 			want = k.Record
 		}
@@ -148,6 +159,16 @@ func TestDKIMCommandsAndDNSListen(t *testing.T) {
 		if !resp.Authoritative || len(resp.Answer) != 1 || strings.Join(resp.Answer[0].(*dns.TXT).Txt, "") != want {
 			t.Errorf("%s (%s): %v, want the stored record", r.Token, r.State, resp)
 		}
+	}
+	q := new(dns.Msg)
+	q.SetQuestion("dkim.example.test.", dns.TypeNS)
+	r, _, err := c.Exchange(q, "127.0.0.1:"+port)
+	if err != nil || len(r.Answer) != 1 || r.Answer[0].(*dns.NS).Ns != "ns1.dkim.example.test." {
+		t.Errorf("NS of the zone without --dns-ns: %v %v, want ns1.dkim.example.test.", r, err)
+	}
+	stop()
+	if !strings.Contains(stderr.String(), "--dns-ns") {
+		t.Errorf("no warning about --dns-ns:\n%s", stderr.String())
 	}
 }
 

@@ -1,15 +1,15 @@
 package main
 
 import (
-	"errors"
 	"fmt"
+	"strings"
 	"time"
 
-	"github.com/miekg/dns"
 	"github.com/spf13/pflag"
 
 	"github.com/sesame/sesame/internal/config"
 	"github.com/sesame/sesame/internal/keyring"
+	"github.com/sesame/sesame/internal/names"
 	"github.com/sesame/sesame/internal/server"
 )
 
@@ -26,7 +26,7 @@ type dkimFlags struct {
 
 func (d *dkimFlags) add(fl *pflag.FlagSet) {
 	fl.StringVar(&d.listen, "dns-listen", "", "address (UDP and TCP) where Sesame answers as the authoritative server of the --dkim-domain zone, with the Easy DKIM keys (e.g. 0.0.0.0:53); empty: no DNS listener")
-	fl.StringSliceVar(&d.ns, "dns-ns", nil, "host names of the DKIM zone's name servers, for its NS and SOA records (comma-separated; required with --dns-listen)")
+	fl.StringSliceVar(&d.ns, "dns-ns", nil, "host names of the DKIM zone's name servers, for its NS and SOA records: those the parent zone delegates it to (comma-separated; default ns1.<dkim-domain>)")
 	fl.StringVar(&d.mbox, "dns-soa-mbox", "", "responsible mailbox of the DKIM zone's SOA, hostmaster@example.net (default hostmaster@<dkim-domain>)")
 	fl.DurationVar(&d.ttl, "dns-ttl", 300*time.Second, "TTL of the DKIM zone's records; a new key signs only once it has been published this long")
 	fl.DurationVar(&d.rotation, "dkim-rotation", 0, "rotate each identity's Easy DKIM keys this often, one token at a time (e.g. 2160h); 0: only when sesame dkim rotate asks")
@@ -37,11 +37,9 @@ func (d *dkimFlags) validate(dnsCfg config.DNS) error {
 	if d.listen != "" && !server.ServesDKIM(dnsCfg) {
 		return fmt.Errorf("--dns-listen: %w", server.ErrSESDKIMDomain)
 	}
-	if d.listen != "" && len(d.ns) == 0 {
-		return errors.New("--dns-listen needs --dns-ns: the host names that the parent zone delegates the DKIM zone to (NS records), such as ns1.example.net")
-	}
 	for _, ns := range d.ns {
-		if _, ok := dns.IsDomainName(ns); !ok || ns == "" {
+		// names' domain rules (LDH labels, length), as for identities.
+		if kind, _, err := names.Identity(strings.TrimSuffix(ns, ".")); err != nil || kind != names.KindDomain {
 			return fmt.Errorf("--dns-ns %q: want a host name, such as ns1.example.net", ns)
 		}
 	}
@@ -64,6 +62,13 @@ func (d *dkimFlags) options() server.DKIMOptions {
 	return server.DKIMOptions{TTL: d.ttl, Rotation: d.rotation, Grace: d.grace}
 }
 
-func (d *dkimFlags) dnsOptions() server.DNSOptions {
-	return server.DNSOptions{NS: d.ns, Mbox: d.mbox, TTL: d.ttl}
+// dnsOptions are the DNS listener's settings; without --dns-ns the zone
+// names ns1.<zone> as its server, which is right only if the parent
+// delegates to that name (the caller warns).
+func (d *dkimFlags) dnsOptions(zone string) server.DNSOptions {
+	ns := d.ns
+	if len(ns) == 0 {
+		ns = []string{"ns1." + zone}
+	}
+	return server.DNSOptions{NS: ns, Mbox: d.mbox, TTL: d.ttl}
 }

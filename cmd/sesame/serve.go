@@ -138,13 +138,17 @@ func runServe(ctx context.Context, g *globals, f *serveFlags, out io.Writer) err
 	defer s.Close()
 	var dnsErrc <-chan error
 	if f.dkim.listen != "" {
-		addr, errc, err := s.ListenDNS(ctx, f.dkim.listen, f.dkim.dnsOptions())
+		o := f.dkim.dnsOptions(f.dns.DKIMDomain)
+		addr, errc, err := s.ListenDNS(ctx, f.dkim.listen, o)
 		if err != nil {
 			ln.Close()
 			return err
 		}
 		dnsErrc = errc
-		log.Info("sesame serving the DKIM zone", "zone", f.dns.DKIMDomain, "dns", addr.String(), "ns", strings.Join(f.dkim.ns, ","))
+		if len(f.dkim.ns) == 0 {
+			log.Warn("the DKIM zone names " + o.NS[0] + " as its name server: set --dns-ns to the names the parent zone delegates it to")
+		}
+		log.Info("sesame serving the DKIM zone", "zone", f.dns.DKIMDomain, "dns", addr.String(), "ns", strings.Join(o.NS, ","))
 	}
 	creds, err := s.EnsureDefaultAccount(ctx)
 	if err != nil {
