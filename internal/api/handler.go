@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"time"
 )
@@ -40,31 +41,45 @@ type Call struct {
 
 	bodyRead bool // the body was read to its end
 	budget   *budget
-	held     int64 // bytes taken from budget
+	key      string       // the access key the body is read for
+	client   netip.Prefix // and the client it comes from
+	small    int64        // bytes taken from budget for small bodies
+	largeN   int64        // and for the part of a large body beyond Limits.Body
 	large    *largeBodies
 	largeKey string // the access key of a large body being read
 }
 
-func (c *Call) take(b *budget, n int64, large bool) bool {
-	if !b.take(n, large) {
-		return false
+// take charges n body bytes to the call's key and client; see budget.
+func (c *Call) take(n int64, large bool) error {
+	if err := c.budget.take(n, c.key, c.client, large); err != nil {
+		return err
 	}
-	c.budget, c.held = b, c.held+n
-	return true
+	if large {
+		c.largeN += n
+	} else {
+		c.small += n
+	}
+	return nil
 }
 
-func (c *Call) takeLarge(l *largeBodies, key string) bool {
+// takeLarge takes the key's one large body, and moves the head read so
+// far to the large share.
+func (c *Call) takeLarge(l *largeBodies, key string) error {
 	if !l.take(key) {
-		return false
+		return errLargeBusy
 	}
 	c.large, c.largeKey = l, key
-	return true
+	if err := c.budget.toLarge(c.small, c.key, c.client); err != nil {
+		return err
+	}
+	c.largeN, c.small = c.largeN+c.small, 0
+	return nil
 }
 
 func (c *Call) release() {
-	if c.held > 0 {
-		c.budget.give(c.held)
-		c.held = 0
+	if c.small+c.largeN > 0 {
+		c.budget.give(c.small, c.largeN, c.key, c.client)
+		c.small, c.largeN = 0, 0
 	}
 	if c.large != nil {
 		c.large.give(c.largeKey)
