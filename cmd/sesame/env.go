@@ -31,6 +31,8 @@ var serveEnv = []string{
 	"mail-sender",
 	"max-account-identities",
 	"max-account-templates",
+	"max-connections",
+	"max-connections-per-ip",
 	"public-url",
 	"recheck-interval",
 	"regions",

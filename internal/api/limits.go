@@ -199,13 +199,14 @@ func MinBodyMemory(l Limits) int64 {
 }
 
 // CheckBodyMemory says, in terms of --body-memory-mib, why l.BodyMemory
-// is too small, if it is.
+// (as given: zero is too small here, not the default) is too small, if it
+// is.
 func CheckBodyMemory(l Limits) error {
-	l = l.withDefaults()
 	min := MinBodyMemory(l)
 	if l.BodyMemory >= min {
 		return nil
 	}
+	l = l.withDefaults()
 	return fmt.Errorf("want at least %d MiB: the largest request body (a custom verification email template, %d MiB) must fit in the three quarters of the budget that large bodies may use, with the quarter left and 4 MiB more for the small calls beside it (%d MiB * 4/3 + 4 MiB)",
 		(min+1<<20-1)>>20, l.TemplateBody>>20, l.TemplateBody>>20)
 }
