@@ -84,14 +84,24 @@ func TestUnsignedBodyIsNotRead(t *testing.T) {
 	for _, c := range []struct {
 		name, method, target, auth string
 		code                       string
+		length                     int // announced; 32 MiB if 0
 	}{
-		{"v1 unsigned", "POST", "/", "", "MissingAuthenticationToken"},
-		{"v2 unsigned", "POST", "/v2/email/custom-verification-email-templates", "", "MissingAuthenticationToken"},
-		{"v1 unknown key", "POST", "/", "AWS4-HMAC-SHA256 Credential=AKIAUNKNOWN000000000/" + time.Now().UTC().Format("20060102") + "/us-east-1/ses/aws4_request, SignedHeaders=host;x-amz-date, Signature=" + strings.Repeat("0", 64), "InvalidClientTokenId"},
+		{"v1 unsigned", "POST", "/", "", "MissingAuthenticationToken", 0},
+		// net/http reads a body of up to 256 KiB left unread by the
+		// handler, at the client's pace: before, the connection stayed
+		// open for as long as the client waited.
+		{"v1 unsigned, 100 KiB", "POST", "/", "", "MissingAuthenticationToken", 100 << 10},
+		{"v2 unsigned, 100 KiB", "POST", "/v2/email/identities", "", "MissingAuthenticationToken", 100 << 10},
+		{"v2 unsigned", "POST", "/v2/email/custom-verification-email-templates", "", "MissingAuthenticationToken", 0},
+		{"v1 unknown key", "POST", "/", "AWS4-HMAC-SHA256 Credential=AKIAUNKNOWN000000000/" + time.Now().UTC().Format("20060102") + "/us-east-1/ses/aws4_request, SignedHeaders=host;x-amz-date, Signature=" + strings.Repeat("0", 64), "InvalidClientTokenId", 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			conn := dial(t, srv)
-			fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nX-Amz-Date: %s\r\nContent-Length: %d\r\n", c.method, c.target, time.Now().UTC().Format("20060102T150405Z"), 32<<20)
+			length := c.length
+			if length == 0 {
+				length = 32 << 20
+			}
+			fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nX-Amz-Date: %s\r\nContent-Length: %d\r\n", c.method, c.target, time.Now().UTC().Format("20060102T150405Z"), length)
 			if c.auth != "" {
 				fmt.Fprintf(conn, "Authorization: %s\r\n", c.auth)
 			}

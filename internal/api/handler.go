@@ -138,11 +138,17 @@ func (p *Protocol) toError(err error) *Error {
 }
 
 // fail writes an error reply. A body left unread (a request refused
-// before or while its body was read) closes the connection: net/http
-// would otherwise read up to 256 KiB of it first, at the client's pace.
+// before or while its body was read) closes the connection, with a read
+// deadline already passed: net/http would otherwise read up to 256 KiB of
+// it first, at the client's pace and without a deadline, before writing
+// the reply (unless told Connection: close) and again when the handler
+// returns (whatever it was told), so that a client that announced a body
+// of up to 256 KiB and sent none held the connection for as long as it
+// liked.
 func (p *Protocol) fail(w http.ResponseWriter, r *http.Request, c *Call, e *Error) {
 	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody && !c.bodyRead {
 		w.Header().Set("Connection", "close")
+		deadlines(w).SetReadDeadline(time.Now())
 	}
 	p.WriteError(w, c.ID, e)
 }
