@@ -115,17 +115,18 @@ func deadlines(w http.ResponseWriter) readDeadliner {
 const minGrowth = 16 << 10
 
 // readUpTo reads on into buf until it holds limit bytes or the body ends
-// (ended), and returns buf. The buffer grows
-// only when full, by a quarter (at least minGrowth), never past limit;
-// each growth is charged to the call first (large: as the part of a large
-// body beyond Limits.Body), so that what a request holds while it waits
-// for bytes is at most what it received and a quarter more. The old
-// buffer, left to the collector at each growth, is live only for the
-// copy, not while waiting. Any other error is the reply.
+// (ended), and returns buf. The buffer grows only when full, doubling (by
+// at least minGrowth), never past limit; each growth is charged to the
+// call first (large: as the part of a large body beyond Limits.Body), so
+// that what a request holds while it waits for bytes is at most twice
+// what it received. Doubling leaves the collector as much garbage as the
+// body's size (a growth by a quarter, four times as much). The old
+// buffer is live only for the copy, not while waiting. Any other error
+// is the reply.
 func (b *bodyReader) readUpTo(buf []byte, limit int64, large bool) (_ []byte, ended bool, err error) {
 	for int64(len(buf)) < limit {
 		if len(buf) == cap(buf) {
-			size := min(limit, int64(cap(buf))+max(int64(cap(buf))/4, minGrowth))
+			size := min(limit, int64(cap(buf))+max(int64(cap(buf)), minGrowth))
 			if err := b.c.take(size-int64(cap(buf)), large); err != nil {
 				return nil, false, err
 			}
