@@ -31,6 +31,15 @@ func (a *Authenticator) readBody(w http.ResponseWriter, r *http.Request, c *Call
 		return nil, a.tooLarge(l.TemplateBody)
 	}
 	c.budget, c.key, c.client = a.budget, key, netlimit.Client(r.RemoteAddr)
+	if cl > l.Body {
+		// Large, or refused once its head is read: while the key has a
+		// large body being read, refused before any byte is read (a
+		// client that knows the key ID would otherwise make the server
+		// read a head at each try).
+		if err := c.takeLarge(&a.large, key); err != nil {
+			return nil, err
+		}
+	}
 	br := &bodyReader{rc: deadlines(w), body: r.Body, start: time.Now(), l: l, c: c}
 	// Once the body is read, no deadline: net/http reads on in the
 	// background to notice a closed connection, and a deadline passing
@@ -61,6 +70,9 @@ func (a *Authenticator) readBody(w http.ResponseWriter, r *http.Request, c *Call
 		return nil, a.tooLarge(l.Body)
 	}
 	if err := c.takeLarge(&a.large, key); err != nil {
+		return nil, err
+	}
+	if err := c.headIsLarge(); err != nil {
 		return nil, err
 	}
 

@@ -62,13 +62,21 @@ func (c *Call) take(n int64, large bool) error {
 	return nil
 }
 
-// takeLarge takes the key's one large body, and moves the head read so
-// far to the large share.
+// takeLarge takes the key's one large body, unless the call has it.
 func (c *Call) takeLarge(l *largeBodies, key string) error {
+	if c.large != nil {
+		return nil
+	}
 	if !l.take(key) {
 		return errLargeBusy
 	}
 	c.large, c.largeKey = l, key
+	return nil
+}
+
+// headIsLarge moves the bytes read so far (the head of a body found to be
+// large) to the large share.
+func (c *Call) headIsLarge() error {
 	if err := c.budget.toLarge(c.small, c.key, c.client); err != nil {
 		return err
 	}

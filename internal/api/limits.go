@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -149,9 +150,19 @@ func (b *budget) take(n int64, key string, client netip.Prefix, large bool) erro
 		b.keys[key] += n
 		b.clients[client] += n
 	}
+	inFlight.Add(n)
 	bodyBytes.Add(float64(n))
 	return nil
 }
+
+// inFlight is the body bytes held by every budget of the process.
+var inFlight atomic.Int64
+
+// BodyBytes is the request body bytes the API holds at this moment, in
+// all servers of the process: memory that lives only as long as its
+// requests (the garbage collector's tuning leaves it out of the heap it
+// lets grow, server.TuneGC).
+func BodyBytes() int64 { return inFlight.Load() }
 
 // toLarge moves n bytes charged as small to the large share: the head of
 // a body found to be large, which the rule of one large body per key
@@ -185,6 +196,7 @@ func (b *budget) give(small, large int64, key string, client netip.Prefix) {
 	defer b.mu.Unlock()
 	b.used -= small + large
 	b.dropSmall(small, key, client)
+	inFlight.Add(-(small + large))
 	bodyBytes.Sub(float64(small + large))
 }
 
