@@ -1,9 +1,10 @@
 package console
 
 import (
-	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/sesame/sesame/internal/netlimit"
 )
 
 // Sign-in throttling: guessing secrets through the console is held to a
@@ -138,19 +139,17 @@ type throttleKey struct {
 
 func keyIDKey(id string) throttleKey { return throttleKey{"id:" + id, SignInFreeFailures} }
 
-// addrKey is the client's address from RemoteAddr: an IPv6 client counts
-// by its /64, which one host usually has whole. Behind a reverse proxy,
-// every client shares the proxy's address; X-Forwarded-For is not
-// trusted, since anyone can send it.
+// addrKey is the client's address from RemoteAddr, as netlimit counts
+// clients: an IPv6 client counts by its /64, which one host usually has
+// whole. Behind a reverse proxy, every client shares the proxy's address;
+// X-Forwarded-For is not trusted, since anyone can send it.
 func addrKey(remote string) throttleKey {
-	ap, err := netip.ParseAddrPort(remote)
-	if err != nil {
+	p := netlimit.Client(remote)
+	if !p.IsValid() {
 		return throttleKey{"ip:" + remote, SignInFreeFailuresPerAddress}
 	}
-	a := ap.Addr().Unmap()
-	if a.Is6() {
-		p, _ := a.Prefix(64)
-		return throttleKey{"ip:" + p.String(), SignInFreeFailuresPerAddress}
+	if p.Addr().Is4() {
+		return throttleKey{"ip:" + p.Addr().String(), SignInFreeFailuresPerAddress}
 	}
-	return throttleKey{"ip:" + a.String(), SignInFreeFailuresPerAddress}
+	return throttleKey{"ip:" + p.String(), SignInFreeFailuresPerAddress}
 }
