@@ -146,20 +146,25 @@ func (p *Protocol) toError(err error) *Error {
 }
 
 // fail writes an error reply. A body left unread (a request refused
-// before or while its body was read) closes the connection, with a read
-// deadline already passed: net/http would otherwise read up to 256 KiB of
-// it first, at the client's pace and without a deadline, before writing
-// the reply (unless told Connection: close) and again when the handler
-// returns (whatever it was told), so that a client that announced a body
-// of up to 256 KiB and sent none held the connection for as long as it
-// liked.
+// before or while its body was read) closes the connection, and the rest
+// of it must arrive within unreadGrace: net/http reads up to 256 KiB of
+// an unread body after the handler (and before the reply, unless told
+// Connection: close), without a deadline, so that a client that
+// announced up to 256 KiB and sent none held the connection for as long
+// as it liked. Reading the rest, rather than closing at once, lets a
+// client that is still sending (an SDK's upload refused with Throttling)
+// read the reply instead of a reset.
 func (p *Protocol) fail(w http.ResponseWriter, r *http.Request, c *Call, e *Error) {
 	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody && !c.bodyRead {
 		w.Header().Set("Connection", "close")
-		deadlines(w).SetReadDeadline(time.Now())
+		deadlines(w).SetReadDeadline(time.Now().Add(unreadGrace))
 	}
 	p.WriteError(w, c.ID, e)
 }
+
+// unreadGrace is how long the rest of a refused request's body may take:
+// 256 KiB at 128 KiB/s, the pace a body must keep (Limits.BodyRate).
+const unreadGrace = 2 * time.Second
 
 // ErrThrottled is what every error of a request refused for its rate or
 // the server's load matches (errors.Is); each protocol answers it with
