@@ -132,9 +132,9 @@ const minGrowth = 16 << 10
 // call first (large: as the part of a large body beyond Limits.Body), so
 // that what a request holds while it waits for bytes is at most twice
 // what it received. Doubling leaves the collector as much garbage as the
-// body's size (a growth by a quarter, four times as much). The old
-// buffer is live only for the copy, not while waiting. Any other error
-// is the reply.
+// body's size (growing by a quarter would leave four times as much); the
+// old buffer is live only for the copy, not while waiting for bytes. An
+// error is the reply.
 func (b *bodyReader) readUpTo(buf []byte, limit int64, large bool) (_ []byte, ended bool, err error) {
 	for int64(len(buf)) < limit {
 		if len(buf) == cap(buf) {
