@@ -22,9 +22,11 @@ bench-api: build
 	$(GO) test -run XXX -bench . -benchtime 2s ./internal/server ./internal/auth/sigv4
 
 # Signed calls alone and beside 200 unsigned connections that announce 32 MiB
-# and stall (issue 14): peak RSS and rate, three alternating pairs.
+# and stall (issue 14): peak RSS and rate, three alternating pairs; then with
+# requests in another tenant's key ID and header stalls beside them.
 bench-attack: build
 	$(GO) run ./bench/apiload -sesame ./sesame -attack 200 -runs 3 -duration 5s
+	$(GO) run ./bench/apiload -sesame ./sesame -attack 200 -keyed 600 -header-stall 200 -runs 3 -duration 5s
 
 # Needs dnsperf (apt-get install -y dnsperf) for the comparison. Twice: the
 # verifier and the DNS server sharing both CPUs, then each on one (-pin).

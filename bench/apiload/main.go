@@ -2,7 +2,9 @@
 // throughput and latency of SigV4-signed GetIdentityVerificationAttributes
 // calls over loopback, with 10,000 identities in the store; with -attack,
 // the same throughput beside unsigned connections that announce large
-// bodies and stall (attack.go).
+// bodies and stall, and with -keyed and -header-stall, requests in another
+// tenant's key ID with a wrong signature whose bodies stall, and headers
+// that trickle (attack.go).
 //
 // It seeds a fresh data directory, starts the sesame binary on it as a
 // separate process, and then runs two phases:
@@ -57,6 +59,8 @@ func main() {
 	dur := flag.Duration("duration", 10*time.Second, "length of each phase")
 	pool := flag.Int("pool", 4096, "distinct signed requests")
 	attack := flag.Int("attack", 0, "instead of the two phases, alternate throughput phases without and with this many unsigned connections announcing -attack-mib each (attack.go)")
+	keyed := flag.Int("keyed", 0, "with the attack, this many connections in another tenant's access key ID with a wrong signature, stalling their bodies (attack.go)")
+	headers := flag.Int("header-stall", 0, "with the attack, this many connections that send their headers a byte a second (attack.go)")
 	attackMiB := flag.Int64("attack-mib", 32, "Content-Length of each attacking connection, MiB")
 	trickle := flag.Duration("trickle", 0, "attacking connections send a byte this often instead of stalling")
 	runs := flag.Int("runs", 3, "pairs of phases with -attack")
@@ -66,7 +70,7 @@ func main() {
 	dir, err := os.MkdirTemp("", "sesame-bench-")
 	check(err)
 	defer os.RemoveAll(dir)
-	creds := seed(ctx, dir, *n)
+	creds, victim := seed(ctx, dir, *n)
 
 	addr, stop := start(*bin, dir)
 	defer stop()
@@ -76,8 +80,9 @@ func main() {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256}}
 	// Warm up connections and caches.
 	closedLoop(client, reqs, *workers, time.Second)
-	if *attack > 0 {
-		attackBench(client, reqs, addr, *workers, *attack, *runs, *attackMiB<<20, *trickle, *dur)
+	if *attack > 0 || *keyed > 0 || *headers > 0 {
+		plan := attackPlan{unsigned: *attack, keyed: *keyed, headers: *headers, keyID: victim, size: *attackMiB << 20, trickle: *trickle}
+		attackBench(client, reqs, addr, *workers, *runs, plan, *dur)
 		return
 	}
 
@@ -109,14 +114,18 @@ func runtimeCores() int {
 	return bytes.Count(b, []byte("processor\t:"))
 }
 
-// seed makes an account and n domain identities in dir, in one transaction.
-func seed(ctx context.Context, dir string, n int) *account.Credentials {
+// seed makes an account and n domain identities in dir, in one
+// transaction, and another account, whose access key ID it returns too
+// (the keyed attackers use it).
+func seed(ctx context.Context, dir string, n int) (*account.Credentials, string) {
 	st, err := sqlite.Open(ctx, dir)
 	check(err)
 	defer st.Close()
 	m, err := server.OpenAccounts(st, dir, "")
 	check(err)
 	c, err := m.Create(ctx, "bench")
+	check(err)
+	victim, err := m.Create(ctx, "victim")
 	check(err)
 	now := time.Now().UTC()
 	ids := make([]*identity.Identity, n)
@@ -131,7 +140,7 @@ func seed(ctx context.Context, dir string, n int) *account.Credentials {
 		ids[i] = id
 	}
 	check(st.Import(ctx, ids))
-	return c
+	return c, victim.AccessKeyId
 }
 
 // start runs `sesame serve` on a free port and waits for /healthz.

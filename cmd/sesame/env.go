@@ -37,6 +37,8 @@ var serveEnv = []string{
 	"mail-sender",
 	"max-account-identities",
 	"max-account-templates",
+	"max-connections",
+	"max-connections-per-ip",
 	"public-url",
 	"recheck-interval",
 	"regions",

@@ -20,6 +20,7 @@ import (
 	"github.com/sesame/sesame/internal/config"
 	"github.com/sesame/sesame/internal/identity"
 	"github.com/sesame/sesame/internal/mail"
+	"github.com/sesame/sesame/internal/netlimit"
 	"github.com/sesame/sesame/internal/server"
 )
 
@@ -47,6 +48,8 @@ type apiFlags struct {
 	accountRate  float64
 	accountBurst int
 	bodyMemory   int // MiB
+	// maxConns and maxConnsPerIP bound the listener (server.Listen).
+	maxConns, maxConnsPerIP int
 }
 
 func (f *serveFlags) limits() api.Limits {
@@ -104,6 +107,8 @@ A flag on the command line wins over its variable.`,
 	fl.IntVar(&f.api.accountBurst, "account-burst", api.DefaultLimits.AccountBurst, "API requests each account may make at once, above --account-rate")
 	fl.IntVar(&f.api.bodyMemory, "body-memory-mib", int(api.DefaultLimits.BodyMemory>>20), "most MiB of request bodies held at once across the server; past it, Throttling (v1) or TooManyRequestsException (v2)")
 	f.dkim.add(fl)
+	fl.IntVar(&f.api.maxConns, "max-connections", netlimit.DefaultMaxConns, "most connections open at once; one more is closed as soon as accepted")
+	fl.IntVar(&f.api.maxConnsPerIP, "max-connections-per-ip", netlimit.DefaultMaxConnsPerClient, "most connections open at once from one client address (an IPv4 address, an IPv6 /64)")
 	fl.StringVar(&f.mail.From, "mail-sender", "", "sender (From address) of verification mail (default no-reply@<host of --public-url>)")
 	addSMTPFlags(fl, &f.smtp)
 	withEnv(fl, serveEnv...)
@@ -129,7 +134,7 @@ func runServe(ctx context.Context, g *globals, f *serveFlags, out io.Writer) err
 	defer stop()
 
 	// Listen first: the default public URL is the address bound.
-	ln, err := net.Listen("tcp", f.listen)
+	ln, err := server.Listen(f.listen, f.api.maxConns, f.api.maxConnsPerIP)
 	if err != nil {
 		return fmt.Errorf("--listen %s: %w", f.listen, err)
 	}
@@ -199,8 +204,11 @@ func (f *serveFlags) validate() error {
 	if f.api.accountRate < 0 || f.api.accountBurst < 1 {
 		return fmt.Errorf("--account-rate %v --account-burst %d: want a rate of 0 (no limit) or more and a burst of at least 1", f.api.accountRate, f.api.accountBurst)
 	}
-	if f.api.bodyMemory < 32 {
-		return fmt.Errorf("--body-memory-mib %d: want at least 32, the largest request body (a custom verification email template)", f.api.bodyMemory)
+	if err := api.CheckBodyMemory(f.limits()); err != nil {
+		return fmt.Errorf("--body-memory-mib %d: %w", f.api.bodyMemory, err)
+	}
+	if f.api.maxConns < 1 || f.api.maxConnsPerIP < 1 {
+		return fmt.Errorf("--max-connections %d --max-connections-per-ip %d: want at least 1 each", f.api.maxConns, f.api.maxConnsPerIP)
 	}
 	if f.verify.Concurrency < 1 {
 		return fmt.Errorf("--verify-concurrency %d: want at least 1", f.verify.Concurrency)

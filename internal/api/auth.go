@@ -48,7 +48,7 @@ func NewAuthenticator(m *account.Manager, l Limits, regions []string) *Authentic
 		v1:       &sigv4.Verifier{Lookup: lookup, Services: []string{"ses", "email"}, Regions: regions},
 		v2:       &sigv4.Verifier{Lookup: lookup, Services: []string{"ses"}, Regions: regions},
 		limits:   l,
-		budget:   &budget{max: l.BodyMemory},
+		budget:   newBudget(l),
 		rates:    rates,
 	}
 }

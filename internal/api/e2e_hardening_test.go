@@ -84,14 +84,24 @@ func TestUnsignedBodyIsNotRead(t *testing.T) {
 	for _, c := range []struct {
 		name, method, target, auth string
 		code                       string
+		length                     int // announced; 32 MiB if 0
 	}{
-		{"v1 unsigned", "POST", "/", "", "MissingAuthenticationToken"},
-		{"v2 unsigned", "POST", "/v2/email/custom-verification-email-templates", "", "MissingAuthenticationToken"},
-		{"v1 unknown key", "POST", "/", "AWS4-HMAC-SHA256 Credential=AKIAUNKNOWN000000000/" + time.Now().UTC().Format("20060102") + "/us-east-1/ses/aws4_request, SignedHeaders=host;x-amz-date, Signature=" + strings.Repeat("0", 64), "InvalidClientTokenId"},
+		{"v1 unsigned", "POST", "/", "", "MissingAuthenticationToken", 0},
+		// net/http reads a body of up to 256 KiB left unread by the
+		// handler, at the client's pace: before, the connection stayed
+		// open for as long as the client waited.
+		{"v1 unsigned, 100 KiB", "POST", "/", "", "MissingAuthenticationToken", 100 << 10},
+		{"v2 unsigned, 100 KiB", "POST", "/v2/email/identities", "", "MissingAuthenticationToken", 100 << 10},
+		{"v2 unsigned", "POST", "/v2/email/custom-verification-email-templates", "", "MissingAuthenticationToken", 0},
+		{"v1 unknown key", "POST", "/", "AWS4-HMAC-SHA256 Credential=AKIAUNKNOWN000000000/" + time.Now().UTC().Format("20060102") + "/us-east-1/ses/aws4_request, SignedHeaders=host;x-amz-date, Signature=" + strings.Repeat("0", 64), "InvalidClientTokenId", 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			conn := dial(t, srv)
-			fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nX-Amz-Date: %s\r\nContent-Length: %d\r\n", c.method, c.target, time.Now().UTC().Format("20060102T150405Z"), 32<<20)
+			length := c.length
+			if length == 0 {
+				length = 32 << 20
+			}
+			fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nX-Amz-Date: %s\r\nContent-Length: %d\r\n", c.method, c.target, time.Now().UTC().Format("20060102T150405Z"), length)
 			if c.auth != "" {
 				fmt.Fprintf(conn, "Authorization: %s\r\n", c.auth)
 			}
@@ -216,13 +226,14 @@ func TestBodyMemory(t *testing.T) {
 		b := v1Body("Action", "CreateCustomVerificationEmailTemplate", "Version", "2010-12-01", "TemplateContent", "")
 		return []byte(b + strings.Repeat("x", size-len(b)))
 	}
-	// A template upload that announces all of the large share but 16
-	// bytes, and stalls after its first part.
+	// A template upload of all of the large share but 16 bytes, which
+	// sends all but its last byte and stalls (the budget is charged as
+	// bytes arrive: see TestKeyIDCannotHoldBudget).
 	head, body := signedWire(t, srv, a, "POST", "/", formType, template(budget*3/4-16))
 	stalled := func() net.Conn {
 		conn := dial(t, srv)
 		conn.Write(head)
-		conn.Write(body[:100<<10])
+		conn.Write(body[:len(body)-1])
 		return conn
 	}
 	conn := stalled()
@@ -343,13 +354,13 @@ func TestAccountRate(t *testing.T) {
 
 // TestSignatureMismatchReplyIsSmall: a SignatureDoesNotMatch echoes the
 // canonical request, clipped: a 1 MB header gave a 6 MB reply. Headers
-// past 64 KiB are refused by the HTTP server itself.
+// past 8 KiB (server.MaxHeaderBytes) are refused by the HTTP server itself.
 func TestSignatureMismatchReplyIsSmall(t *testing.T) {
 	t.Parallel()
 	srv, a := start(t)
 	bad := a.AWS()
 	bad.SecretAccessKey = "not-the-secret-not-the-secret-not-the-se"
-	for _, size := range []int{60 << 10, 1 << 20} {
+	for _, size := range []int{7 << 10, 1 << 20} {
 		for _, target := range []string{"/", "/v2/email/identities"} {
 			t.Run(fmt.Sprintf("%s %d", target, size), func(t *testing.T) {
 				method, body := "POST", v1Body("Action", "ListIdentities", "Version", "2010-12-01")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"time"
 )
@@ -40,31 +41,53 @@ type Call struct {
 
 	bodyRead bool // the body was read to its end
 	budget   *budget
-	held     int64 // bytes taken from budget
+	key      string       // the access key the body is read for
+	client   netip.Prefix // and the client it comes from
+	small    int64        // bytes taken from budget for small bodies
+	largeN   int64        // and for the part of a large body beyond Limits.Body
 	large    *largeBodies
 	largeKey string // the access key of a large body being read
 }
 
-func (c *Call) take(b *budget, n int64, large bool) bool {
-	if !b.take(n, large) {
-		return false
+// take charges n body bytes to the call's key and client; see budget.
+func (c *Call) take(n int64, large bool) error {
+	if err := c.budget.take(n, c.key, c.client, large); err != nil {
+		return err
 	}
-	c.budget, c.held = b, c.held+n
-	return true
+	if large {
+		c.largeN += n
+	} else {
+		c.small += n
+	}
+	return nil
 }
 
-func (c *Call) takeLarge(l *largeBodies, key string) bool {
+// takeLarge takes the key's one large body, unless the call has it.
+func (c *Call) takeLarge(l *largeBodies, key string) error {
+	if c.large != nil {
+		return nil
+	}
 	if !l.take(key) {
-		return false
+		return errLargeBusy
 	}
 	c.large, c.largeKey = l, key
-	return true
+	return nil
+}
+
+// headIsLarge moves the bytes read so far (the head of a body found to be
+// large) to the large share.
+func (c *Call) headIsLarge() error {
+	if err := c.budget.toLarge(c.small, c.key, c.client); err != nil {
+		return err
+	}
+	c.largeN, c.small = c.largeN+c.small, 0
+	return nil
 }
 
 func (c *Call) release() {
-	if c.held > 0 {
-		c.budget.give(c.held)
-		c.held = 0
+	if c.small+c.largeN > 0 {
+		c.budget.give(c.small, c.largeN, c.key, c.client)
+		c.small, c.largeN = 0, 0
 	}
 	if c.large != nil {
 		c.large.give(c.largeKey)
@@ -123,14 +146,25 @@ func (p *Protocol) toError(err error) *Error {
 }
 
 // fail writes an error reply. A body left unread (a request refused
-// before or while its body was read) closes the connection: net/http
-// would otherwise read up to 256 KiB of it first, at the client's pace.
+// before or while its body was read) closes the connection, and the rest
+// of it must arrive within unreadGrace: net/http reads up to 256 KiB of
+// an unread body after the handler (and before the reply, unless told
+// Connection: close), without a deadline, so that a client that
+// announced up to 256 KiB and sent none held the connection for as long
+// as it liked. Reading the rest, rather than closing at once, lets a
+// client that is still sending (an SDK's upload refused with Throttling)
+// read the reply instead of a reset.
 func (p *Protocol) fail(w http.ResponseWriter, r *http.Request, c *Call, e *Error) {
 	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody && !c.bodyRead {
 		w.Header().Set("Connection", "close")
+		deadlines(w).SetReadDeadline(time.Now().Add(unreadGrace))
 	}
 	p.WriteError(w, c.ID, e)
 }
+
+// unreadGrace is how long the rest of a refused request's body may take:
+// 256 KiB at 128 KiB/s, the pace a body must keep (Limits.BodyRate).
+const unreadGrace = 2 * time.Second
 
 // ErrThrottled is what every error of a request refused for its rate or
 // the server's load matches (errors.Is); each protocol answers it with

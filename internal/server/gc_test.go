@@ -9,20 +9,26 @@ import (
 
 func TestGCPercentFor(t *testing.T) {
 	for _, c := range []struct {
-		live uint64
-		want int
+		live, bodies uint64
+		want         int
 	}{
-		{0, GCMaxPercent},
-		{1 << 20, GCMaxPercent}, // 1 MiB live: 10 MiB of growth, not 64
-		{GCHeadroom * 100 / GCMaxPercent, GCMaxPercent},
-		{8 << 20, 800},                      // 64 MiB of growth
-		{10 << 20, 640},                     // as while the verifier runs
-		{16 << 20, GCPercent},               // 400% is 64 MiB
-		{GCHeadroom*100/GCPercent - 1, 400}, // rounds down to 400
-		{1 << 30, GCPercent},                // a large cache: 400%, not more
+		{0, 0, GCMaxPercent},
+		{1 << 20, 0, GCMaxPercent}, // 1 MiB live: 10 MiB of growth, not 64
+		{GCHeadroom * 100 / GCMaxPercent, 0, GCMaxPercent},
+		{8 << 20, 0, 800},                      // 64 MiB of growth
+		{10 << 20, 0, 640},                     // as while the verifier runs
+		{16 << 20, 0, GCPercent},               // 400% is 64 MiB
+		{GCHeadroom*100/GCPercent - 1, 0, 400}, // rounds down to 400
+		{1 << 30, 0, GCPercent},                // a large cache: 400%, not more
+		// A 32 MiB body held (and 4 MiB of others) beside 14 MiB of the
+		// rest: 64 MiB of growth, not 200.
+		{50 << 20, 36 << 20, 128},
+		{100 << 20, 64 << 20, 144}, // 400% of the 36 MiB of the rest
+		{64 << 20, 64 << 20, 100},  // all bodies: Go's default
+		{10 << 20, 20 << 20, 640},  // a count that raced ahead of the heap's
 	} {
-		if got := gcPercentFor(c.live); got != c.want {
-			t.Errorf("gcPercentFor(%d) = %d, want %d", c.live, got, c.want)
+		if got := gcPercentFor(c.live, c.bodies); got != c.want {
+			t.Errorf("gcPercentFor(%d, %d) = %d, want %d", c.live, c.bodies, got, c.want)
 		}
 	}
 }

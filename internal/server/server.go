@@ -25,6 +25,7 @@ import (
 	"github.com/sesame/sesame/internal/identity"
 	"github.com/sesame/sesame/internal/keyring"
 	"github.com/sesame/sesame/internal/mail"
+	"github.com/sesame/sesame/internal/netlimit"
 	"github.com/sesame/sesame/internal/registry"
 	"github.com/sesame/sesame/internal/send"
 	"github.com/sesame/sesame/internal/store"
@@ -187,6 +188,7 @@ func (s *Server) routes(console http.Handler) http.Handler {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(api.Collectors()...)
+	reg.MustRegister(netlimit.Collectors()...)
 	reg.MustRegister(identityCollector{s}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	mux := http.NewServeMux()
@@ -216,23 +218,30 @@ func (s *Server) routes(console http.Handler) http.Handler {
 	})
 }
 
-// HTTPServer returns the http.Server that serves s.Handler. Its limits
-// are those of a server on the public internet:
-//   - headers must arrive within 10 s and fit in 64 KiB (an SDK's are
-//     under 4 KiB; the default 1 MiB let a client make the server hold 1 MiB
-//     per connection, and echo it);
+// HTTPServer returns the http.Server that serves s.Handler (on a
+// listener from Listen, which bounds connections). Its limits are those of
+// a server on the public internet:
+//   - headers must arrive within 10 s and fit in 8 KiB (net/http reads 4
+//     KiB beyond it, and answers more with 431 Request Header Fields Too
+//     Large): an SDK's or the CLI's, SigV4 and a session token included,
+//     are 1-3 KiB (TestHeaderLimit); the default 1 MiB let a client make
+//     the server hold 1 MiB per connection, and echo it;
 //   - no ReadTimeout: net/http would cancel the context of any request still
 //     served when it passes. The API sets a deadline for each body instead
 //     (api.Limits), and the console caps its forms;
-//   - idle connections are closed after 2 minutes.
+//   - idle connections are closed after 2 minutes (SDKs keep theirs for
+//     90 s at most).
 func (s *Server) HTTPServer() *http.Server {
 	return &http.Server{
 		Handler:           s.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    MaxHeaderBytes,
 		IdleTimeout:       2 * time.Minute,
 	}
 }
+
+// MaxHeaderBytes is the http.Server's bound on a request's headers.
+const MaxHeaderBytes = 8 << 10
 
 // isClean says whether ServeMux would serve p as it is: p is its own
 // path.Clean, but for a trailing slash.

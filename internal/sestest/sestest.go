@@ -37,6 +37,7 @@ import (
 	"github.com/sesame/sesame/internal/api"
 	"github.com/sesame/sesame/internal/config"
 	"github.com/sesame/sesame/internal/identity"
+	"github.com/sesame/sesame/internal/netlimit"
 	"github.com/sesame/sesame/internal/registry"
 	"github.com/sesame/sesame/internal/server"
 )
@@ -83,6 +84,9 @@ type Options struct {
 	// DKIM configures the Easy DKIM keys (with a DNS.DKIMDomain other
 	// than SES's).
 	DKIM server.DKIMOptions
+	// MaxConns and MaxConnsPerClient bound the connections the listener
+	// accepts, as server.Listen does; zero takes its defaults.
+	MaxConns, MaxConnsPerClient int
 }
 
 // Server is a running Sesame.
@@ -147,6 +151,7 @@ func New(tb testing.TB, opts ...Options) *Server {
 	}
 	hs := httptest.NewUnstartedServer(sesame.Handler)
 	hs.Config = sesame.HTTPServer() // the limits of sesame serve
+	hs.Listener = netlimit.Limit(hs.Listener, o.MaxConns, o.MaxConnsPerClient)
 	hs.Start()
 	rec := &recorder{next: hs.Client().Transport}
 	s := &Server{URL: hs.URL, Sesame: sesame, HTTP: hs, tb: tb, rec: rec, client: &http.Client{Transport: rec}}

@@ -9,9 +9,10 @@ package throttle
 
 import (
 	"container/list"
-	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/sesame/sesame/internal/netlimit"
 )
 
 const (
@@ -248,19 +249,18 @@ func PairKey(keyID string, addr Key) Key {
 // Addr is the key of the client's address from RemoteAddr (Client).
 func Addr(remote string) Key { return Key{name: "ip:" + Client(remote), free: FreeFailuresPerAddress} }
 
-// Client is who a remote address (host:port) stands for: its IP
-// address, or for IPv6 its /64, which one host usually has whole. Behind
-// a reverse proxy, every client shares the proxy's address;
-// X-Forwarded-For is not trusted, since anyone can send it.
+// Client is who a remote address (host:port) stands for, as
+// netlimit.Client counts clients: its IP address, or for IPv6 its /64,
+// which one host usually has whole. Behind a reverse proxy, every client
+// shares the proxy's address; X-Forwarded-For is not trusted, since anyone
+// can send it.
 func Client(remote string) string {
-	ap, err := netip.ParseAddrPort(remote)
-	if err != nil {
+	p := netlimit.Client(remote)
+	switch {
+	case !p.IsValid():
 		return remote
+	case p.Addr().Is4():
+		return p.Addr().String()
 	}
-	a := ap.Addr().Unmap()
-	if a.Is6() {
-		p, _ := a.Prefix(64)
-		return p.String()
-	}
-	return a.String()
+	return p.String()
 }
