@@ -136,23 +136,34 @@ func (r *chainResolver) LookupTXT(name string) ([]string, error) {
 	return nil, fmt.Errorf("%s: too many hops", name)
 }
 
-// TestDKIMKeysEndToEnd: a customer's zone on Knot holds the three
-// CNAMEs <token>._domainkey.example.test -> <token>.dkim.sesame.test;
-// the operator's zone on another Knot delegates dkim.sesame.test to
-// Sesame's DNS listener. The identity reaches DKIM Success, and a message
-// Sesame signed verifies (go-msgauth) through that chain of real servers,
-// before and after a rotation, and the one signed before the rotation
-// still verifies during the grace period.
-func TestDKIMKeysEndToEnd(t *testing.T) {
-	t.Parallel()
+// dkimWorld is TestDKIMKeysEndToEnd's set-up: a domain identity whose
+// DKIM is Success, its keys reachable through the chain of real servers.
+type dkimWorld struct {
+	srv      *sestest.Server
+	a        *sestest.Account
+	v1       *ses.Client
+	v2       *sesv2.Client
+	customer *knottest.Server
+	res      *chainResolver
+	tokens   []string
+}
+
+// newDKIMWorld starts the world; opt, when not nil, changes the server's
+// options (a relay, say).
+func newDKIMWorld(t *testing.T, opt func(*sestest.Options)) *dkimWorld {
+	t.Helper()
 	customer := knottest.Start(t, customerIP, "example.test", strings.ReplaceAll(knotZone, "127.0.0.1", customerIP))
 	operator := knottest.StartWith(t, operatorIP, "sesame.test", operatorZone, knottest.Options{Port: customer.Port})
 	dnsCfg := config.SES()
 	dnsCfg.DKIMDomain = "dkim.sesame.test"
-	srv := sestest.New(t, sestest.Options{DNS: dnsCfg,
+	o := sestest.Options{DNS: dnsCfg,
 		Verify: server.VerifyOptions{Run: true, Resolver: customer.Addr, AuthPort: customer.Port, RateLimit: 1000,
 			Recheck: time.Second, Timeout: 500 * time.Millisecond, Budget: 3 * time.Second},
-		DKIM: server.DKIMOptions{TTL: time.Second, Grace: time.Hour, Step: 100 * time.Millisecond}})
+		DKIM: server.DKIMOptions{TTL: time.Second, Grace: time.Hour, Step: 100 * time.Millisecond}}
+	if opt != nil {
+		opt(&o)
+	}
+	srv := sestest.New(t, o)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	dnsAddr, _, err := srv.Sesame.ListenDNS(ctx, net.JoinHostPort(sesameIP, customer.Port), server.DNSOptions{NS: []string{"ns1.dkim.sesame.test"}, TTL: time.Second})
@@ -201,6 +212,44 @@ func TestDKIMKeysEndToEnd(t *testing.T) {
 		t.Errorf("the DKIM zone was reached at %q, want Sesame's listener %s", res.zones["dkim.sesame.test."], dnsAddr)
 	}
 
+	return &dkimWorld{srv: srv, a: a, v1: v1, v2: v2, customer: customer, res: res, tokens: tokens}
+}
+
+// verify checks raw's one DKIM signature through the chain of servers,
+// as a receiver would, and returns its selector.
+func (w *dkimWorld) verify(t *testing.T, what string, raw []byte) string {
+	t.Helper()
+	res := w.res
+	vs, err := msgdkim.VerifyWithOptions(bytes.NewReader(raw), &msgdkim.VerifyOptions{LookupTXT: res.LookupTXT})
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	if len(vs) != 1 || vs[0].Err != nil || vs[0].Domain != "example.test" {
+		t.Fatalf("%s: verifications %+v\n%s\n%s", what, vs, strings.Join(res.hops, "\n"), raw)
+	}
+	h := string(raw[:bytes.Index(raw, []byte("\r\n\r\n"))])
+	i := strings.Index(h, " s=")
+	if i < 0 {
+		t.Fatalf("%s: no s= tag:\n%s", what, h)
+	}
+	sel, _, _ := strings.Cut(h[i+3:], ";")
+	return strings.TrimSpace(sel)
+}
+
+// TestDKIMKeysEndToEnd: a customer's zone on Knot holds the three
+// CNAMEs <token>._domainkey.example.test -> <token>.dkim.sesame.test;
+// the operator's zone on another Knot delegates dkim.sesame.test to
+// Sesame's DNS listener. The identity reaches DKIM Success, and a message
+// Sesame signed verifies (go-msgauth) through that chain of real servers,
+// before and after a rotation, and the one signed before the rotation
+// still verifies during the grace period.
+func TestDKIMKeysEndToEnd(t *testing.T) {
+	t.Parallel()
+	w := newDKIMWorld(t, nil)
+	srv, a, v1, v2, tokens := w.srv, w.a, w.v1, w.v2, w.tokens
+	res := w.res
+	ctx := t.Context()
+
 	if _, err := srv.Sesame.Store.UpdateSendingState(ctx, a.AccountId, "us-east-1", func(s *store.SendingState) error {
 		s.Production, s.MaxSendRate = true, -1
 		return nil
@@ -221,23 +270,7 @@ func TestDKIMKeysEndToEnd(t *testing.T) {
 		}
 		return m.Raw
 	}
-	verify := func(what string, raw []byte) string {
-		t.Helper()
-		vs, err := msgdkim.VerifyWithOptions(bytes.NewReader(raw), &msgdkim.VerifyOptions{LookupTXT: res.LookupTXT})
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		if len(vs) != 1 || vs[0].Err != nil || vs[0].Domain != "example.test" {
-			t.Fatalf("%s: verifications %+v\n%s\n%s", what, vs, strings.Join(res.hops, "\n"), raw)
-		}
-		h := string(raw[:bytes.Index(raw, []byte("\r\n\r\n"))])
-		i := strings.Index(h, " s=")
-		if i < 0 {
-			t.Fatalf("%s: no s= tag:\n%s", what, h)
-		}
-		sel, _, _ := strings.Cut(h[i+3:], ";")
-		return strings.TrimSpace(sel)
-	}
+	verify := func(what string, raw []byte) string { return w.verify(t, what, raw) }
 
 	first := send("before the rotation")
 	sel1 := verify("signed before the rotation", first)

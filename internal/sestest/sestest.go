@@ -37,6 +37,7 @@ import (
 	"github.com/sesame/sesame/internal/api"
 	"github.com/sesame/sesame/internal/config"
 	"github.com/sesame/sesame/internal/identity"
+	"github.com/sesame/sesame/internal/mail"
 	"github.com/sesame/sesame/internal/netlimit"
 	"github.com/sesame/sesame/internal/registry"
 	"github.com/sesame/sesame/internal/server"
@@ -84,6 +85,11 @@ type Options struct {
 	// DKIM configures the Easy DKIM keys (with a DNS.DKIMDomain other
 	// than SES's).
 	DKIM server.DKIMOptions
+	// SMTPURL is the relay of outgoing mail, with Mail its settings
+	// (a CA file for a loopback relay, retries); empty keeps mail in the
+	// local outbox.
+	SMTPURL string
+	Mail    mail.Settings
 	// MaxConns and MaxConnsPerClient bound the connections the listener
 	// accepts, as server.Listen does; zero takes its defaults.
 	MaxConns, MaxConnsPerClient int
@@ -145,6 +151,8 @@ func New(tb testing.TB, opts ...Options) *Server {
 		Verify:      o.Verify,
 		Limits:      o.Limits,
 		DKIM:        o.DKIM,
+		SMTPURL:     o.SMTPURL,
+		Mail:        o.Mail,
 	})
 	if err != nil {
 		tb.Fatalf("sestest.New: opening the server: %v", err)
