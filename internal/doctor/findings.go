@@ -216,7 +216,7 @@ var catalogue = map[Code]entry{
 		"Delete the record and create it again with the name \"<token>._domainkey\" alone, or the full name ending in a dot."},
 	DKIMKeyMissing: {SeverityError,
 		"The DKIM CNAME is right, but no DKIM key is published where it leads. SES marks DKIM verified from the CNAMEs alone; receivers follow them to the key, so every message signed with this token fails DKIM.",
-		"The key at {name} belongs to the service that signs (SES's dkim.amazonses.com, or the DKIM zone a Sesame operator serves with --dns-listen). Check that the identity still exists there with these tokens, and that the DKIM zone is delegated to the servers that serve it."},
+		"The key at {name} belongs to the service that signs (SES's dkim.amazonses.com, or the DKIM zone a Sesame operator serves with --dns-listen). Check that the identity still exists there with these tokens, and that the DKIM zone is delegated to the servers that serve it. A Sesame server cannot publish keys in Amazon's dkim.amazonses.com: with that default its mail is not signed, and its operator must set --dkim-domain to a zone Sesame serves."},
 	DKIMKeyInvalid: {SeverityError,
 		"A DKIM key is published where the CNAME leads, but receivers cannot use it: it is revoked (empty p=), cut short, or not an RSA key, so every message signed with this token fails DKIM.",
 		"The key at {name} is the signing service's to publish: for Sesame, rotate the token's key (sesame dkim rotate) or check what the DKIM zone serves; for SES, disable and enable Easy DKIM to get new tokens."},
