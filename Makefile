@@ -1,7 +1,7 @@
 # Sesame: make run, make test, make bench.
 GO ?= go
 
-.PHONY: build run test bench bench-api bench-attack bench-verify bench-doctor fuzz clean
+.PHONY: build run test bench bench-api bench-attack bench-verify bench-doctor bench-smtp fuzz clean
 
 build:
 	$(GO) build -o sesame ./cmd/sesame
@@ -15,7 +15,7 @@ test:
 	bash scripts/test.sh
 
 # Benchmarks; figures go to docs/benchmarks.md (commands and dates there).
-bench: bench-api bench-attack bench-verify bench-doctor
+bench: bench-api bench-attack bench-verify bench-doctor bench-smtp
 
 bench-api: build
 	$(GO) run ./bench/apiload -sesame ./sesame
@@ -33,6 +33,14 @@ bench-verify:
 	$(GO) build -o /tmp/verifyload ./bench/verifyload
 	/tmp/verifyload -n 100000 -dnsperf -l 10
 	/tmp/verifyload -n 100000 -dnsperf -l 10 -pin
+
+# Needs Postfix's smtp-source and smtp-sink (apt-get install -y postfix; the
+# service need not run). The SMTP interface with DKIM signing against
+# smtp-sink, three alternating runs (issue 17).
+bench-smtp:
+	test -x /usr/sbin/smtp-sink || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix
+	$(GO) build -o /tmp/smtpload ./bench/smtpload
+	/tmp/smtpload -runs 3
 
 bench-doctor:
 	$(GO) test ./internal/doctor -run '^$$' -bench DoctorDomain -benchtime 50x
