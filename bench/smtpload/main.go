@@ -73,6 +73,7 @@ func main() {
 	for run := 1; run <= *runs; run++ {
 		sinkAddr, sinkPID, stopSink := startSink(*sinkBin, *sessions)
 		var rows []row
+		var audits []string
 
 		cpu0 := cpuTime(sinkPID)
 		raw, rawGen := smtpSource(*sourceBin, sinkAddr, *sessions, *nSink, *size)
@@ -105,7 +106,7 @@ func main() {
 			cpu0, gen0 := cpuTime(pid), cpuTime(os.Getpid())
 			st := load(t, *sessions, *nSesame, msg)
 			rows = append(rows, row{name, st, cpuTime(pid) - cpu0, cpuTime(os.Getpid()) - gen0})
-			stop()
+			audits = append(audits, fmt.Sprintf("%s: %d accepted with warm-up, %s", name, *sessions*10+st.count(), stop()))
 		}
 		stopSink()
 
@@ -121,6 +122,10 @@ func main() {
 			if r.st.firstErr != nil {
 				fmt.Printf("|   first error: %v |\n", r.st.firstErr)
 			}
+		}
+		fmt.Println()
+		for _, a := range audits {
+			fmt.Println("outbox of", a)
 		}
 		fmt.Println()
 		all = append(all, rows)
@@ -217,7 +222,7 @@ func smtpSource(bin, addr string, sessions, n, size int) (*stats, time.Duration)
 
 // startSesame re-executes this program as Sesame (serve.go) on a fresh
 // data directory; stop ends it and removes the directory.
-func startSesame(sign bool, relay, profile string) (target, int, func()) {
+func startSesame(sign bool, relay, profile string) (target, int, func() string) {
 	dir, err := os.MkdirTemp("", "smtpload-")
 	check(err)
 	os.Chmod(dir, 0o700)
@@ -242,9 +247,10 @@ func startSesame(sign bool, relay, profile string) (target, int, func()) {
 	if len(f) != 3 {
 		log.Fatalf("sesame child said %q", line)
 	}
-	go io.Copy(io.Discard, stdout)
-	return target{addr: f[0], startTLS: true, user: f[1], pass: f[2]}, cmd.Process.Pid, func() {
+	return target{addr: f[0], startTLS: true, user: f[1], pass: f[2]}, cmd.Process.Pid, func() string {
 		stdin.Close()
+		audit, err := io.ReadAll(stdout)
+		check(err)
 		done := make(chan struct{})
 		go func() { cmd.Wait(); close(done) }()
 		select {
@@ -254,6 +260,7 @@ func startSesame(sign bool, relay, profile string) (target, int, func()) {
 			<-done
 		}
 		os.RemoveAll(dir)
+		return strings.TrimSpace(string(audit))
 	}
 }
 

@@ -69,8 +69,9 @@ func serve(dir string) {
 		return nil
 	})
 	check(err)
+	var key *rsa.PrivateKey
 	if os.Getenv(signEnv) != "" {
-		key, err := dkim.Generate(dkim.RSA2048)
+		key, err = dkim.Generate(dkim.RSA2048)
 		check(err)
 		s.Sender.Signer = benchSigner(key)
 	}
@@ -85,7 +86,29 @@ func serve(dir string) {
 	fmt.Printf("%s %s %s\n", ln.Addr(), c.AccessKeyId, sigv4.SMTPPassword(string(c.SecretAccessKey), "us-east-1"))
 	io.Copy(io.Discard, os.Stdin)
 	srv.Close()
+	audit(ctx, s.Store, c.AccountId, key)
 	s.Close()
+}
+
+// audit prints, for the parent to show, how many messages the outbox
+// holds and how many carry a DKIM signature by key that verifies: the
+// proof that what was measured was stored and signed.
+func audit(ctx context.Context, st store.Store, acct string, key *rsa.PrivateKey) {
+	ms, err := st.ListMessages(ctx, store.MessageQuery{Kind: store.SentMail, Account: acct, Limit: 1 << 30})
+	check(err)
+	verified := 0
+	for _, m := range ms {
+		if key == nil {
+			break
+		}
+		vs, err := msgdkim.VerifyWithOptions(bytes.NewReader(m.Raw), &msgdkim.VerifyOptions{
+			LookupTXT: func(string) ([]string, error) { return []string{dkim.Record(&key.PublicKey)}, nil },
+		})
+		if err == nil && len(vs) == 1 && vs[0].Err == nil && vs[0].Domain == benchFrom {
+			verified++
+		}
+	}
+	fmt.Printf("stored %d signed %d\n", len(ms), verified)
 }
 
 // benchSigner signs every message with key for the source's domain, the
