@@ -97,7 +97,9 @@ func audit(ctx context.Context, st store.Store, acct string, key *rsa.PrivateKey
 	ms, err := st.ListMessages(ctx, store.MessageQuery{Kind: store.SentMail, Account: acct, Limit: 1 << 30})
 	check(err)
 	verified := 0
+	status := map[store.MessageStatus]int{}
 	for _, m := range ms {
+		status[m.Status]++
 		if key == nil {
 			break
 		}
@@ -108,7 +110,7 @@ func audit(ctx context.Context, st store.Store, acct string, key *rsa.PrivateKey
 			verified++
 		}
 	}
-	fmt.Printf("stored %d signed %d\n", len(ms), verified)
+	fmt.Printf("stored %d (by status: %v), signed %d\n", len(ms), status, verified)
 }
 
 // benchSigner signs every message with key for the source's domain, the
