@@ -101,7 +101,7 @@ func audit(ctx context.Context, st store.Store, acct string, key *rsa.PrivateKey
 	for _, m := range ms {
 		status[m.Status]++
 		if key == nil {
-			break
+			continue
 		}
 		vs, err := msgdkim.VerifyWithOptions(bytes.NewReader(m.Raw), &msgdkim.VerifyOptions{
 			LookupTXT: func(string) ([]string, error) { return []string{dkim.Record(&key.PublicKey)}, nil },
