@@ -33,7 +33,7 @@ set --data and --key-file here too.`,
 		if err := checkOutput(output, "text", "json"); err != nil {
 			return nil, nil, err
 		}
-		st, err := server.OpenStore(ctx, g.data)
+		st, err := server.OpenStore(ctx, g.data, g.databaseURL)
 		if err != nil {
 			return nil, nil, err
 		}

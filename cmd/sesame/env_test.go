@@ -75,7 +75,7 @@ func TestServeEnvMatchesREADME(t *testing.T) {
 // TestEnvOnlyDocumented: the other commands read the variables of the
 // flags that must agree with the server's, and plan SESAME_TSIG; no other.
 func TestEnvOnlyDocumented(t *testing.T) {
-	global := []string{"data", "log-format", "log-level"}
+	global := []string{"data", "database-url", "log-format", "log-level"}
 	for path, want := range map[string][]string{
 		"accounts create": append([]string{"key-file"}, global...),
 		"accounts list":   append([]string{"key-file"}, global...),

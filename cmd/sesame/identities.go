@@ -39,7 +39,7 @@ SESAME_* variables of them, so that the deadlines agree.`,
 				return err
 			}
 			ctx := cmd.Context()
-			st, err := server.OpenStore(ctx, g.data)
+			st, err := server.OpenStore(ctx, g.data, g.databaseURL)
 			if err != nil {
 				return err
 			}

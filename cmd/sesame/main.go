@@ -22,9 +22,10 @@ func main() {
 
 // globals are the flags every subcommand has.
 type globals struct {
-	data      string
-	logFormat string
-	logLevel  string
+	data        string
+	databaseURL string
+	logFormat   string
+	logLevel    string
 }
 
 func newRoot() *cobra.Command {
@@ -36,9 +37,10 @@ func newRoot() *cobra.Command {
 (v1 Query and v2 REST, SigV4-signed), tells you the DNS records to publish,
 and verifies them.
 
-The flags of "sesame serve" (and --data, --log-format, --log-level) can
-also be set with environment variables: SESAME_ and the flag's name in upper
-case with dashes as underscores (--listen: SESAME_LISTEN). Other commands
+The flags of "sesame serve" (and --data, --database-url, --log-format,
+--log-level) can also be set with environment variables: SESAME_ and the
+flag's name in upper case with dashes as underscores (--listen:
+SESAME_LISTEN). Other commands
 read only those that must agree with the server's (see each command's help);
 no other flag has a variable.`,
 		SilenceUsage:  true,
@@ -48,9 +50,10 @@ no other flag has a variable.`,
 		},
 	}
 	root.PersistentFlags().StringVar(&g.data, "data", "./sesame-data", "data directory: the SQLite database and the key that seals secret keys")
+	root.PersistentFlags().StringVar(&g.databaseURL, "database-url", "", "PostgreSQL database to use instead of the data directory's SQLite: postgres://user:password@host:5432/database (the key files stay in --data)")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	withEnv(root.PersistentFlags(), "data", "log-format", "log-level")
+	withEnv(root.PersistentFlags(), "data", "database-url", "log-format", "log-level")
 	root.AddCommand(newServe(g), newAccounts(g), newIdentities(g))
 	root.AddCommand(newDoctor(g))
 	root.AddCommand(newOutbox(g))

@@ -81,7 +81,7 @@ reads the data directory directly, and works while the server runs.
 }
 
 func withStore(ctx context.Context, g *globals, fn func(st store.Store) error) error {
-	st, err := server.OpenStore(ctx, g.data)
+	st, err := server.OpenStore(ctx, g.data, g.databaseURL)
 	if err != nil {
 		return err
 	}

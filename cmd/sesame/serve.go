@@ -134,7 +134,7 @@ func runServe(ctx context.Context, g *globals, f *serveFlags, out io.Writer) err
 	if f.publicURL == "" {
 		f.publicURL = defaultPublicURL(ln.Addr())
 	}
-	s, err := server.Open(ctx, server.Options{Data: g.data, KeyFile: f.keyFile, DNS: f.dns, Policies: f.policies, Log: log,
+	s, err := server.Open(ctx, server.Options{Data: g.data, DatabaseURL: g.databaseURL, KeyFile: f.keyFile, DNS: f.dns, Policies: f.policies, Log: log,
 		PublicURL: f.publicURL, SMTPURL: f.smtpURL, Mail: f.mail, Verify: f.verify, Regions: f.regions, Caps: f.caps, Limits: f.limits()})
 	if err != nil {
 		ln.Close()

@@ -142,6 +142,9 @@ func TestSendGate(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// Mail to the mailbox simulator "counts against the rate limit but not
+	// the daily quota", then or later.
+	try(c.SendEmail(ctx, simple("app@example.com", "success@simulator.amazonses.com"))).must(t)
 	_, err = c.SendEmail(ctx, simple("app@example.com", "a@example.org", "b@example.org"))
 	if msg := wantAPIError(t, err, "Throttling", http.StatusBadRequest); msg != "Daily message quota exceeded." {
 		t.Errorf("quota message %q", msg)

@@ -19,8 +19,9 @@ type Sender interface {
 // Queue delivers the queued messages of the outbox, one at a time, and
 // retries temporary failures with exponential backoff. Since the outbox is
 // the queue, a restart loses nothing: queued messages are picked up again,
-// and one that was being sent when the process died is sent again (at
-// least once, like any MTA).
+// and one that was being sent when the process died is sent again once its
+// lease (Lease) runs out, by this process or another replica (at least
+// once, like any MTA).
 type Queue struct {
 	Store store.Outbox
 	Relay Sender
@@ -77,18 +78,27 @@ func (q *Queue) Wake() {
 	}
 }
 
-// Run delivers until ctx is done.
+// Lease is how long a claimed message is this queue's alone: other
+// processes on the same database (replicas) take it only once the lease
+// has run out, which is when the process that claimed it died while
+// sending. It is longer than an attempt can take (the relay's steps each
+// time out after a minute), so a message is never sent twice by two live
+// replicas.
+const Lease = 15 * time.Minute
+
+// Run delivers until ctx is done. It claims one message at a time, so that
+// no message waits under a lease while others are sent.
 func (q *Queue) Run(ctx context.Context) {
-	const batch = 16
 	for ctx.Err() == nil {
-		due, err := q.Store.DueMessages(ctx, q.now(), batch)
+		now := q.now()
+		due, err := q.Store.ClaimMessages(ctx, now, now.Add(Lease), 1)
 		if err != nil && ctx.Err() == nil {
 			q.log().Error("reading the outbox", "err", err)
 		}
 		for _, m := range due {
 			q.deliver(ctx, m)
 		}
-		if len(due) == batch {
+		if len(due) > 0 {
 			continue
 		}
 		wait := Poll
@@ -174,7 +184,16 @@ func (q *Queue) deliver(ctx context.Context, m *store.Message) {
 	}
 	err := q.Relay.Send(ctx, m.From, recipients(m), m.Raw)
 	if ctx.Err() != nil {
-		return // shutting down: the message stays queued
+		// Shutting down: the message stays queued, and its lease is
+		// given back so that another replica sends it now rather than
+		// when the lease runs out.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		m.NextAttempt = q.now()
+		if err := q.Store.UpdateMessage(rctx, m); err != nil {
+			log.Warn("giving back the lease of a message at shutdown", "err", err)
+		}
+		return
 	}
 	now := q.now()
 	m.Attempts++

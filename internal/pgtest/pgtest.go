@@ -10,6 +10,7 @@ package pgtest
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -18,9 +19,13 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Server is a running cluster.
@@ -34,6 +39,7 @@ type Server struct {
 	bin  string
 	cred *syscall.Credential // the owner's, when running as root
 	t    testing.TB
+	dbs  atomic.Int64 // databases made by NewDatabase
 }
 
 // Bin returns the directory of PostgreSQL's server programs, or stops the
@@ -144,4 +150,22 @@ func (s *Server) WaitReady(d time.Duration) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// NewDatabase creates an empty database on the server and returns the URL
+// that connects to it, so that one cluster serves many tests.
+func (s *Server) NewDatabase(t testing.TB) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, s.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	name := fmt.Sprintf("db%d", s.dbs.Add(1))
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Replace(s.URL, "/postgres?", "/"+name+"?", 1)
 }

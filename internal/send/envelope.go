@@ -35,7 +35,7 @@ func envelope(sc registry.Scope, p *parsed, m *Message, id, mailFrom string, raw
 		info.To = p.to
 	}
 	msg := &store.Message{ID: id, Kind: store.SentMail, Key: identity.Key{Account: sc.Account, Region: sc.Region, Name: names.DomainOf(p.source)},
-		From: id + "@" + mailFrom, Recipients: p.rcpts, Subject: m.Subject, Raw: raw, Created: now, Status: store.Local, Sent: info}
+		From: id + "@" + mailFrom, Recipients: p.rcpts, Counted: len(rcpts), Subject: m.Subject, Raw: raw, Created: now, Status: store.Local, Sent: info}
 	if len(rcpts) == 0 {
 		msg.Status, msg.Done = store.Sent, now
 		msg.LastError = "delivered to SES's mailbox simulator, which is not relayed"

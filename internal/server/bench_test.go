@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,13 +20,39 @@ import (
 	"github.com/sesame/sesame/internal/config"
 	"github.com/sesame/sesame/internal/identity"
 	"github.com/sesame/sesame/internal/names"
+	"github.com/sesame/sesame/internal/pgtest"
 )
 
 // BenchmarkGetIdentityVerificationAttributes measures one signed v1 call
 // through the whole handler (signature, store, XML), without the network.
+// cpu-µs/op is the CPU time of a call: this process's, and on PostgreSQL
+// the database server's too.
 func BenchmarkGetIdentityVerificationAttributes(b *testing.B) {
+	benchGetAttributes(b, Options{Data: b.TempDir()}, nil)
+}
+
+// BenchmarkGetIdentityVerificationAttributesPostgres is the same call on
+// PostgreSQL (pgtest, on this machine), with the identity cache kept right
+// through LISTEN/NOTIFY, as sesame serve --database-url runs it.
+func BenchmarkGetIdentityVerificationAttributesPostgres(b *testing.B) {
+	pg := pgtest.Start(b)
+	benchGetAttributes(b, Options{Data: b.TempDir(), DatabaseURL: pg.NewDatabase(b)}, pg)
+}
+
+// BenchmarkGetIdentityVerificationAttributesPostgresUncached measures
+// the same without the cache: every call reads the database.
+func BenchmarkGetIdentityVerificationAttributesPostgresUncached(b *testing.B) {
+	postgresCacheSize = 0
+	defer func() { postgresCacheSize = CacheSize }()
+	pg := pgtest.Start(b)
+	benchGetAttributes(b, Options{Data: b.TempDir(), DatabaseURL: pg.NewDatabase(b)}, pg)
+}
+
+func benchGetAttributes(b *testing.B, opts Options, pg *pgtest.Server) {
 	ctx := context.Background()
-	s, err := Open(ctx, Options{Data: b.TempDir(), DNS: config.SES(), Policies: identity.SESPolicies()})
+	opts.DNS, opts.Policies = config.SES(), identity.SESPolicies()
+	os.Chmod(opts.Data, 0o700)
+	s, err := Open(ctx, opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -63,7 +91,23 @@ func BenchmarkGetIdentityVerificationAttributes(b *testing.B) {
 		reqs[i] = req{body, r.Header}
 	}
 	b.ReportAllocs()
+	var ru0 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	var db0 time.Duration
+	if pg != nil {
+		db0 = pg.CPU()
+	}
 	b.ResetTimer()
+	defer func() {
+		b.StopTimer()
+		var ru1 syscall.Rusage
+		syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+		cpu := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
+		if pg != nil {
+			cpu += pg.CPU() - db0
+		}
+		b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/op")
+	}()
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {

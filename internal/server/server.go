@@ -34,10 +34,28 @@ import (
 // SES's maximum of 10,000.
 const CacheSize = 100000
 
+// cacheSize is how many identities the server keeps in memory. On
+// PostgreSQL, where other replicas write identities too, the cache is told
+// of their writes (watchCache); docs/benchmarks.md says what it saves.
+func cacheSize(opts Options) int {
+	if opts.DatabaseURL != "" {
+		return postgresCacheSize
+	}
+	return CacheSize
+}
+
+// postgresCacheSize is CacheSize but in the benchmark that measures a
+// server without the cache on PostgreSQL.
+var postgresCacheSize = CacheSize
+
 // Options configure a server.
 type Options struct {
 	// Data is the data directory: the database and the sealing key.
 	Data string
+	// DatabaseURL, when set, is the PostgreSQL database used instead of
+	// the data directory's SQLite (postgres://...); the key files stay in
+	// Data.
+	DatabaseURL string
 	// KeyFile is the sealing key of secret access keys; default
 	// <Data>/secret.key.
 	KeyFile  string
@@ -85,6 +103,7 @@ type Server struct {
 	limits     api.Limits
 	stopMail   func()
 	stopVerify func()
+	stopWatch  func()
 }
 
 // Open opens the store in opts.Data and builds the handlers.
@@ -95,18 +114,22 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 	if err := opts.DNS.Validate(); err != nil {
 		return nil, err
 	}
-	st, err := OpenStore(ctx, opts.Data)
+	st, err := OpenStore(ctx, opts.Data, opts.DatabaseURL)
 	if err != nil {
 		return nil, err
 	}
 	warnDataDir(opts.Data, opts.Log)
 	accts, err := OpenAccounts(st, opts.Data, opts.KeyFile)
+	if err == nil {
+		err = checkSharedKeys(st, opts.Data)
+	}
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	s := &Server{Store: st, Accounts: accts, Log: opts.Log, limits: opts.Limits}
-	s.Identities = store.NewCache(st, CacheSize)
+	s.Identities = store.NewCache(st, cacheSize(opts))
+	s.watchCache()
 	s.Registry = &registry.Registry{Store: s.Identities, DNS: opts.DNS, Policies: opts.Policies, Caps: opts.Caps, Regions: served(opts.Regions), Now: opts.Now, Log: opts.Log.With("component", "registry"), ConfigSets: s.Store}
 	if err := s.openMail(opts); err != nil {
 		st.Close()
@@ -128,6 +151,9 @@ func OpenAccounts(st store.Accounts, data, keyFile string) (*account.Manager, er
 	if keyFile == "" {
 		keyFile = filepath.Join(data, account.KeyFile)
 	}
+	if err := checkSharedKey(st, keyFile, "sealing key"); err != nil {
+		return nil, err
+	}
 	sealer, err := account.LoadSealer(keyFile)
 	if err != nil {
 		return nil, err
@@ -139,6 +165,9 @@ func OpenAccounts(st store.Accounts, data, keyFile string) (*account.Manager, er
 func (s *Server) Close() error {
 	s.closeVerifier()
 	s.closeMail()
+	if s.stopWatch != nil {
+		s.stopWatch()
+	}
 	return s.Store.Close()
 }
 

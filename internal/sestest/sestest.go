@@ -73,6 +73,13 @@ type Options struct {
 	// Limits bound request bodies and account rates; the zero value is
 	// api.DefaultLimits, as in sesame serve.
 	Limits api.Limits
+	// DatabaseURL, when set, is a PostgreSQL database (pgtest) used
+	// instead of SQLite in the data directory.
+	DatabaseURL string
+	// Data is the data directory; empty means a new tb.TempDir(). Two
+	// servers given one directory and one DatabaseURL are two replicas
+	// that share their key files.
+	Data string
 }
 
 // Server is a running Sesame.
@@ -114,18 +121,22 @@ func New(tb testing.TB, opts ...Options) *Server {
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(tbWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	data := tb.TempDir()
-	os.Chmod(data, 0o700) // as an operator should: the server warns about a directory others may list
+	data := o.Data
+	if data == "" {
+		data = tb.TempDir()
+		os.Chmod(data, 0o700) // as an operator should: the server warns about a directory others may list
+	}
 	sesame, err := server.Open(context.Background(), server.Options{
-		Data:     data,
-		DNS:      o.DNS,
-		Regions:  o.Regions,
-		Caps:     o.Caps,
-		Policies: pol,
-		Log:      o.Log,
-		Now:      o.Now,
-		Verify:   o.Verify,
-		Limits:   o.Limits,
+		Data:        data,
+		DatabaseURL: o.DatabaseURL,
+		DNS:         o.DNS,
+		Regions:     o.Regions,
+		Caps:        o.Caps,
+		Policies:    pol,
+		Log:         o.Log,
+		Now:         o.Now,
+		Verify:      o.Verify,
+		Limits:      o.Limits,
 	})
 	if err != nil {
 		tb.Fatalf("sestest.New: opening the server: %v", err)

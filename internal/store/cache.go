@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sesame/sesame/internal/identity"
@@ -11,8 +12,9 @@ import (
 // Cache keeps identities in memory in front of a Store, so that reads (the
 // bulk of API traffic) cost no database round trip. It is write-through and
 // is correct only while this process is the one writer of identities, which
-// is true of `sesame serve`: the other commands change accounts, not
-// identities.
+// is true of `sesame serve` on SQLite: the other commands change accounts,
+// not identities. Where other processes write identities too (replicas on
+// PostgreSQL), a Watcher tells the cache what they change (cache_watch.go).
 //
 // Cache implements every method of Store itself and embeds nothing: a
 // method added to Store does not compile here until the cache says whether
@@ -28,6 +30,8 @@ type Cache struct {
 	mu     sync.RWMutex
 	ids    map[identity.Key]*identity.Identity
 	writes uint64 // bumped by every write, so a read that raced one is not cached
+	// paused: nothing is served or kept (Pause).
+	paused atomic.Bool
 }
 
 // NewCache wraps s with a cache of at most max identities.
@@ -40,6 +44,9 @@ var _ Store = (*Cache)(nil)
 func (c *Cache) lookup(k identity.Key) (*identity.Identity, uint64) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
+	if c.paused.Load() {
+		return nil, c.writes
+	}
 	return c.ids[k], c.writes
 }
 
@@ -47,7 +54,7 @@ func (c *Cache) lookup(k identity.Key) (*identity.Identity, uint64) {
 func (c *Cache) fill(gen uint64, ids ...*identity.Identity) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.writes != gen {
+	if c.writes != gen || c.paused.Load() {
 		return
 	}
 	for _, id := range ids {
@@ -78,8 +85,9 @@ func (c *Cache) GetIdentities(ctx context.Context, account, region string, names
 	var missing []string
 	c.mu.RLock()
 	gen := c.writes
+	paused := c.paused.Load()
 	for _, n := range names {
-		if id := c.ids[identity.Key{Account: account, Region: region, Name: n}]; id != nil {
+		if id := c.ids[identity.Key{Account: account, Region: region, Name: n}]; id != nil && !paused {
 			out[n] = id.Clone()
 		} else {
 			missing = append(missing, n)
@@ -113,7 +121,7 @@ func (c *Cache) UpdateIdentity(ctx context.Context, k identity.Key, fn func(cur 
 	alone := c.writes == gen
 	c.writes++
 	delete(c.ids, k)
-	if err == nil && alone && len(c.ids) < c.Max {
+	if err == nil && alone && len(c.ids) < c.Max && !c.paused.Load() {
 		c.ids[k] = id.Clone()
 	}
 	c.mu.Unlock()

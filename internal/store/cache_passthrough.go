@@ -26,6 +26,11 @@ func (c *Cache) CountIdentities(ctx context.Context) ([]Count, error) {
 	return c.s.CountIdentities(ctx)
 }
 
+// ClaimMessages implements Outbox.
+func (c *Cache) ClaimMessages(ctx context.Context, now, until time.Time, limit int) ([]*Message, error) {
+	return c.s.ClaimMessages(ctx, now, until, limit)
+}
+
 // ListChecks implements Checks: the timeline is not cached.
 func (c *Cache) ListChecks(ctx context.Context, k identity.Key, limit int) ([]CheckRecord, error) {
 	return c.s.ListChecks(ctx, k, limit)

@@ -33,7 +33,7 @@ var cacheMethods = map[string]string{
 	"ListKeys": other, "RevokeKey": other, "Generation": other,
 	"GetLink": other, "UseLink": other,
 	"AddMessage": other, "CountMessages": other, "GetMessage": other, "ListMessages": other, "DueMessages": other,
-	"NextDue": other, "UpdateMessage": other,
+	"ClaimMessages": other, "NextDue": other, "UpdateMessage": other,
 	"CreateTemplate": other, "GetTemplate": other, "UpdateTemplate": other, "DeleteTemplate": other, "ListTemplates": other,
 	"CreateEmailTemplate": other, "GetEmailTemplate": other, "UpdateEmailTemplate": other, "DeleteEmailTemplate": other,
 	"ListEmailTemplates": other, "GetSendingState": other, "UpdateSendingState": other, "SentVolume": other, "HideSent": other,

@@ -81,6 +81,10 @@ type Message struct {
 	// envelope recipients of sent mail (To, Cc and Bcc; To is the first).
 	To         string
 	Recipients []string
+	// Counted is how many of Recipients the daily sending quota counts:
+	// mail to SES's mailbox simulator "counts against the rate limit but
+	// not the daily quota".
+	Counted int
 	// Sent describes sent mail as the call gave it; nil for verification.
 	Sent      *SentInfo
 	Subject   string
@@ -154,6 +158,13 @@ type Outbox interface {
 	// DueMessages returns up to limit queued messages whose NextAttempt is
 	// not after now, earliest first.
 	DueMessages(ctx context.Context, now time.Time, limit int) ([]*Message, error)
+	// ClaimMessages leases up to limit queued messages due at now
+	// (NextAttempt not after now), earliest first, for delivery: in one
+	// transaction their NextAttempt becomes until, so no other process
+	// (replica) delivers them before the lease runs out, and those of a
+	// process that died come due again when it does. They are returned as
+	// stored, with NextAttempt = until; UpdateMessage records the outcome.
+	ClaimMessages(ctx context.Context, now, until time.Time, limit int) ([]*Message, error)
 	// NextDue is the earliest NextAttempt of a queued message; zero when
 	// nothing is queued.
 	NextDue(ctx context.Context) (time.Time, error)

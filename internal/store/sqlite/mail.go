@@ -60,7 +60,7 @@ func (s *Store) AddMessage(ctx context.Context, m *store.Message, l *store.Link,
 			created, status, attempts, next_attempt, last_error, done, kind, recipients, sent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			m.ID, m.Key.Account, m.Key.Region, m.Key.Name, m.From, m.To, m.Subject, m.Link, m.LinkNonce, m.Raw,
 			m.Created.UnixNano(), string(m.Status), m.Attempts, nanos(m.NextAttempt), m.LastError, nanos(m.Done),
-			string(m.Kind), max(len(m.Recipients), 1), sent)
+			string(m.Kind), m.Counted, sent)
 		if isUnique(err) {
 			return fmt.Errorf("message %q: %w", m.ID, store.ErrExists)
 		}
@@ -93,7 +93,7 @@ func countMessages(ctx context.Context, q queryer, l store.Limit) (int, error) {
 }
 
 const messageColumns = `id, account, region, identity, sender, recipient, subject, link, link_nonce, raw,
-	created, status, attempts, next_attempt, last_error, done, kind, sent`
+	created, status, attempts, next_attempt, last_error, done, kind, sent, recipients`
 
 // GetMessage implements store.Outbox.
 func (s *Store) GetMessage(ctx context.Context, id string) (*store.Message, error) {
@@ -175,7 +175,7 @@ func (s *Store) messages(ctx context.Context, query string, args ...any) ([]*sto
 		var kind string
 		var sent []byte
 		if err := rows.Scan(&m.ID, &m.Key.Account, &m.Key.Region, &m.Key.Name, &m.From, &m.To, &m.Subject, &m.Link, &m.LinkNonce, &m.Raw,
-			&created, &status, &m.Attempts, &next, &m.LastError, &done, &kind, &sent); err != nil {
+			&created, &status, &m.Attempts, &next, &m.LastError, &done, &kind, &sent, &m.Counted); err != nil {
 			return nil, err
 		}
 		m.Kind = store.MessageKind(kind)

@@ -27,6 +27,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Checks", func(t *testing.T) { testChecks(t, newStore(t)) })
 	t.Run("Accounts", func(t *testing.T) { testAccounts(t, newStore(t)) })
 	t.Run("Mail", func(t *testing.T) { testMail(t, newStore) })
+	t.Run("ClaimMessages", func(t *testing.T) { testClaimMessages(t, newStore(t)) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, newStore(t)) })
 	t.Run("ConfigSets", func(t *testing.T) { testConfigSets(t, newStore(t)) })
 	t.Run("IdentitySettings", func(t *testing.T) { testIdentitySettings(t, newStore(t)) })

@@ -1,0 +1,256 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sesame/sesame/internal/account"
+	"github.com/sesame/sesame/internal/config"
+	"github.com/sesame/sesame/internal/console"
+	"github.com/sesame/sesame/internal/identity"
+	"github.com/sesame/sesame/internal/mail"
+	"github.com/sesame/sesame/internal/pgtest"
+	"github.com/sesame/sesame/internal/server"
+	"github.com/sesame/sesame/internal/sestest"
+	"github.com/sesame/sesame/internal/smtptest"
+)
+
+// replicas starts n servers on one new PostgreSQL database, sharing one
+// data directory for their key files, as replicas behind a load balancer.
+func replicas(t *testing.T, n int) []*sestest.Server {
+	t.Helper()
+	url := pgtest.Start(t).NewDatabase(t)
+	data := t.TempDir()
+	os.Chmod(data, 0o700)
+	out := make([]*sestest.Server, n)
+	for i := range out {
+		out[i] = sestest.New(t, sestest.Options{DatabaseURL: url, Data: data})
+	}
+	return out
+}
+
+// within polls cond until it holds or d has passed.
+func within(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestReplicasSeeEachOther: on PostgreSQL, what one replica writes the other
+// reads within a second, whatever it read before (no stale cache), and a key
+// revoked through one is refused by both.
+func TestReplicasSeeEachOther(t *testing.T) {
+	ctx := context.Background()
+	r := replicas(t, 2)
+	a, b := r[0], r[1]
+	acct := a.NewAccount("tenant")
+	onA, onB := acct.V1(""), b.V1(acct.AWS(), "")
+
+	// A key made on one replica signs requests to the other.
+	out, err := onA.VerifyDomainIdentity(ctx, &ses.VerifyDomainIdentityInput{Domain: aws.String("example.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := aws.ToString(out.VerificationToken)
+	status := func(c *ses.Client) (string, string) {
+		got, err := c.GetIdentityVerificationAttributes(ctx, &ses.GetIdentityVerificationAttributesInput{Identities: []string{"example.com"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, ok := got.VerificationAttributes["example.com"]
+		if !ok {
+			return "", ""
+		}
+		return string(v.VerificationStatus), aws.ToString(v.VerificationToken)
+	}
+	if !within(time.Second, func() bool { _, tok := status(onB); return tok == token }) {
+		t.Fatal("replica b does not see the identity created through a within 1 s")
+	}
+	// b has now read it: a delete through a must still show on b.
+	if _, err := onA.DeleteIdentity(ctx, &ses.DeleteIdentityInput{Identity: aws.String("example.com")}); err != nil {
+		t.Fatal(err)
+	}
+	if !within(time.Second, func() bool { st, _ := status(onB); return st == "" }) {
+		t.Fatal("replica b still shows the identity deleted through a, 1 s later")
+	}
+	// And the other way round.
+	if _, err := onB.VerifyEmailIdentity(ctx, &ses.VerifyEmailIdentityInput{EmailAddress: aws.String("me@example.org")}); err != nil {
+		t.Fatal(err)
+	}
+	if !within(time.Second, func() bool {
+		l, err := onA.ListIdentities(ctx, &ses.ListIdentitiesInput{})
+		return err == nil && len(l.Identities) == 1 && l.Identities[0] == "me@example.org"
+	}) {
+		t.Fatal("replica a does not list the address created through b within 1 s")
+	}
+
+	// Revoked through a, the key fails on both within a second.
+	if err := a.Sesame.Accounts.Revoke(ctx, acct.AccessKeyId); err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]*ses.Client{"a": onA, "b": onB} {
+		if !within(time.Second, func() bool {
+			_, err := c.ListIdentities(ctx, &ses.ListIdentitiesInput{})
+			return err != nil
+		}) {
+			t.Errorf("replica %s still accepts the revoked key 1 s later", name)
+		}
+	}
+}
+
+// TestReplicasDeliverOnce: two replicas with one relay on one database
+// share the outbox; verification mail asked through either is delivered
+// once, by one of them, while both deliver at the same time.
+func TestReplicasDeliverOnce(t *testing.T) {
+	url := pgtest.Start(t).NewDatabase(t)
+	data := t.TempDir()
+	os.Chmod(data, 0o700)
+	relay := smtptest.New(t, smtptest.Options{Reply: func(int, smtptest.Message) error {
+		time.Sleep(30 * time.Millisecond) // a relay that takes its time: both queues are busy at once
+		return nil
+	}})
+	o := server.Options{Data: data, DatabaseURL: url, SMTPURL: relay.URL, Mail: relayMail(relay)}
+	a := start(t, o)
+	b := restart(t, o, a)
+	const n = 30
+	for i := range n {
+		e := a
+		if i%2 == 1 {
+			e = b
+		}
+		e.verify(t, fmt.Sprintf("user%02d@example.com", i))
+	}
+	if !within(30*time.Second, func() bool { return len(relay.Messages()) >= n }) {
+		t.Fatalf("%d of %d messages delivered within 30 s", len(relay.Messages()), n)
+	}
+	time.Sleep(500 * time.Millisecond) // a message sent twice would show by now
+	seen := map[string]int{}
+	for _, m := range relay.Messages() {
+		seen[m.To[0]]++
+	}
+	for to, k := range seen {
+		if k != 1 {
+			t.Errorf("%s: delivered %d times", to, k)
+		}
+	}
+	if len(seen) != n || relay.Attempts() != n {
+		t.Errorf("%d recipients, %d offers; want %d and %d", len(seen), relay.Attempts(), n, n)
+	}
+}
+
+// TestReplicasShareKeys: a replica whose key files are not the others' is
+// refused at start, with what to copy; with the files copied it starts, and
+// the credentials made on the first work on it. `sesame accounts` with
+// another sealing key is refused too.
+func TestReplicasShareKeys(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.Start(t).NewDatabase(t)
+	first, other := t.TempDir(), t.TempDir()
+	os.Chmod(first, 0o700)
+	os.Chmod(other, 0o700)
+	a := sestest.New(t, sestest.Options{DatabaseURL: url, Data: first})
+	acct := a.NewAccount("tenant")
+
+	opts := server.Options{Data: other, DatabaseURL: url, DNS: config.SES(), Policies: identity.SESPolicies(), Log: slog.New(slog.DiscardHandler)}
+	if s, err := server.Open(ctx, opts); err == nil {
+		s.Close()
+		t.Fatal("a replica with keys of its own started")
+	} else if !strings.Contains(err.Error(), "secret.key") || !strings.Contains(err.Error(), "copy") {
+		t.Errorf("refusal %q: want what to copy", err)
+	}
+	st, err := server.OpenStore(ctx, other, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.OpenAccounts(st, other, filepath.Join(t.TempDir(), "seal.key")); err == nil || !strings.Contains(err.Error(), "sealing key") {
+		t.Errorf("accounts with another sealing key: %v, want a refusal", err)
+	}
+	st.Close()
+
+	for _, f := range []string{account.KeyFile, mail.KeyFile, console.KeyFile} {
+		b, err := os.ReadFile(filepath.Join(first, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(other, f), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := sestest.New(t, sestest.Options{DatabaseURL: url, Data: other})
+	if _, err := b.V1(acct.AWS(), "").ListIdentities(ctx, &ses.ListIdentitiesInput{}); err != nil {
+		t.Errorf("a key made on the first replica, on the second: %v", err)
+	}
+}
+
+// TestReplicasCacheListenerLost: the connection on which a replica hears
+// of other replicas' writes is cut, and a write made while it is down is
+// not served stale once it is back (the cache is paused and emptied).
+func TestReplicasCacheListenerLost(t *testing.T) {
+	ctx := context.Background()
+	pg := pgtest.Start(t)
+	url := pg.NewDatabase(t)
+	data := t.TempDir()
+	os.Chmod(data, 0o700)
+	a := sestest.New(t, sestest.Options{DatabaseURL: url, Data: data})
+	b := sestest.New(t, sestest.Options{DatabaseURL: url, Data: data})
+	acct := a.NewAccount("tenant")
+	onA, onB := acct.V1(""), b.V1(acct.AWS(), "")
+	status := func(c *ses.Client) string {
+		got, err := c.GetIdentityVerificationAttributes(ctx, &ses.GetIdentityVerificationAttributesInput{Identities: []string{"example.com"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(got.VerificationAttributes["example.com"].VerificationStatus)
+	}
+	if _, err := onA.VerifyDomainIdentity(ctx, &ses.VerifyDomainIdentityInput{Domain: aws.String("example.com")}); err != nil {
+		t.Fatal(err)
+	}
+	if !within(time.Second, func() bool { return status(onB) == "Pending" }) {
+		t.Fatal("b does not see the identity")
+	}
+	status(onB) // cached now, once b listens
+	conn, err := pgx.Connect(ctx, pg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var cut int
+	if err := conn.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query = 'LISTEN sesame_identities'`).Scan(&cut); err != nil || cut != 2 {
+		t.Fatalf("terminated %d listening connections (%v), want the 2 replicas'", cut, err)
+	}
+	if _, err := onA.DeleteIdentity(ctx, &ses.DeleteIdentityInput{Identity: aws.String("example.com")}); err != nil {
+		t.Fatal(err)
+	}
+	// Once both listen again (and have resumed their caches), b serves
+	// what the database holds.
+	if !within(10*time.Second, func() bool {
+		var n int
+		conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE query = 'LISTEN sesame_identities'`).Scan(&n)
+		return n == 2
+	}) {
+		t.Fatal("the replicas do not listen again within 10 s")
+	}
+	time.Sleep(200 * time.Millisecond)
+	for range 5 {
+		if st := status(onB); st != "" {
+			t.Fatalf("b serves the identity deleted while its listener was down, as %s", st)
+		}
+	}
+}

@@ -1,0 +1,145 @@
+// Package postgres is the Store on PostgreSQL (github.com/jackc/pgx/v5), for
+// several `sesame serve` replicas on one database. It keeps the SQLite
+// store's tables and semantics (internal/store/sqlite): rows are the same
+// JSON (github.com/go-json-experiment/json/v1), times the same unix
+// nanoseconds, so the two behave alike under storetest.
+//
+// Transactions run at READ COMMITTED. What SQLite gets from its single
+// writer, this store gets from locks taken in the transaction: a row read
+// to be rewritten is read FOR UPDATE, and a read-modify-write of something
+// that may not exist yet (an identity, a sending state) or a count checked
+// against a limit (templates, configuration sets, the mail quotas) first
+// takes a transaction-level advisory lock on what it reads (lock), so two
+// replicas never both decide on the same stale state. Verification work is
+// claimed with FOR UPDATE SKIP LOCKED (ClaimDue).
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Store is a store.Store on one PostgreSQL database.
+type Store struct {
+	pool *pgxpool.Pool
+	// listenConfig connects Watch's connection.
+	listenConfig *pgx.ConnConfig
+}
+
+// IsURL reports whether s names a PostgreSQL database (postgres:// or
+// postgresql://), as --database-url takes it.
+func IsURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// Open connects to the database at url (a libpq URL or key=value string,
+// as pgx takes it) and migrates its schema to the current version.
+func Open(ctx context.Context, url string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// pgx's message quotes the URL, password included.
+		return nil, errors.New("database URL: cannot parse it (postgres://user:password@host:5432/database?sslmode=...)")
+	}
+	if cfg.MaxConns < 8 {
+		cfg.MaxConns = 8 // pgx's default is the number of CPUs: 2 here
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("database %s: %w", redacted(cfg), err)
+	}
+	s := &Store{pool: pool, listenConfig: cfg.ConnConfig.Copy()}
+	s.listenConfig.DialFunc = keepAliveDialer.DialContext
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("database %s: %w", redacted(cfg), err)
+	}
+	return s, nil
+}
+
+// redacted names the database of cfg without its password.
+func redacted(cfg *pgxpool.Config) string {
+	c := cfg.ConnConfig
+	return fmt.Sprintf("%s@%s:%d/%s", c.User, c.Host, c.Port, c.Database)
+}
+
+// Close closes the connections.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// maxAttempts bounds the retries of a transaction that PostgreSQL aborted
+// for a deadlock or a serialization failure.
+const maxAttempts = 5
+
+// write runs fn in a transaction and commits it; a deadlock or
+// serialization failure runs fn again, in a new transaction.
+func (s *Store) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	var err error
+	for range maxAttempts {
+		err = pgx.BeginFunc(ctx, s.pool, fn)
+		if !retryable(err) {
+			return err
+		}
+	}
+	return err
+}
+
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+}
+
+func isUnique(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+// Lock classes: the first key of pg_advisory_xact_lock(int, int), so that
+// the locks of one kind of thing never wait on another's.
+const (
+	classMigrate int32 = iota + 1
+	classIdentity
+	classAccountCounts // templates and configuration sets of one account
+	classMail          // the mail quotas of one account
+	classSending       // the sending state of one account and region
+)
+
+// lock takes a transaction-level advisory lock on class and the hash of
+// parts; it is released when tx ends. Two different parts may share a
+// hash: they then wait on each other, which is slower, never wrong.
+func lock(ctx context.Context, tx pgx.Tx, class int32, parts ...string) error {
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, class, lockHash(parts...))
+	return err
+}
+
+// lockAll takes the locks of lock for many hashes (lockHash) in one
+// statement, in the order of their values, so that two transactions that
+// lock overlapping sets never deadlock.
+func lockAll(ctx context.Context, tx pgx.Tx, class int32, hashes []int32) error {
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, h) FROM (SELECT DISTINCT h FROM unnest($2::integer[]) AS h ORDER BY h) AS l`,
+		class, hashes)
+	return err
+}
+
+func lockHash(parts ...string) int32 {
+	h := fnv.New32a()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return int32(h.Sum32())
+}
+
+// queryer is a pool or a transaction.
+type queryer interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
