@@ -1,7 +1,7 @@
 # Sesame: make run, make test, make bench.
 GO ?= go
 
-.PHONY: build run test bench bench-api bench-attack bench-verify bench-doctor bench-smtp fuzz clean
+.PHONY: build run test bench bench-api bench-attack bench-verify bench-doctor bench-dkimdns bench-smtp fuzz clean
 
 build:
 	$(GO) build -o sesame ./cmd/sesame
@@ -15,7 +15,7 @@ test:
 	bash scripts/test.sh
 
 # Benchmarks; figures go to docs/benchmarks.md (commands and dates there).
-bench: bench-api bench-attack bench-verify bench-doctor bench-smtp
+bench: bench-api bench-attack bench-verify bench-doctor bench-dkimdns bench-smtp
 
 bench-api: build
 	$(GO) run ./bench/apiload -sesame ./sesame
@@ -33,6 +33,13 @@ bench-verify:
 	$(GO) build -o /tmp/verifyload ./bench/verifyload
 	/tmp/verifyload -n 100000 -dnsperf -l 10
 	/tmp/verifyload -n 100000 -dnsperf -l 10 -pin
+
+# Sesame's DNS listener for the DKIM zone against Knot on the same records
+# (dnsperf on each, alternating). Needs dnsperf and knot.
+bench-dkimdns:
+	command -v dnsperf >/dev/null || apt-get install -y -qq dnsperf
+	command -v knotd >/dev/null || test -x /usr/sbin/knotd || apt-get install -y -qq knot
+	$(GO) run ./bench/dkimdns -n 10000 -l 10 -runs 3
 
 # Needs Postfix's smtp-source and smtp-sink (apt-get install -y postfix; the
 # service need not run). The SMTP interface with DKIM signing against

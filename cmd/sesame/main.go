@@ -58,6 +58,7 @@ no other flag has a variable.`,
 	root.AddCommand(newDoctor(g))
 	root.AddCommand(newOutbox(g))
 	root.AddCommand(newPlan(g))
+	root.AddCommand(newDKIM(g))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	usageArgs(root)
 	return root

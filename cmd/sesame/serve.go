@@ -39,6 +39,7 @@ type serveFlags struct {
 	verify           server.VerifyOptions
 	api              apiFlags
 	smtp             smtpFlags
+	dkim             dkimFlags
 }
 
 // apiFlags are the API's limits (api.Limits), in the units of the flags.
@@ -102,6 +103,7 @@ A flag on the command line wins over its variable.`,
 	fl.Float64Var(&f.api.accountRate, "account-rate", api.DefaultLimits.AccountRate, "API requests per second each account may make on average (0: no limit); past it, Throttling (v1) or TooManyRequestsException (v2)")
 	fl.IntVar(&f.api.accountBurst, "account-burst", api.DefaultLimits.AccountBurst, "API requests each account may make at once, above --account-rate")
 	fl.IntVar(&f.api.bodyMemory, "body-memory-mib", int(api.DefaultLimits.BodyMemory>>20), "most MiB of request bodies held at once across the server; past it, Throttling (v1) or TooManyRequestsException (v2)")
+	f.dkim.add(fl)
 	fl.StringVar(&f.mail.From, "mail-sender", "", "sender (From address) of verification mail (default no-reply@<host of --public-url>)")
 	addSMTPFlags(fl, &f.smtp)
 	withEnv(fl, serveEnv...)
@@ -135,12 +137,27 @@ func runServe(ctx context.Context, g *globals, f *serveFlags, out io.Writer) err
 		f.publicURL = defaultPublicURL(ln.Addr())
 	}
 	s, err := server.Open(ctx, server.Options{Data: g.data, DatabaseURL: g.databaseURL, KeyFile: f.keyFile, DNS: f.dns, Policies: f.policies, Log: log,
-		PublicURL: f.publicURL, SMTPURL: f.smtpURL, Mail: f.mail, Verify: f.verify, Regions: f.regions, Caps: f.caps, Limits: f.limits()})
+		PublicURL: f.publicURL, SMTPURL: f.smtpURL, Mail: f.mail, Verify: f.verify, Regions: f.regions, Caps: f.caps, Limits: f.limits(),
+		DKIM: f.dkim.options()})
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	defer s.Close()
+	var dnsErrc <-chan error
+	if f.dkim.listen != "" {
+		o := f.dkim.dnsOptions(f.dns.DKIMDomain)
+		addr, errc, err := s.ListenDNS(ctx, f.dkim.listen, o)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		dnsErrc = errc
+		if len(f.dkim.ns) == 0 {
+			log.Warn("the DKIM zone names " + o.NS[0] + " as its name server: set --dns-ns to the names the parent zone delegates it to")
+		}
+		log.Info("sesame serving the DKIM zone", "zone", f.dns.DKIMDomain, "dns", addr.String(), "ns", strings.Join(o.NS, ","))
+	}
 	creds, err := s.EnsureDefaultAccount(ctx)
 	if err != nil {
 		return err
@@ -163,6 +180,8 @@ func runServe(ctx context.Context, g *globals, f *serveFlags, out io.Writer) err
 	select {
 	case err := <-errc:
 		return err
+	case err := <-dnsErrc:
+		return fmt.Errorf("--dns-listen %s: %w", f.dkim.listen, err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
@@ -210,6 +229,9 @@ func (f *serveFlags) validate() error {
 		return err
 	}
 	if err := f.smtp.validate(); err != nil {
+		return err
+	}
+	if err := f.dkim.validate(f.dns); err != nil {
 		return err
 	}
 	return f.dns.Validate()

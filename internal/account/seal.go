@@ -1,62 +1,13 @@
 package account
 
-import (
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
-	"errors"
+import "github.com/sesame/sesame/internal/seal"
 
-	"github.com/sesame/sesame/internal/keyfile"
+// The sealing of secrets is shared with the DKIM keys (package seal).
+const KeyFile = seal.KeyFile
+
+type Sealer = seal.Sealer
+
+var (
+	LoadSealer = seal.LoadSealer
+	NewSealer  = seal.NewSealer
 )
-
-// KeyFile is the default name of the sealing key, beside the database.
-const KeyFile = "secret.key"
-
-// Sealer encrypts secret keys with AES-256-GCM. The access key ID is the
-// additional data, so a sealed secret cannot be moved to another key.
-type Sealer struct {
-	aead cipher.AEAD
-}
-
-// LoadSealer reads the key in path, creating the file (mode 0600) with a
-// new random key when it does not exist.
-func LoadSealer(path string) (*Sealer, error) {
-	key, err := keyfile.Load(path, "sealing key")
-	if err != nil {
-		return nil, err
-	}
-	return NewSealer(key)
-}
-
-// NewSealer uses a 32-byte key.
-func NewSealer(key []byte) (*Sealer, error) {
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
-	}
-	return &Sealer{aead: aead}, nil
-}
-
-// Seal encrypts secret for the key id.
-func (s *Sealer) Seal(secret, id string) ([]byte, error) {
-	nonce := make([]byte, s.aead.NonceSize())
-	rand.Read(nonce)
-	return s.aead.Seal(nonce, nonce, []byte(secret), []byte(id)), nil
-}
-
-// Open decrypts what Seal made.
-func (s *Sealer) Open(sealed []byte, id string) (string, error) {
-	n := s.aead.NonceSize()
-	if len(sealed) < n {
-		return "", errors.New("sealed secret too short")
-	}
-	plain, err := s.aead.Open(nil, sealed[:n], sealed[n:], []byte(id))
-	if err != nil {
-		return "", errors.New("cannot open the sealed secret: wrong sealing key file?")
-	}
-	return string(plain), nil
-}

@@ -75,3 +75,10 @@ func (d DNS) Validate() error {
 	}
 	return nil
 }
+
+// SESDKIMZone reports whether the DKIM domain is SES's own zone, which
+// only Amazon serves: Sesame can then make no keys that anyone would find
+// behind the tokens, and signs nothing.
+func (d DNS) SESDKIMZone() bool {
+	return strings.EqualFold(strings.TrimSuffix(d.DKIMDomain, "."), SES().DKIMDomain)
+}

@@ -36,6 +36,9 @@ type identityData struct {
 	Messages           []*store.Message
 	LinkValidity       string // how long a verification link works: "24 hours"
 	FormError          string
+	// SESDKIMZone: the DKIM CNAMEs point into SES's own zone, which this
+	// server cannot serve, so it has no keys behind them and signs nothing.
+	SESDKIMZone bool
 }
 
 // recordRow is one record to publish.
@@ -136,6 +139,7 @@ func (c *Console) identityData(r *request, id *identity.Identity) (*identityData
 			return nil, err
 		}
 	}
+	d.SESDKIMZone = id.IsDomain() && len(id.DKIM.Tokens) > 0 && c.Registry.DNS.SESDKIMZone()
 	d.LinkValidity = "24 hours"
 	if c.Mail != nil && c.Mail.Validity > 0 {
 		d.LinkValidity = duration(c.Mail.Validity)

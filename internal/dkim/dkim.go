@@ -7,6 +7,7 @@
 package dkim
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -15,6 +16,7 @@ import (
 	"fmt"
 	"strings"
 
+	msgdkim "github.com/emersion/go-msgauth/dkim"
 	"github.com/sesame/sesame/internal/records"
 )
 
@@ -217,4 +219,23 @@ func isKeyRecord(val string) bool {
 		}
 	}
 	return false
+}
+
+// Sign returns msg with a DKIM-Signature of domain (d=) under selector
+// (s=) made with k: relaxed/relaxed canonicalisation, SHA-256, and the
+// headers go-msgauth signs by default (From, Subject, To, Date, ...), as
+// SES signs.
+func Sign(msg []byte, domain, selector string, k *rsa.PrivateKey) ([]byte, error) {
+	var b bytes.Buffer
+	err := msgdkim.Sign(&b, bytes.NewReader(msg), &msgdkim.SignOptions{
+		Domain:                 domain,
+		Selector:               selector,
+		Signer:                 k,
+		HeaderCanonicalization: msgdkim.CanonicalizationRelaxed,
+		BodyCanonicalization:   msgdkim.CanonicalizationRelaxed,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dkim signature for %s: %w", domain, err)
+	}
+	return b.Bytes(), nil
 }

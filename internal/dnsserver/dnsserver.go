@@ -123,30 +123,33 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	pc, err := net.ListenPacket("udp", addr)
+	pcs, l, err := Listen(addr)
 	if err != nil {
 		return err
 	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		pc.Close()
-		return err
-	}
-	return s.Serve(ctx, pc, l)
+	return s.ServeAll(ctx, pcs, l)
 }
 
 // Serve answers on pc (UDP) and l (TCP) until ctx ends, then closes them.
 func (s *Server) Serve(ctx context.Context, pc net.PacketConn, l net.Listener) error {
+	return s.ServeAll(ctx, []net.PacketConn{pc}, l)
+}
+
+// ServeAll answers on the UDP sockets pcs (those of Listen) and l (TCP)
+// until ctx ends, then closes them.
+func (s *Server) ServeAll(ctx context.Context, pcs []net.PacketConn, l net.Listener) error {
 	s.soa() // fix the serial before the first query
 	if s.rrl == nil && s.RateLimit >= 0 {
 		s.rrl = newLimiter(cmp.Or(s.RateLimit, DefaultRateLimit))
 	}
 	h := dns.HandlerFunc(s.ServeDNS)
 	servers := []*dns.Server{
-		{PacketConn: pc, Handler: h},
 		// TCP: idle connections are closed, and each holds at most one
 		// query's worth of buffer (miekg/dns reads one message at a time).
 		{Listener: l, Handler: h, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second, IdleTimeout: func() time.Duration { return 10 * time.Second }},
+	}
+	for _, pc := range pcs {
+		servers = append(servers, &dns.Server{PacketConn: pc, Handler: h})
 	}
 	errs := make(chan error, len(servers))
 	for _, srv := range servers {
@@ -188,11 +191,25 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	if opt := req.IsEdns0(); opt != nil {
 		size = int(min(max(opt.UDPSize(), dns.MinMsgSize), maxUDP))
 	}
-	if udp {
+	// Packed once: nearly every answer fits, and m.Truncate would pack it
+	// a first time only to measure it.
+	buf, err := m.Pack()
+	if err == nil && udp && len(buf) > size {
 		m.Truncate(size) // sets TC when the answer does not fit: the client asks again over TCP
+		buf, err = m.Pack()
+	}
+	if err != nil {
+		if s.Log != nil {
+			s.Log.Warn("dns reply not packed", "question", req.Question, "err", err)
+		}
+		m = new(dns.Msg)
+		m.SetRcode(req, dns.RcodeServerFailure)
+		if buf, err = m.Pack(); err != nil {
+			return
+		}
 	}
 	queries.WithLabelValues(dns.RcodeToString[m.Rcode]).Inc()
-	if err := w.WriteMsg(m); err != nil && s.Log != nil {
+	if _, err := w.Write(buf); err != nil && s.Log != nil {
 		s.Log.Debug("dns reply not sent", "client", w.RemoteAddr().String(), "err", err)
 	}
 }

@@ -78,6 +78,9 @@ type DKIM struct {
 	Origin            string
 	KeyLength         string    // RSA_1024_BIT or RSA_2048_BIT
 	LastKeyGeneration time.Time `json:",omitzero"`
+	// KeyLengthChanged is when NextSigningKeyLength last changed: SES
+	// allows one change a day.
+	KeyLengthChanged time.Time `json:",omitzero"`
 }
 
 // Behavior is what SES does when the MAIL FROM MX record is missing.

@@ -79,6 +79,8 @@ type Registry struct {
 	EmailTemplates store.EmailTemplates
 	Sending        store.Sending
 	Outbox         store.Outbox
+	// DKIMKeys makes the keys behind Easy DKIM tokens; nil makes none.
+	DKIMKeys DKIMKeys
 	// Changed, if set, is told about every identity whose checks must run
 	// now, so the verifier need not wait for its next poll.
 	Changed func(identity.Key)

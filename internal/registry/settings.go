@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/sesame/sesame/internal/identity"
 	"github.com/sesame/sesame/internal/names"
@@ -127,15 +128,56 @@ func (r *Registry) SetEasyDKIM(ctx context.Context, sc Scope, name, keyLength st
 	default:
 		return nil, errorf(Invalid, "Invalid NextSigningKeyLength %q: use RSA_1024_BIT or RSA_2048_BIT.", keyLength)
 	}
-	return r.update(ctx, sc.key(n), func(cur *identity.Identity) (*identity.Identity, error) {
+	id, err := r.update(ctx, sc.key(n), func(cur *identity.Identity) (*identity.Identity, error) {
 		if cur == nil {
 			return nil, wrapf(NotFound, store.ErrNotFound, "Email identity %s does not exist.", n)
 		}
-		if keyLength != "" {
-			cur.DKIM.KeyLength = keyLength
+		if err := r.changeKeyLength(cur, keyLength); err != nil {
+			return nil, err
 		}
 		r.startDKIM(cur)
 		r.schedule(cur, r.now())
 		return cur, nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return id, r.ensureKeys(ctx, id)
+}
+
+// KeyLengthWindow is how often an identity's Easy DKIM key length may
+// change: "You can change the key length once every 24 hours" (SES,
+// Easy DKIM), the first change to 1024 bits excepted.
+const KeyLengthWindow = 24 * time.Hour
+
+// changeKeyLength sets the length of an identity's next Easy DKIM keys
+// (NextSigningKeyLength; the keys that sign keep theirs until the next
+// rotation). A domain with tokens may change it once in KeyLengthWindow,
+// counted from the last change or key generation, except for a first
+// change down to RSA_1024_BIT; asking for the length it has already is
+// refused, as SES does.
+func (r *Registry) changeKeyLength(cur *identity.Identity, keyLength string) error {
+	if keyLength == "" {
+		return nil
+	}
+	if len(cur.DKIM.Tokens) == 0 || cur.DKIM.KeyLength == "" {
+		cur.DKIM.KeyLength = keyLength
+		return nil
+	}
+	if keyLength == cur.DKIM.KeyLength {
+		return errorf(Invalid, "The next signing key length of %s is already %s: give the other length (RSA_1024_BIT or RSA_2048_BIT) to change it, or leave NextSigningKeyLength out.", cur.Name, keyLength)
+	}
+	now := r.now()
+	last := cur.DKIM.LastKeyGeneration
+	if cur.DKIM.KeyLengthChanged.After(last) {
+		last = cur.DKIM.KeyLengthChanged
+	}
+	firstDowngrade := keyLength == "RSA_1024_BIT" && cur.DKIM.KeyLengthChanged.IsZero()
+	if !firstDowngrade && now.Before(last.Add(KeyLengthWindow)) {
+		return errorf(Invalid, "The key length of %s can change once every 24 hours: it last changed at %s; try again after %s.",
+			cur.Name, last.Format(time.RFC3339), last.Add(KeyLengthWindow).Format(time.RFC3339))
+	}
+	cur.DKIM.KeyLength = keyLength
+	cur.DKIM.KeyLengthChanged = now
+	return nil
 }

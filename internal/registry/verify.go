@@ -102,7 +102,7 @@ func (r *Registry) VerifyDomainDkim(ctx context.Context, sc Scope, domain string
 	if err != nil {
 		return nil, err
 	}
-	return r.update(ctx, sc.key(d), func(cur *identity.Identity) (*identity.Identity, error) {
+	id, err := r.update(ctx, sc.key(d), func(cur *identity.Identity) (*identity.Identity, error) {
 		if cur == nil {
 			if err := r.checkLimit(ctx, sc); err != nil {
 				return nil, err
@@ -113,6 +113,10 @@ func (r *Registry) VerifyDomainDkim(ctx context.Context, sc Scope, domain string
 		r.schedule(cur, r.now())
 		return cur, nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return id, r.ensureKeys(ctx, id)
 }
 
 // VerifyEmailIdentity adds an address, or asks again for one already there,
@@ -202,6 +206,9 @@ func (r *Registry) CreateEmailIdentity(ctx context.Context, sc Scope, name strin
 		return id, nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := r.ensureKeys(ctx, id); err != nil {
 		return nil, err
 	}
 	return id, r.sendVerification(ctx, id)

@@ -23,6 +23,7 @@ import (
 	"github.com/sesame/sesame/internal/api/sesv2"
 	"github.com/sesame/sesame/internal/config"
 	"github.com/sesame/sesame/internal/identity"
+	"github.com/sesame/sesame/internal/keyring"
 	"github.com/sesame/sesame/internal/mail"
 	"github.com/sesame/sesame/internal/registry"
 	"github.com/sesame/sesame/internal/send"
@@ -83,6 +84,8 @@ type Options struct {
 	// Limits bound request bodies and each account's request rate; the
 	// zero value is api.DefaultLimits.
 	Limits api.Limits
+	// DKIM configures the Easy DKIM keys and their rotation (dkim.go).
+	DKIM DKIMOptions
 }
 
 // Server is an assembled Sesame.
@@ -99,8 +102,12 @@ type Server struct {
 	Mail       *mail.Mailer
 	Verifier   *verify.Verifier
 	Sender     *send.Sender
+	// Keyring holds the Easy DKIM keys; nil when Sesame cannot publish
+	// them (the DKIM domain is SES's own).
+	Keyring *keyring.Keyring
 
 	limits     api.Limits
+	stopDKIM   func()
 	stopMail   func()
 	stopVerify func()
 	stopWatch  func()
@@ -137,6 +144,7 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s.openVerifier(opts)
 	s.openSending(opts)
+	s.openDKIM(opts)
 	console, err := s.console(opts) // the web console at /console/ (console.go)
 	if err != nil {
 		s.Close()
@@ -163,6 +171,7 @@ func OpenAccounts(st store.Accounts, data, keyFile string) (*account.Manager, er
 
 // Close stops mail delivery and closes the store.
 func (s *Server) Close() error {
+	s.closeDKIM()
 	s.closeVerifier()
 	s.closeMail()
 	if s.stopWatch != nil {

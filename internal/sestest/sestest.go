@@ -80,6 +80,9 @@ type Options struct {
 	// servers given one directory and one DatabaseURL are two replicas
 	// that share their key files.
 	Data string
+	// DKIM configures the Easy DKIM keys (with a DNS.DKIMDomain other
+	// than SES's).
+	DKIM server.DKIMOptions
 }
 
 // Server is a running Sesame.
@@ -137,6 +140,7 @@ func New(tb testing.TB, opts ...Options) *Server {
 		Now:         o.Now,
 		Verify:      o.Verify,
 		Limits:      o.Limits,
+		DKIM:        o.DKIM,
 	})
 	if err != nil {
 		tb.Fatalf("sestest.New: opening the server: %v", err)

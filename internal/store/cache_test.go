@@ -39,6 +39,7 @@ var cacheMethods = map[string]string{
 	"ListEmailTemplates": other, "GetSendingState": other, "UpdateSendingState": other, "SentVolume": other, "HideSent": other,
 	"RevokeSession": other, "SessionRevoked": other,
 	"CreateConfigSet": other, "GetConfigSet": other, "UpdateConfigSet": other, "DeleteConfigSet": other, "ListConfigSets": other,
+	"AddDKIMKeys": other, "GetDKIMKey": other, "ListDKIMKeys": other, "UpdateDKIMKeys": other, "DKIMIdentities": other, "DKIMGeneration": other,
 	"Close": other,
 }
 

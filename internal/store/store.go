@@ -27,6 +27,7 @@ type Store interface {
 	Sending
 	Sessions
 	ConfigSets
+	DKIMKeys
 	Close() error
 }
 

@@ -31,17 +31,24 @@ func (h *Handler) createEmailIdentity(r *request) (any, error) {
 	}
 	out := createOutput{IdentityType: identityType(id), VerifiedForSendingStatus: id.VerifiedForSending()}
 	if id.IsDomain() {
-		out.DkimAttributes = dkimOut(id, registry.DKIMView{Enabled: id.DKIM.Enabled, Status: id.DKIM.Check.Status, Tokens: id.DKIM.Tokens})
+		info, err := h.Registry.DKIMKeyInfo(r.ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out.DkimAttributes = dkimOut(id, registry.DKIMView{Enabled: id.DKIM.Enabled, Status: id.DKIM.Check.Status, Tokens: id.DKIM.Tokens}, info)
 	}
 	return out, nil
 }
 
-func dkimOut(id *identity.Identity, v registry.DKIMView) *dkimAttributes {
+// dkimOut is an identity's DkimAttributes; info is what its keys say
+// (registry.DKIMKeyInfo): the next length is the identity's, the current
+// one the length of the key that signs, which changes at a rotation.
+func dkimOut(id *identity.Identity, v registry.DKIMView, info registry.KeyInfo) *dkimAttributes {
 	d := &dkimAttributes{SigningEnabled: v.Enabled, Status: v.Status.V2(), Tokens: v.Tokens, SigningAttributesOrigin: "AWS_SES"}
 	if id.IsDomain() && len(id.DKIM.Tokens) > 0 {
 		d.NextSigningKeyLength = id.DKIM.KeyLength
-		d.CurrentSigningKeyLength = id.DKIM.KeyLength
-		d.LastKeyGenerationTimestamp = ts(id.DKIM.LastKeyGeneration)
+		d.CurrentSigningKeyLength = info.CurrentLength
+		d.LastKeyGenerationTimestamp = ts(info.LastGeneration)
 	} else {
 		d.NextSigningKeyLength = registry.DefaultKeyLength
 	}
@@ -54,11 +61,15 @@ func (h *Handler) getEmailIdentity(r *request) (any, error) {
 		return nil, err
 	}
 	v := registry.OwnDKIM(id)
+	info, err := h.Registry.DKIMKeyInfo(r.ctx, id)
+	if err != nil {
+		return nil, err
+	}
 	out := getOutput{
 		IdentityType:             identityType(id),
 		FeedbackForwardingStatus: id.FeedbackForwardingStatus,
 		VerifiedForSendingStatus: id.VerifiedForSending(),
-		DkimAttributes:           dkimOut(id, v),
+		DkimAttributes:           dkimOut(id, v, info),
 		MailFromAttributes:       mailFromAttributes{BehaviorOnMxFailure: id.MailFrom.Behavior.V2()},
 		Policies:                 policiesOut(id.Policies),
 		Tags:                     tagsOut(id.Tags),

@@ -133,6 +133,33 @@ var migrations = []string{
 		name        text COLLATE "C" PRIMARY KEY, -- what the key is: sealing key, link signing key, console session key
 		fingerprint text COLLATE "C" NOT NULL
 	);`,
+	// 3: the Easy DKIM keys (store.DKIMKeys), as the SQLite store's
+	// migration 8: one row per token, deleted with its identity, and a
+	// generation that any change of any key bumps (a statement-level
+	// trigger: one bump per statement, which is all a cache needs).
+	`CREATE TABLE dkim_keys (
+		token   text COLLATE "C" PRIMARY KEY, -- lower case
+		account text COLLATE "C" NOT NULL,
+		region  text COLLATE "C" NOT NULL,
+		name    text COLLATE "C" NOT NULL,
+		data    bytea NOT NULL -- store.DKIMKey as JSON, the private key sealed
+	);
+	CREATE INDEX dkim_keys_identity ON dkim_keys (account, region, name);
+	INSERT INTO meta VALUES ('dkim_generation', 0);
+	CREATE FUNCTION dkim_generation_bump() RETURNS trigger LANGUAGE plpgsql AS $$
+	BEGIN
+		UPDATE meta SET value = value + 1 WHERE key = 'dkim_generation';
+		RETURN NULL;
+	END $$;
+	CREATE TRIGGER dkim_keys_changed AFTER INSERT OR UPDATE OR DELETE ON dkim_keys
+		FOR EACH STATEMENT EXECUTE FUNCTION dkim_generation_bump();
+	CREATE FUNCTION identities_delete_dkim_keys() RETURNS trigger LANGUAGE plpgsql AS $$
+	BEGIN
+		DELETE FROM dkim_keys WHERE account = old.account AND region = old.region AND name = old.name;
+		RETURN NULL;
+	END $$;
+	CREATE TRIGGER identities_delete_dkim_keys AFTER DELETE ON identities
+		FOR EACH ROW EXECUTE FUNCTION identities_delete_dkim_keys();`,
 }
 
 // SchemaVersion is the version this binary writes.

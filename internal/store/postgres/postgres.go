@@ -110,6 +110,7 @@ const (
 	classAccountCounts // templates and configuration sets of one account
 	classMail          // the mail quotas of one account
 	classSending       // the sending state of one account and region
+	classDKIMKeys      // the Easy DKIM keys of one identity
 )
 
 // lock takes a transaction-level advisory lock on class and the hash of

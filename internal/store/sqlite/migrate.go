@@ -164,6 +164,30 @@ var migrations = []string{
 		data    BLOB NOT NULL, -- the state as JSON
 		PRIMARY KEY (account, region)
 	);`,
+	// 8: Easy DKIM keys (store.DKIMKey), one row per token, deleted with
+	// their identity.
+	`CREATE TABLE dkim_keys (
+		token   TEXT PRIMARY KEY,
+		account TEXT NOT NULL,
+		region  TEXT NOT NULL,
+		name    TEXT NOT NULL,
+		data    BLOB NOT NULL -- the key as JSON; the private key in it sealed
+	);
+	CREATE INDEX dkim_keys_identity ON dkim_keys(account, region, name);
+	CREATE TRIGGER identities_delete_dkim_keys AFTER DELETE ON identities BEGIN
+		DELETE FROM dkim_keys WHERE account = old.account AND region = old.region AND name = old.name;
+	END;
+	-- store.DKIMKeys.DKIMGeneration: bumped by every change of the keys.
+	INSERT INTO meta VALUES ('dkim_generation', 0);
+	CREATE TRIGGER dkim_keys_insert AFTER INSERT ON dkim_keys BEGIN
+		UPDATE meta SET value = value + 1 WHERE key = 'dkim_generation';
+	END;
+	CREATE TRIGGER dkim_keys_update AFTER UPDATE ON dkim_keys BEGIN
+		UPDATE meta SET value = value + 1 WHERE key = 'dkim_generation';
+	END;
+	CREATE TRIGGER dkim_keys_delete AFTER DELETE ON dkim_keys BEGIN
+		UPDATE meta SET value = value + 1 WHERE key = 'dkim_generation';
+	END;`,
 }
 
 // SchemaVersion is the version this binary writes.

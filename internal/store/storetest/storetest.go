@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("ConfigSets", func(t *testing.T) { testConfigSets(t, newStore(t)) })
 	t.Run("IdentitySettings", func(t *testing.T) { testIdentitySettings(t, newStore(t)) })
 	t.Run("Sending", func(t *testing.T) { testSending(t, newStore) })
+	t.Run("DKIMKeys", func(t *testing.T) { testDKIMKeys(t, newStore(t)) })
 }
 
 var t0 = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
