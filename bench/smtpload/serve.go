@@ -3,13 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rsa"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"os"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	msgdkim "github.com/emersion/go-msgauth/dkim"
@@ -19,8 +20,6 @@ import (
 	"github.com/sesame/sesame/internal/dkim"
 	"github.com/sesame/sesame/internal/identity"
 	"github.com/sesame/sesame/internal/names"
-	"github.com/sesame/sesame/internal/registry"
-	"github.com/sesame/sesame/internal/send"
 	"github.com/sesame/sesame/internal/server"
 	"github.com/sesame/sesame/internal/smtpserver"
 	"github.com/sesame/sesame/internal/store"
@@ -38,11 +37,12 @@ const (
 )
 
 // serve is the child process: Sesame as `sesame serve` assembles it
-// (server.Open, the SMTP interface of us-east-1 on a STARTTLS listener,
-// the GC tuning), with one account out of the sandbox, its domain
-// example.com verified, and, with signEnv set, every accepted message
-// DKIM-signed with an RSA-2048 key. It prints "ADDR KEYID PASSWORD" and
-// serves until its standard input closes.
+// (server.Open with a DKIM domain of its own, so the keyring signs sent
+// mail; the SMTP interface of us-east-1 on a STARTTLS listener; the GC
+// tuning), with one account out of the sandbox and its domain
+// example.com verified, its Easy DKIM keys made (RSA-2048, SES's default)
+// and its DKIM verified, signing enabled when signEnv is set. It prints
+// "ADDR KEYID PASSWORD" and serves until its standard input closes.
 func serve(dir string) {
 	ctx := context.Background()
 	server.TuneGC()
@@ -52,29 +52,32 @@ func serve(dir string) {
 		check(pprof.StartCPUProfile(out))
 		defer pprof.StopCPUProfile()
 	}
-	s, err := server.Open(ctx, server.Options{Data: dir, DNS: config.SES(), Policies: identity.SESPolicies(),
+	dns := config.SES()
+	dns.DKIMDomain = "dkim.sesame.bench"
+	s, err := server.Open(ctx, server.Options{Data: dir, DNS: dns, Policies: identity.SESPolicies(),
 		SMTPURL: os.Getenv(relayEnv), Log: slog.New(slog.DiscardHandler)})
 	check(err)
+	if s.Keyring == nil || s.Sender.Signer == nil {
+		log.Fatal("the server has no DKIM keyring: mail would go unsigned")
+	}
 	c, err := s.Accounts.Create(ctx, "bench")
 	check(err)
 	now := time.Now().UTC()
 	k := identity.Key{Account: c.AccountId, Region: "us-east-1", Name: benchFrom}
-	id := &identity.Identity{Key: k, Kind: names.KindDomain, Created: now, Token: identity.NewVerificationToken()}
+	id := &identity.Identity{Key: k, Kind: names.KindDomain, Created: now, Token: identity.NewVerificationToken(),
+		DKIM: identity.DKIM{Enabled: os.Getenv(signEnv) != "", Tokens: identity.NewDKIMTokens(), Origin: "AWS_SES", KeyLength: dkim.RSA2048}}
 	id.Verification.Start(now)
 	id.Verification.Status = identity.Success
+	id.DKIM.Check.Start(now)
+	id.DKIM.Check.Status = identity.Success
 	_, err = s.Identities.UpdateIdentity(ctx, k, func(*identity.Identity) (*identity.Identity, error) { return id, nil })
 	check(err)
+	check(s.Keyring.EnsureKeys(ctx, id))
 	_, err = s.Store.UpdateSendingState(ctx, c.AccountId, "us-east-1", func(st *store.SendingState) error {
 		st.Production, st.MaxSendRate, st.Max24HourSend = true, -1, -1
 		return nil
 	})
 	check(err)
-	var key *rsa.PrivateKey
-	if os.Getenv(signEnv) != "" {
-		key, err = dkim.Generate(dkim.RSA2048)
-		check(err)
-		s.Sender.Signer = benchSigner(key)
-	}
 	cert, _, err := smtpserver.LoadCertificate("", "", dir, now)
 	check(err)
 	srv, err := s.SMTP(server.SMTPOptions{Region: "us-east-1", Certificate: cert, Hostname: "sesame.bench",
@@ -86,47 +89,33 @@ func serve(dir string) {
 	fmt.Printf("%s %s %s\n", ln.Addr(), c.AccessKeyId, sigv4.SMTPPassword(string(c.SecretAccessKey), "us-east-1"))
 	io.Copy(io.Discard, os.Stdin)
 	srv.Close()
-	audit(ctx, s.Store, c.AccountId, key)
+	audit(ctx, s, c.AccountId)
 	s.Close()
 }
 
 // audit prints, for the parent to show, how many messages the outbox
-// holds and how many carry a DKIM signature by key that verifies: the
-// proof that what was measured was stored and signed.
-func audit(ctx context.Context, st store.Store, acct string, key *rsa.PrivateKey) {
-	ms, err := st.ListMessages(ctx, store.MessageQuery{Kind: store.SentMail, Account: acct, Limit: 1 << 30})
+// holds and how many carry a DKIM signature of example.com that verifies
+// with the key the keyring publishes for its selector: the proof that
+// what was measured was stored and signed.
+func audit(ctx context.Context, s *server.Server, acct string) {
+	ms, err := s.Store.ListMessages(ctx, store.MessageQuery{Kind: store.SentMail, Account: acct, Limit: 1 << 30})
 	check(err)
+	lookup := func(name string) ([]string, error) {
+		sel, _, _ := strings.Cut(name, "._domainkey.")
+		rec, ok, err := s.Keyring.DKIMKey(ctx, sel)
+		if err != nil || !ok {
+			return nil, fmt.Errorf("no key for %s: %v", name, err)
+		}
+		return []string{rec}, nil
+	}
 	verified := 0
 	status := map[store.MessageStatus]int{}
 	for _, m := range ms {
 		status[m.Status]++
-		if key == nil {
-			continue
-		}
-		vs, err := msgdkim.VerifyWithOptions(bytes.NewReader(m.Raw), &msgdkim.VerifyOptions{
-			LookupTXT: func(string) ([]string, error) { return []string{dkim.Record(&key.PublicKey)}, nil },
-		})
+		vs, err := msgdkim.VerifyWithOptions(bytes.NewReader(m.Raw), &msgdkim.VerifyOptions{LookupTXT: lookup})
 		if err == nil && len(vs) == 1 && vs[0].Err == nil && vs[0].Domain == benchFrom {
 			verified++
 		}
 	}
 	fmt.Printf("stored %d (by status: %v), signed %d\n", len(ms), status, verified)
-}
-
-// benchSigner signs every message with key for the source's domain, the
-// way SES signs with an identity's Easy DKIM key: relaxed/relaxed,
-// rsa-sha256, go-msgauth's default header list. It stands in for the
-// per-identity keys (internal/dkim's keyring, not in this tree yet) so
-// that the cost measured is the one a signing Sesame pays.
-func benchSigner(key *rsa.PrivateKey) send.Signer {
-	return send.SignerFunc(func(_ context.Context, _ registry.Scope, source string, msg []byte) ([]byte, error) {
-		var b bytes.Buffer
-		b.Grow(len(msg) + 1024)
-		err := msgdkim.Sign(&b, bytes.NewReader(msg), &msgdkim.SignOptions{
-			Domain: names.DomainOf(source), Selector: "bench", Signer: key,
-			HeaderCanonicalization: msgdkim.CanonicalizationRelaxed,
-			BodyCanonicalization:   msgdkim.CanonicalizationRelaxed,
-		})
-		return b.Bytes(), err
-	})
 }
