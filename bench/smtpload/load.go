@@ -113,12 +113,9 @@ func session(t target, left *atomic.Int64, msg []byte, st *stats) error {
 			return err
 		}
 	}
-	for first := true; left.Add(-1) >= 0; first = false {
-		if !first {
-			if err := c.Reset(); err != nil {
-				return err
-			}
-		}
+	// The next MAIL follows the 250 of the last message's dot, without
+	// RSET, as smtp-source -d does: the transaction ended with it.
+	for left.Add(-1) >= 0 {
 		t0 := time.Now()
 		if err := sendOne(c, msg); err != nil {
 			left.Add(1)
