@@ -56,9 +56,9 @@ func message(size int) []byte {
 }
 
 // load sends n messages of msg through sessions concurrent SMTP
-// sessions, each sending message after message on its connection (RSET
-// between two, as smtp-source -d does), and a new session when one
-// fails.
+// sessions, each sending message after message on its connection (MAIL
+// right after the last 250, as smtp-source -d does), and a new session
+// when one fails.
 func load(t target, sessions, n int, msg []byte) *stats {
 	var left atomic.Int64
 	left.Store(int64(n))
