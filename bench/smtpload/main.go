@@ -13,9 +13,11 @@
 //     reference the target is judged against: same generator, a server
 //     that does nothing);
 //   - sesame+dkim: this generator into Sesame, STARTTLS and AUTH PLAIN
-//     once a session, every accepted message DKIM-signed (RSA-2048) and
-//     stored in the captured outbox, or relayed with -relay;
-//   - sesame: the same without signing, unless -unsigned=false.
+//     once a session, every accepted message DKIM-signed by Sesame's
+//     keyring (the identity's Easy DKIM key, RSA-2048) and stored in the
+//     captured outbox, or relayed with -relay;
+//   - sesame: the same with signing disabled on the identity, unless
+//     -unsigned=false.
 //
 // Sesame runs in a child process (this program re-executed, serve.go), so
 // the generator and the server are two processes sharing the cores as a
