@@ -1,7 +1,7 @@
 # Sesame: make run, make test, make bench.
 GO ?= go
 
-.PHONY: build run test bench bench-api bench-attack bench-verify bench-doctor bench-dkimdns fuzz clean
+.PHONY: build run test bench bench-api bench-attack bench-verify bench-doctor bench-dkimdns bench-smtp fuzz clean
 
 build:
 	$(GO) build -o sesame ./cmd/sesame
@@ -15,7 +15,7 @@ test:
 	bash scripts/test.sh
 
 # Benchmarks; figures go to docs/benchmarks.md (commands and dates there).
-bench: bench-api bench-attack bench-verify bench-doctor bench-dkimdns
+bench: bench-api bench-attack bench-verify bench-doctor bench-dkimdns bench-smtp
 
 bench-api: build
 	$(GO) run ./bench/apiload -sesame ./sesame
@@ -42,6 +42,14 @@ bench-dkimdns:
 	command -v dnsperf >/dev/null || apt-get install -y -qq dnsperf
 	command -v knotd >/dev/null || test -x /usr/sbin/knotd || apt-get install -y -qq knot
 	$(GO) run ./bench/dkimdns -n 10000 -l 10 -runs 3
+
+# Needs Postfix's smtp-source and smtp-sink (apt-get install -y postfix; the
+# service need not run). The SMTP interface with DKIM signing against
+# smtp-sink, three alternating runs (issue 17).
+bench-smtp:
+	test -x /usr/sbin/smtp-sink || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix
+	$(GO) build -o /tmp/smtpload ./bench/smtpload
+	/tmp/smtpload -runs 3
 
 bench-doctor:
 	$(GO) test ./internal/doctor -run '^$$' -bench DoctorDomain -benchtime 50x
