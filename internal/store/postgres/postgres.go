@@ -47,8 +47,10 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		// pgx's message quotes the URL, password included.
 		return nil, errors.New("database URL: cannot parse it (postgres://user:password@host:5432/database?sslmode=...)")
 	}
-	if cfg.MaxConns < 8 {
-		cfg.MaxConns = 8 // pgx's default is the number of CPUs: 2 here
+	if !strings.Contains(url, "pool_max_conns") {
+		// pgx's default is max(4, the number of CPUs); the verifier,
+		// the mail queue and the API each hold one at times.
+		cfg.MaxConns = max(cfg.MaxConns, 8)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
