@@ -18,6 +18,7 @@ import (
 	"github.com/sesame/sesame/internal/config"
 	"github.com/sesame/sesame/internal/console"
 	"github.com/sesame/sesame/internal/identity"
+	"github.com/sesame/sesame/internal/knottest"
 	"github.com/sesame/sesame/internal/mail"
 	"github.com/sesame/sesame/internal/pgtest"
 	"github.com/sesame/sesame/internal/server"
@@ -252,5 +253,43 @@ func TestReplicasCacheListenerLost(t *testing.T) {
 		if st := status(onB); st != "" {
 			t.Fatalf("b serves the identity deleted while its listener was down, as %s", st)
 		}
+	}
+}
+
+// TestReplicasTakeOverLeasedChecks: an identity leased by a replica that
+// died (its claim made, its check never saved) is left alone by the other
+// replicas' verifiers until the lease runs out, and then checked by one of
+// them.
+func TestReplicasTakeOverLeasedChecks(t *testing.T) {
+	ctx := context.Background()
+	knot := knottest.Start(t, "127.0.0.1", "example.test", knotZone)
+	url := pgtest.Start(t).NewDatabase(t)
+	data := t.TempDir()
+	os.Chmod(data, 0o700)
+	a := sestest.New(t, sestest.Options{DatabaseURL: url, Data: data}) // the API alone
+	acct := a.NewAccount("ops")
+	vt, err := acct.V1("").VerifyDomainIdentity(ctx, &ses.VerifyDomainIdentityInput{Domain: aws.String("example.test")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	knot.Update(fmt.Sprintf(`add _amazonses.example.test. 60 TXT "%s"`, aws.ToString(vt.VerificationToken)))
+	// The replica that dies: it claims the identity for 3 s and is gone.
+	leaseEnd := time.Now().Add(3 * time.Second)
+	claimed, err := a.Sesame.Store.ClaimDue(ctx, time.Now().Add(time.Minute), leaseEnd, 10)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claimed %d identities (%v), want the one", len(claimed), err)
+	}
+	b := sestest.New(t, sestest.Options{DatabaseURL: url, Data: data, Verify: server.VerifyOptions{
+		Run: true, Resolver: knot.Addr, AuthPort: knot.Port, RateLimit: 1000, Recheck: time.Second,
+		Timeout: 500 * time.Millisecond, Budget: 3 * time.Second,
+	}})
+	v2 := b.V2(acct.AWS(), "")
+	time.Sleep(time.Until(leaseEnd.Add(-time.Second)))
+	if recs, _ := b.Sesame.Store.ListChecks(ctx, claimed[0].Key, 10); len(recs) != 0 {
+		t.Fatalf("checked during another replica's lease: %+v", recs)
+	}
+	waitStatus(t, v2, "example.test", "SUCCESS", 15*time.Second)
+	if time.Now().Before(leaseEnd) {
+		t.Error("verified before the lease ran out")
 	}
 }
