@@ -24,25 +24,34 @@ const allIdentities = "*"
 const maxPayload = 7000
 
 // notifyIdentities tells every replica's cache, once tx commits, that the
-// identities of keys changed.
+// identities of keys changed: one notification per 7,000 bytes of keys, so
+// that a verifier's batch of hundreds costs a few and empties no cache.
 func notifyIdentities(ctx context.Context, tx pgx.Tx, keys []identity.Key) error {
-	if len(keys) == 0 {
-		return nil
+	for len(keys) > 0 {
+		var payload []byte
+		n := 0
+		for ; n < len(keys); n++ {
+			k := keys[n]
+			b, err := json.Marshal([3]string{k.Account, k.Region, k.Name})
+			if err != nil {
+				return err
+			}
+			if len(payload)+len(b)+2 > maxPayload && n > 0 {
+				break
+			}
+			payload = append(append(payload, ','), b...)
+		}
+		payload[0] = '['
+		payload = append(payload, ']')
+		keys = keys[n:]
+		if len(payload) > maxPayload { // one key longer than a notification: tell everyone to forget all
+			payload = []byte(allIdentities)
+		}
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, identityChannel, string(payload)); err != nil {
+			return err
+		}
 	}
-	l := make([][3]string, len(keys))
-	for i, k := range keys {
-		l[i] = [3]string{k.Account, k.Region, k.Name}
-	}
-	b, err := json.Marshal(l)
-	if err != nil {
-		return err
-	}
-	payload := string(b)
-	if len(payload) > maxPayload {
-		payload = allIdentities
-	}
-	_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2)`, identityChannel, payload)
-	return err
+	return nil
 }
 
 // Watch implements store.Watcher on a connection of its own that LISTENs
