@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -291,5 +292,40 @@ func TestReplicasTakeOverLeasedChecks(t *testing.T) {
 	waitStatus(t, v2, "example.test", "SUCCESS", 15*time.Second)
 	if time.Now().Before(leaseEnd) {
 		t.Error("verified before the lease ran out")
+	}
+}
+
+// TestReplicasFirstStart: replicas started at once on an empty database
+// make one default account between them, and none fails to start.
+func TestReplicasFirstStart(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.Start(t).NewDatabase(t)
+	data := t.TempDir()
+	os.Chmod(data, 0o700)
+	servers := make([]*sestest.Server, 4)
+	for i := range servers {
+		servers[i] = sestest.New(t, sestest.Options{DatabaseURL: url, Data: data})
+	}
+	var wg sync.WaitGroup
+	made := make([]bool, len(servers))
+	for i, s := range servers {
+		wg.Go(func() {
+			c, err := s.Sesame.EnsureDefaultAccount(ctx)
+			if err != nil {
+				t.Errorf("replica %d: %v", i, err)
+			}
+			made[i] = c != nil
+		})
+	}
+	wg.Wait()
+	n := 0
+	for _, m := range made {
+		if m {
+			n++
+		}
+	}
+	accts, err := servers[0].Sesame.Store.ListAccounts(ctx)
+	if err != nil || len(accts) != 1 || n != 1 {
+		t.Errorf("%d accounts (%v), %d replicas made one; want 1 and 1", len(accts), err, n)
 	}
 }
