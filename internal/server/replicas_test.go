@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -327,5 +328,60 @@ func TestReplicasFirstStart(t *testing.T) {
 	accts, err := servers[0].Sesame.Store.ListAccounts(ctx)
 	if err != nil || len(accts) != 1 || n != 1 {
 		t.Errorf("%d accounts (%v), %d replicas made one; want 1 and 1", len(accts), err, n)
+	}
+}
+
+// TestReplicasListenerSilent: the backend of each replica's listening
+// connection stops (SIGSTOP: the connection stays open, and TCP answers,
+// but no notification comes); within a few seconds the replicas stop
+// trusting their caches, so a write on one is read on the other.
+func TestReplicasListenerSilent(t *testing.T) {
+	ctx := context.Background()
+	pg := pgtest.Start(t)
+	url := pg.NewDatabase(t)
+	data := t.TempDir()
+	os.Chmod(data, 0o700)
+	a := sestest.New(t, sestest.Options{DatabaseURL: url, Data: data})
+	b := sestest.New(t, sestest.Options{DatabaseURL: url, Data: data})
+	acct := a.NewAccount("tenant")
+	onA, onB := acct.V1(""), b.V1(acct.AWS(), "")
+	status := func(c *ses.Client) string {
+		got, err := c.GetIdentityVerificationAttributes(ctx, &ses.GetIdentityVerificationAttributesInput{Identities: []string{"example.com"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(got.VerificationAttributes["example.com"].VerificationStatus)
+	}
+	if _, err := onA.VerifyDomainIdentity(ctx, &ses.VerifyDomainIdentityInput{Domain: aws.String("example.com")}); err != nil {
+		t.Fatal(err)
+	}
+	if !within(time.Second, func() bool { return status(onB) == "Pending" }) {
+		t.Fatal("b does not see the identity")
+	}
+	conn, err := pgx.Connect(ctx, pg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE query = 'LISTEN sesame_identities'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil || len(pids) != 2 {
+		t.Fatalf("listening backends %v (%v), want the 2 replicas'", pids, err)
+	}
+	for _, pid := range pids {
+		if err := syscall.Kill(int(pid), syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { syscall.Kill(int(pid), syscall.SIGCONT) })
+	}
+	status(onB) // cached, as far as b knows
+	if _, err := onA.DeleteIdentity(ctx, &ses.DeleteIdentityInput{Identity: aws.String("example.com")}); err != nil {
+		t.Fatal(err)
+	}
+	if !within(10*time.Second, func() bool { return status(onB) == "" }) {
+		t.Fatal("b serves the deleted identity 10 s after its listener went silent")
 	}
 }
