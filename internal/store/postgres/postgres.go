@@ -10,8 +10,10 @@
 // that may not exist yet (an identity, a sending state) or a count checked
 // against a limit (templates, configuration sets, the mail quotas) first
 // takes a transaction-level advisory lock on what it reads (lock), so two
-// replicas never both decide on the same stale state. Verification work is
-// claimed with FOR UPDATE SKIP LOCKED (ClaimDue).
+// replicas never both decide on the same stale state. Verification work and
+// the outbox are claimed with FOR UPDATE SKIP LOCKED and a lease (ClaimDue,
+// ClaimMessages). Every write of identities notifies their keys on a
+// channel, so that each replica's identity cache forgets them (Watch).
 package postgres
 
 import (
