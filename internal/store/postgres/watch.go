@@ -104,7 +104,7 @@ func (s *Store) listen(ctx context.Context, c *store.Cache) error {
 	var heard atomic.Int64 // when our last heartbeat came back, unix ns; 0 before the first
 	started := time.Now()
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	defer func() { cancel(); wg.Wait() }() // the heartbeats stop with the connection
 	wg.Go(func() {
 		t := time.NewTicker(heartbeatEvery)
 		defer t.Stop()
