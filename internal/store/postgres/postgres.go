@@ -22,6 +22,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -33,6 +35,9 @@ type Store struct {
 	pool *pgxpool.Pool
 	// listenConfig connects Watch's connection.
 	listenConfig *pgx.ConnConfig
+	// peers are the heartbeats heard (Watch), by sender, when last heard.
+	peersMu sync.Mutex
+	peers   map[string]time.Time
 }
 
 // IsURL reports whether s names a PostgreSQL database (postgres:// or

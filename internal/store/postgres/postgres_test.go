@@ -141,3 +141,37 @@ func TestNotifyIdentities(t *testing.T) {
 		}
 	}
 }
+
+// TestReplicasCount: stores that watch one database hear each other's
+// heartbeats, and count each other within a few seconds; one that stops
+// is no longer counted.
+func TestReplicasCount(t *testing.T) {
+	srv := pgtest.Start(t)
+	url := srv.NewDatabase(t)
+	stores := []*Store{open(t, url), open(t, url), open(t, url)}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stops := make([]context.CancelFunc, len(stores))
+	var wg sync.WaitGroup
+	for i, s := range stores {
+		wctx, stop := context.WithCancel(ctx)
+		stops[i] = stop
+		c := store.NewCache(s, 10)
+		wg.Go(func() { s.Watch(wctx, c) })
+	}
+	defer wg.Wait()
+	defer cancel()
+	wait := func(want int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for stores[0].Replicas() != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d replicas counted, want %d", stores[0].Replicas(), want)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	wait(3)
+	stops[2]()
+	wait(2)
+}

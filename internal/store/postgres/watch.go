@@ -132,6 +132,7 @@ func (s *Store) listen(ctx context.Context, c *store.Cache) error {
 			return err
 		}
 		if strings.HasPrefix(n.Payload, pingPrefix) {
+			s.heardPeer(n.Payload)
 			if n.Payload == me && heard.Swap(time.Now().UnixNano()) == 0 {
 				c.Resume() // the path works: every write from now on is heard
 			}
@@ -148,6 +149,36 @@ func (s *Store) listen(ctx context.Context, c *store.Cache) error {
 		}
 		c.Forget(keys...)
 	}
+}
+
+// heardPeer notes a heartbeat of a replica (this one's included).
+func (s *Store) heardPeer(ping string) {
+	s.peersMu.Lock()
+	defer s.peersMu.Unlock()
+	if s.peers == nil {
+		s.peers = make(map[string]time.Time)
+	}
+	now := time.Now()
+	s.peers[ping] = now
+	for p, at := range s.peers {
+		if now.Sub(at) > heartbeatLimit {
+			delete(s.peers, p)
+		}
+	}
+}
+
+// Replicas implements store.Watcher: the replicas whose heartbeats were
+// heard within heartbeatLimit, at least this one.
+func (s *Store) Replicas() int {
+	s.peersMu.Lock()
+	defer s.peersMu.Unlock()
+	n := 0
+	for _, at := range s.peers {
+		if time.Since(at) <= heartbeatLimit {
+			n++
+		}
+	}
+	return max(n, 1)
 }
 
 // keepAliveDialer is the listening connection's: TCP keepalive probes
