@@ -19,10 +19,11 @@ func newAccounts(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "accounts",
 		Short: "Create and list accounts, add and revoke their access keys, lift the sandbox",
-		Long: `Manage tenants. These commands open the data directory directly, and work
-while the server runs: a new key works at once, a revoked key stops working
-within 0.1 seconds. SESAME_DATA and SESAME_KEY_FILE, if the server has them,
-set --data and --key-file here too.`,
+		Long: `Manage tenants. These commands open the data directory (or the PostgreSQL
+database of --database-url) directly, and work while the server runs: a new
+key works at once, a revoked key stops working within 0.1 seconds, on every
+replica. SESAME_DATA, SESAME_DATABASE_URL and SESAME_KEY_FILE, if the server
+has them, set --data, --database-url and --key-file here too.`,
 	}
 	outputFlag(cmd.PersistentFlags(), &output, "text", "json")
 	cmd.PersistentFlags().StringVar(&keyFile, "key-file", "", "file of the key that seals secret access keys (default <data>/secret.key)")

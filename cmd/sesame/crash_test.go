@@ -35,10 +35,11 @@ var buildSesame = sync.OnceValues(func() (string, error) {
 	return bin, nil
 })
 
-// startServe runs `sesame serve` on a free port and returns its URL.
-func startServe(t *testing.T, bin, data string) (*exec.Cmd, string) {
+// startServe runs `sesame serve` on a free port, with more flags if
+// given, and returns its URL.
+func startServe(t *testing.T, bin, data string, flags ...string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data", data)
+	cmd := exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0", "--data", data}, flags...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

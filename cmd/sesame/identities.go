@@ -28,8 +28,8 @@ func newIdentities(g *globals) *cobra.Command {
 (verification, DKIM, MAIL FROM) with its error and deadline, when a record
 published now becomes visible to Sesame and to resolvers, and the last
 checks: which name server was asked what, what it answered, and what was
-expected. It reads the data directory, so it works with the server running
-or not. The same report is served by the API at
+expected. It reads the data directory (or --database-url), so it works with
+the server running or not. The same report is served by the API at
 GET /v2/email/identities/{identity}/sesame/checks. Give the server's
 --verification-window, --revocation-grace and --link-validity, or its
 SESAME_* variables of them, so that the deadlines agree.`,

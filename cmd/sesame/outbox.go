@@ -23,7 +23,8 @@ func newOutbox(g *globals) *cobra.Command {
 		Long: `List the verification emails Sesame stored, newest first, with their links
 and delivery status: local (no --smtp-url, so kept here), queued (waiting for
 the relay, with the last error), sent, or failed (the relay's answer). It
-reads the data directory directly, and works while the server runs.
+reads the data directory (or --database-url) directly, and works while the
+server runs.
 
   sesame outbox --to user@example.com --output json
   sesame outbox --sent              # the mail sent through the API instead

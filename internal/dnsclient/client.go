@@ -67,6 +67,10 @@ type Client struct {
 	// flood anyone's DNS; 0 means DefaultRateLimit. The recursive resolver
 	// is not limited.
 	RateLimit float64
+	// Sharers, if set, says how many processes (replicas) send queries
+	// under the same RateLimit, so that together they keep to it: each
+	// keeps to RateLimit / Sharers(). nil is this process alone.
+	Sharers func() int
 
 	mu       sync.Mutex
 	limiters map[netip.AddrPort]*rate.Limiter

@@ -14,8 +14,16 @@ import (
 var errBudget = fmt.Errorf("lookup budget exhausted: %w", context.DeadlineExceeded)
 
 // limiter returns the rate limiter of one authoritative server address. It
-// allows no burst: queries to one server are spaced 1/RateLimit apart.
+// allows no burst: queries to one server are spaced 1/RateLimit apart, or
+// Sharers() times that when several processes share the limit.
 func (c *Client) limiter(addr netip.AddrPort) *rate.Limiter {
+	limit := c.RateLimit
+	if limit <= 0 {
+		limit = DefaultRateLimit
+	}
+	if c.Sharers != nil {
+		limit /= float64(max(c.Sharers(), 1))
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.limiters == nil {
@@ -23,12 +31,10 @@ func (c *Client) limiter(addr netip.AddrPort) *rate.Limiter {
 	}
 	l := c.limiters[addr]
 	if l == nil {
-		limit := c.RateLimit
-		if limit <= 0 {
-			limit = DefaultRateLimit
-		}
 		l = rate.NewLimiter(rate.Limit(limit), 1)
 		c.limiters[addr] = l
+	} else if l.Limit() != rate.Limit(limit) {
+		l.SetLimit(rate.Limit(limit)) // a replica came or went
 	}
 	return l
 }

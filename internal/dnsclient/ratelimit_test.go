@@ -75,3 +75,27 @@ func TestRateLimitBudget(t *testing.T) {
 		t.Errorf("ns1 asked %d times, want 1", n)
 	}
 }
+
+// TestRateLimitShared: with two processes sharing the limit, each keeps to
+// half of it, and to all of it again when the other goes.
+func TestRateLimitShared(t *testing.T) {
+	w := newWorld(t)
+	w.c.RateLimit = 5
+	sharers := 2
+	w.c.Sharers = func() int { return sharers }
+	var clock fakeClock
+	clock.install(w.c)
+	for range 3 {
+		w.c.Query(context.Background(), ns1, "_amazonses.example.test", dns.TypeTXT)
+	}
+	if want := []time.Duration{400 * time.Millisecond, 800 * time.Millisecond}; !slices.Equal(clock.waits, want) {
+		t.Errorf("two sharers: waits %v, want %v (2.5/s)", clock.waits, want)
+	}
+	sharers = 1
+	clock.waits = nil
+	w.c.Query(context.Background(), ns2, "_amazonses.example.test", dns.TypeTXT)
+	w.c.Query(context.Background(), ns2, "_amazonses.example.test", dns.TypeTXT)
+	if want := []time.Duration{200 * time.Millisecond}; !slices.Equal(clock.waits, want) {
+		t.Errorf("alone: waits %v, want %v (5/s)", clock.waits, want)
+	}
+}

@@ -16,5 +16,13 @@ func (s *Server) EnsureDefaultAccount(ctx context.Context) (*account.Credentials
 	if err != nil || len(accts) > 0 {
 		return nil, err
 	}
-	return s.Accounts.Create(ctx, DefaultAccount)
+	c, err := s.Accounts.Create(ctx, DefaultAccount)
+	if err != nil {
+		// Another replica starting on the same empty database may have
+		// made it first, and printed its credentials.
+		if accts, lerr := s.Store.ListAccounts(ctx); lerr == nil && len(accts) > 0 {
+			return nil, nil
+		}
+	}
+	return c, err
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/sesame/sesame/internal/config"
 	"github.com/sesame/sesame/internal/console"
 	"github.com/sesame/sesame/internal/identity"
+	"github.com/sesame/sesame/internal/knottest"
 	"github.com/sesame/sesame/internal/mail"
 	"github.com/sesame/sesame/internal/pgtest"
 	"github.com/sesame/sesame/internal/server"
@@ -231,9 +234,11 @@ func TestReplicasCacheListenerLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
+	// (A replica whose heartbeat was late on a loaded machine may be
+	// listening anew, or between connections: it has paused its cache.)
 	var cut int
-	if err := conn.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query = 'LISTEN sesame_identities'`).Scan(&cut); err != nil || cut != 2 {
-		t.Fatalf("terminated %d listening connections (%v), want the 2 replicas'", cut, err)
+	if err := conn.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query = 'LISTEN sesame_identities'`).Scan(&cut); err != nil || cut == 0 {
+		t.Fatalf("terminated %d listening connections (%v), want the replicas'", cut, err)
 	}
 	if _, err := onA.DeleteIdentity(ctx, &ses.DeleteIdentityInput{Identity: aws.String("example.com")}); err != nil {
 		t.Fatal(err)
@@ -243,7 +248,7 @@ func TestReplicasCacheListenerLost(t *testing.T) {
 	if !within(10*time.Second, func() bool {
 		var n int
 		conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE query = 'LISTEN sesame_identities'`).Scan(&n)
-		return n == 2
+		return n >= 2
 	}) {
 		t.Fatal("the replicas do not listen again within 10 s")
 	}
@@ -252,5 +257,132 @@ func TestReplicasCacheListenerLost(t *testing.T) {
 		if st := status(onB); st != "" {
 			t.Fatalf("b serves the identity deleted while its listener was down, as %s", st)
 		}
+	}
+}
+
+// TestReplicasTakeOverLeasedChecks: an identity leased by a replica that
+// died (its claim made, its check never saved) is left alone by the other
+// replicas' verifiers until the lease runs out, and then checked by one of
+// them.
+func TestReplicasTakeOverLeasedChecks(t *testing.T) {
+	ctx := context.Background()
+	knot := knottest.Start(t, "127.0.0.1", "example.test", knotZone)
+	url := pgtest.Start(t).NewDatabase(t)
+	data := t.TempDir()
+	os.Chmod(data, 0o700)
+	a := sestest.New(t, sestest.Options{DatabaseURL: url, Data: data}) // the API alone
+	acct := a.NewAccount("ops")
+	vt, err := acct.V1("").VerifyDomainIdentity(ctx, &ses.VerifyDomainIdentityInput{Domain: aws.String("example.test")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	knot.Update(fmt.Sprintf(`add _amazonses.example.test. 60 TXT "%s"`, aws.ToString(vt.VerificationToken)))
+	// The replica that dies: it claims the identity for 3 s and is gone.
+	leaseEnd := time.Now().Add(3 * time.Second)
+	claimed, err := a.Sesame.Store.ClaimDue(ctx, time.Now().Add(time.Minute), leaseEnd, 10)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claimed %d identities (%v), want the one", len(claimed), err)
+	}
+	b := sestest.New(t, sestest.Options{DatabaseURL: url, Data: data, Verify: server.VerifyOptions{
+		Run: true, Resolver: knot.Addr, AuthPort: knot.Port, RateLimit: 1000, Recheck: time.Second,
+		Timeout: 500 * time.Millisecond, Budget: 3 * time.Second,
+	}})
+	v2 := b.V2(acct.AWS(), "")
+	time.Sleep(time.Until(leaseEnd.Add(-time.Second)))
+	if recs, _ := b.Sesame.Store.ListChecks(ctx, claimed[0].Key, 10); len(recs) != 0 {
+		t.Fatalf("checked during another replica's lease: %+v", recs)
+	}
+	waitStatus(t, v2, "example.test", "SUCCESS", 15*time.Second)
+	if time.Now().Before(leaseEnd) {
+		t.Error("verified before the lease ran out")
+	}
+}
+
+// TestReplicasFirstStart: replicas started at once on an empty database
+// make one default account between them, and none fails to start.
+func TestReplicasFirstStart(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.Start(t).NewDatabase(t)
+	data := t.TempDir()
+	os.Chmod(data, 0o700)
+	servers := make([]*sestest.Server, 4)
+	for i := range servers {
+		servers[i] = sestest.New(t, sestest.Options{DatabaseURL: url, Data: data})
+	}
+	var wg sync.WaitGroup
+	made := make([]bool, len(servers))
+	for i, s := range servers {
+		wg.Go(func() {
+			c, err := s.Sesame.EnsureDefaultAccount(ctx)
+			if err != nil {
+				t.Errorf("replica %d: %v", i, err)
+			}
+			made[i] = c != nil
+		})
+	}
+	wg.Wait()
+	n := 0
+	for _, m := range made {
+		if m {
+			n++
+		}
+	}
+	accts, err := servers[0].Sesame.Store.ListAccounts(ctx)
+	if err != nil || len(accts) != 1 || n != 1 {
+		t.Errorf("%d accounts (%v), %d replicas made one; want 1 and 1", len(accts), err, n)
+	}
+}
+
+// TestReplicasListenerSilent: the backend of each replica's listening
+// connection stops (SIGSTOP: the connection stays open, and TCP answers,
+// but no notification comes); within a few seconds the replicas stop
+// trusting their caches, so a write on one is read on the other.
+func TestReplicasListenerSilent(t *testing.T) {
+	ctx := context.Background()
+	pg := pgtest.Start(t)
+	url := pg.NewDatabase(t)
+	data := t.TempDir()
+	os.Chmod(data, 0o700)
+	a := sestest.New(t, sestest.Options{DatabaseURL: url, Data: data})
+	b := sestest.New(t, sestest.Options{DatabaseURL: url, Data: data})
+	acct := a.NewAccount("tenant")
+	onA, onB := acct.V1(""), b.V1(acct.AWS(), "")
+	status := func(c *ses.Client) string {
+		got, err := c.GetIdentityVerificationAttributes(ctx, &ses.GetIdentityVerificationAttributesInput{Identities: []string{"example.com"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(got.VerificationAttributes["example.com"].VerificationStatus)
+	}
+	if _, err := onA.VerifyDomainIdentity(ctx, &ses.VerifyDomainIdentityInput{Domain: aws.String("example.com")}); err != nil {
+		t.Fatal(err)
+	}
+	if !within(time.Second, func() bool { return status(onB) == "Pending" }) {
+		t.Fatal("b does not see the identity")
+	}
+	conn, err := pgx.Connect(ctx, pg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE query = 'LISTEN sesame_identities'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil || len(pids) == 0 {
+		t.Fatalf("listening backends %v (%v), want the replicas'", pids, err)
+	}
+	for _, pid := range pids {
+		// One that ended since (a replica listening anew) is no matter.
+		syscall.Kill(int(pid), syscall.SIGSTOP)
+		t.Cleanup(func() { syscall.Kill(int(pid), syscall.SIGCONT) })
+	}
+	status(onB) // cached, as far as b knows
+	if _, err := onA.DeleteIdentity(ctx, &ses.DeleteIdentityInput{Identity: aws.String("example.com")}); err != nil {
+		t.Fatal(err)
+	}
+	if !within(10*time.Second, func() bool { return status(onB) == "" }) {
+		t.Fatal("b serves the deleted identity 10 s after its listener went silent")
 	}
 }

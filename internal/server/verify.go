@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sesame/sesame/internal/dnsclient"
+	"github.com/sesame/sesame/internal/store"
 	"github.com/sesame/sesame/internal/verify"
 )
 
@@ -34,10 +35,15 @@ type VerifyOptions struct {
 // writes through, and starts it when asked.
 func (s *Server) openVerifier(opts Options) {
 	vo := opts.Verify
+	dns := &dnsclient.Client{Resolver: vo.Resolver, AuthPort: vo.AuthPort, RateLimit: vo.RateLimit,
+		Timeout: vo.Timeout, Budget: vo.Budget}
+	if w, ok := s.Store.(store.Watcher); ok && s.stopWatch != nil {
+		// Replicas keep to --dns-rate-limit together: each to its share.
+		dns.Sharers = w.Replicas
+	}
 	s.Verifier = &verify.Verifier{
-		Store: s.Identities,
-		DNS: &dnsclient.Client{Resolver: vo.Resolver, AuthPort: vo.AuthPort, RateLimit: vo.RateLimit,
-			Timeout: vo.Timeout, Budget: vo.Budget},
+		Store:   s.Identities,
+		DNS:     dns,
 		Records: opts.DNS, Policies: opts.Policies, Now: opts.Now,
 		Log: opts.Log.With("component", "verify"), Concurrency: vo.Concurrency, Recheck: vo.Recheck,
 	}

@@ -12,4 +12,7 @@ type Watcher interface {
 	// while it cannot hear of changes, as when its connection is lost,
 	// resuming (c.Resume) once it hears again.
 	Watch(ctx context.Context, c *Cache)
+	// Replicas is how many processes watch the store now, this one
+	// included (at least 1): they share the per-name-server query rate.
+	Replicas() int
 }

@@ -124,6 +124,10 @@ func (s *Store) Import(ctx context.Context, ids []*identity.Identity) error {
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
 		}
+		if len(ids) >= 1000 { // a bulk load: caches start again
+			_, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, identityChannel, allIdentities)
+			return err
+		}
 		keys := make([]identity.Key, len(ids))
 		for i, id := range ids {
 			keys[i] = id.Key

@@ -10,8 +10,10 @@
 // that may not exist yet (an identity, a sending state) or a count checked
 // against a limit (templates, configuration sets, the mail quotas) first
 // takes a transaction-level advisory lock on what it reads (lock), so two
-// replicas never both decide on the same stale state. Verification work is
-// claimed with FOR UPDATE SKIP LOCKED (ClaimDue).
+// replicas never both decide on the same stale state. Verification work and
+// the outbox are claimed with FOR UPDATE SKIP LOCKED and a lease (ClaimDue,
+// ClaimMessages). Every write of identities notifies their keys on a
+// channel, so that each replica's identity cache forgets them (Watch).
 package postgres
 
 import (
@@ -20,6 +22,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -31,6 +35,9 @@ type Store struct {
 	pool *pgxpool.Pool
 	// listenConfig connects Watch's connection.
 	listenConfig *pgx.ConnConfig
+	// peers are the heartbeats heard (Watch), by sender, when last heard.
+	peersMu sync.Mutex
+	peers   map[string]time.Time
 }
 
 // IsURL reports whether s names a PostgreSQL database (postgres:// or
@@ -47,8 +54,10 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		// pgx's message quotes the URL, password included.
 		return nil, errors.New("database URL: cannot parse it (postgres://user:password@host:5432/database?sslmode=...)")
 	}
-	if cfg.MaxConns < 8 {
-		cfg.MaxConns = 8 // pgx's default is the number of CPUs: 2 here
+	if !strings.Contains(url, "pool_max_conns") {
+		// pgx's default is max(4, the number of CPUs); the verifier,
+		// the mail queue and the API each hold one at times.
+		cfg.MaxConns = max(cfg.MaxConns, 8)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

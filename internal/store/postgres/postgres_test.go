@@ -2,11 +2,16 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	json "github.com/go-json-experiment/json/v1"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sesame/sesame/internal/identity"
 	"github.com/sesame/sesame/internal/pgtest"
 	"github.com/sesame/sesame/internal/store"
 	"github.com/sesame/sesame/internal/store/storetest"
@@ -82,4 +87,91 @@ func TestNewerSchema(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "upgrade sesame") {
 		t.Fatalf("Open of a newer schema: %v, want an error that says to upgrade", err)
 	}
+}
+
+// TestNotifyIdentities: a write of many identities is told in several
+// notifications, each under PostgreSQL's limit, that name every key once.
+func TestNotifyIdentities(t *testing.T) {
+	ctx := context.Background()
+	srv := pgtest.Start(t)
+	url := srv.NewDatabase(t)
+	s := open(t, url)
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "LISTEN "+identityChannel); err != nil {
+		t.Fatal(err)
+	}
+	var keys []identity.Key
+	for i := range 500 {
+		keys = append(keys, identity.Key{Account: "111111111111", Region: "us-east-1", Name: fmt.Sprintf("d%03d.example.com", i)})
+	}
+	if err := s.write(ctx, func(tx pgx.Tx) error { return notifyIdentities(ctx, tx, keys) }); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[identity.Key]int{}
+	notes := 0
+	for len(seen) < len(keys) {
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		n, err := conn.WaitForNotification(wctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("after %d notifications, %d keys: %v", notes, len(seen), err)
+		}
+		notes++
+		if len(n.Payload) > maxPayload {
+			t.Errorf("payload of %d bytes", len(n.Payload))
+		}
+		var l [][3]string
+		if err := json.Unmarshal([]byte(n.Payload), &l); err != nil {
+			t.Fatalf("payload %q: %v", n.Payload, err)
+		}
+		for _, k := range l {
+			seen[identity.Key{Account: k[0], Region: k[1], Name: k[2]}]++
+		}
+	}
+	if notes < 2 {
+		t.Errorf("%d notifications for 500 keys, want several", notes)
+	}
+	for k, n := range seen {
+		if n != 1 {
+			t.Errorf("%v named %d times", k, n)
+		}
+	}
+}
+
+// TestReplicasCount: stores that watch one database hear each other's
+// heartbeats, and count each other within a few seconds; one that stops
+// is no longer counted.
+func TestReplicasCount(t *testing.T) {
+	srv := pgtest.Start(t)
+	url := srv.NewDatabase(t)
+	stores := []*Store{open(t, url), open(t, url), open(t, url)}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stops := make([]context.CancelFunc, len(stores))
+	var wg sync.WaitGroup
+	for i, s := range stores {
+		wctx, stop := context.WithCancel(ctx)
+		stops[i] = stop
+		c := store.NewCache(s, 10)
+		wg.Go(func() { s.Watch(wctx, c) })
+	}
+	defer wg.Wait()
+	defer cancel()
+	wait := func(want int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for stores[0].Replicas() != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d replicas counted, want %d", stores[0].Replicas(), want)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	wait(3)
+	stops[2]()
+	wait(2)
 }
