@@ -40,6 +40,7 @@ import (
 	"os/exec"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -65,6 +66,7 @@ func main() {
 	dur := flag.Duration("duration", 5*time.Second, "length of each measure")
 	rate := flag.Float64("rate", 200, "offered rate of the open loop, calls a second")
 	conc := flag.Int("relay-concurrency", mail.DefaultConcurrency, "the queue's deliveries at once")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the closed loops to this file")
 	flag.Parse()
 	log.SetFlags(0)
 	for _, tool := range []string{"smtp-sink", "smtp-source"} {
@@ -85,7 +87,15 @@ func main() {
 	for run := 1; run <= *runs; run++ {
 		s := signRate(key, msg, *dur)
 		m := smtpRate(*dur)
+		if *profile != "" {
+			f, err := os.Create(*profile)
+			if err != nil {
+				log.Fatal(err)
+			}
+			pprof.StartCPUProfile(f)
+		}
 		a, rc := closedLoop(key, msg, *dur, *conc)
+		pprof.StopCPUProfile()
 		p50, p99, ro := openLoop(key, msg, *dur, *rate, *conc)
 		fmt.Printf("run %d: sign %.0f/s; smtp-source→smtp-sink %.0f/s; closed loop accepted %.0f/s, relayed %.0f/s; open loop at %g/s: p50 %.1f ms, p99 %.1f ms, relayed %.0f/s\n",
 			run, s, m, a, rc, *rate, p50, p99, ro)

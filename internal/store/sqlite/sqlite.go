@@ -33,6 +33,9 @@ const FileName = "sesame.db"
 type Store struct {
 	db  *sql.DB
 	wmu sync.Mutex // one writer at a time in this process
+
+	qmu    sync.Mutex
+	queued []*pendingWrite // waiting for wmu: the next holder commits them
 }
 
 // Open opens (creating if needed) the database in dir and migrates its
@@ -72,10 +75,99 @@ func OpenFile(ctx context.Context, path string) (*Store, error) {
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
-// write runs fn in an immediate transaction, one writer at a time.
+// write runs fn in an immediate transaction, one writer at a time, and
+// returns once that transaction is committed (on disk). Writes that arrive
+// while another commits are committed together, each fn in a savepoint of
+// one transaction (group commit): one sync to disk for all of them, which
+// is what bounds concurrent writers (a send call each, say) otherwise. A
+// fn that fails is rolled back alone, and its caller gets its error; a
+// failed commit fails them all, none of them stored.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	w := &pendingWrite{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	s.qmu.Lock()
+	s.queued = append(s.queued, w)
+	s.qmu.Unlock()
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
+	select {
+	case err := <-w.done: // committed by the writer before us
+		return err
+	default:
+	}
+	s.qmu.Lock()
+	batch := s.queued
+	s.queued = nil
+	s.qmu.Unlock()
+	s.commit(batch)
+	return <-w.done
+}
+
+// pendingWrite is a write waiting for its commit.
+type pendingWrite struct {
+	ctx  context.Context
+	fn   func(tx *sql.Tx) error
+	done chan error
+}
+
+// maxGroup bounds the writes committed together.
+const maxGroup = 64
+
+// commit runs the writes of batch, and tells each its outcome.
+func (s *Store) commit(batch []*pendingWrite) {
+	for len(batch) > maxGroup {
+		s.commit(batch[:maxGroup])
+		batch = batch[maxGroup:]
+	}
+	if len(batch) == 1 {
+		w := batch[0]
+		w.done <- s.writeOne(w.ctx, w.fn)
+		return
+	}
+	// Not one caller's context: its end would roll back the others.
+	tx, err := s.db.BeginTx(context.Background(), nil)
+	if err != nil {
+		for _, w := range batch {
+			w.done <- err
+		}
+		return
+	}
+	errs := make([]error, len(batch))
+	for i, w := range batch {
+		if errs[i] = w.ctx.Err(); errs[i] != nil {
+			continue
+		}
+		if _, err := tx.Exec(`SAVEPOINT w`); err != nil {
+			errs[i] = err
+			continue
+		}
+		if errs[i] = w.fn(tx); errs[i] != nil {
+			if _, err := tx.Exec(`ROLLBACK TO w`); err != nil {
+				// The savepoint is gone with its transaction (SQLite
+				// rolls back the whole of it on some errors): nothing of
+				// the batch can be committed.
+				tx.Rollback()
+				for _, w := range batch {
+					w.done <- fmt.Errorf("group commit: %w", err)
+				}
+				return
+			}
+		}
+		if _, err := tx.Exec(`RELEASE w`); err != nil && errs[i] == nil {
+			errs[i] = err
+		}
+	}
+	err = tx.Commit()
+	for i, w := range batch {
+		if err != nil {
+			w.done <- err
+			continue
+		}
+		w.done <- errs[i]
+	}
+}
+
+// writeOne runs fn in a transaction of its own.
+func (s *Store) writeOne(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
