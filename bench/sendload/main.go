@@ -329,4 +329,3 @@ func openLoop(key *rsa.PrivateKey, msg []byte, d time.Duration, rate float64, co
 	ms := func(q float64) float64 { return float64(lat[int(q*float64(n-1))]) / float64(time.Millisecond) }
 	return ms(0.50), ms(0.99), float64(n) / done.Sub(start).Seconds()
 }
-
