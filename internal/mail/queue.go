@@ -147,13 +147,13 @@ func (q *Queue) Run(ctx context.Context) {
 			c.Close()
 		}
 	}()
-	// Enough to find new messages beyond those taken and not recorded
-	// (at most one per worker, one being handed over, and the outcomes
-	// waiting to be written).
-	batch := q.Concurrency + 1 + recordBatch + 16
 	for ctx.Err() == nil {
 		q.mu.Lock()
 		clear(q.recent) // written before this read begins: it sees them
+		// The messages taken and not yet recorded come first (they are
+		// still queued in the outbox), then enough new ones to keep the
+		// workers busy: reading more would only copy messages again.
+		batch := len(q.flight) + 2*q.Concurrency
 		q.mu.Unlock()
 		due, err := q.Store.DueMessages(ctx, q.now(), batch)
 		if err != nil && ctx.Err() == nil {
