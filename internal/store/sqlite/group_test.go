@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -78,6 +79,51 @@ func TestGroupCommit(t *testing.T) {
 		_, err := s.GetMessage(ctx, fmt.Sprintf("m%d", i))
 		if want := i%3 == 0; want != (err == nil) {
 			t.Errorf("m%d after reopening: %v (stored: want %v)", i, err, want)
+		}
+	}
+}
+
+// TestGroupCommitPanic: a write that panics panics its own caller, even
+// when another caller's goroutine ran it, and the others' writes are
+// stored.
+func TestGroupCommitPanic(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var wg sync.WaitGroup
+	panics := make([]any, 20)
+	errs := make([]error, 20)
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { panics[i] = recover() }()
+			errs[i] = s.write(ctx, func(tx *sql.Tx) error {
+				if i%2 == 1 {
+					panic(fmt.Sprintf("write %d", i))
+				}
+				_, err := tx.Exec(`INSERT INTO mail_templates (account, region, name, data) VALUES ('a', 'r', ?, '{}')`, fmt.Sprint(i))
+				return err
+			})
+		}()
+	}
+	wg.Wait()
+	for i := range 20 {
+		if i%2 == 1 {
+			if panics[i] != fmt.Sprintf("write %d", i) {
+				t.Errorf("write %d: recovered %v (err %v), want its own panic", i, panics[i], errs[i])
+			}
+			continue
+		}
+		if panics[i] != nil || errs[i] != nil {
+			t.Errorf("write %d: %v, %v", i, panics[i], errs[i])
+		}
+		var n int
+		if err := s.db.QueryRow(`SELECT COUNT(*) FROM mail_templates WHERE name = ?`, fmt.Sprint(i)).Scan(&n); err != nil || n != 1 {
+			t.Errorf("write %d: %d rows, %v", i, n, err)
 		}
 	}
 }

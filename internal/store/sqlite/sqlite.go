@@ -4,8 +4,10 @@
 // The database runs in WAL mode with synchronous=FULL: a write is on disk
 // when its transaction commits, so a kill -9 at any moment loses no write
 // that was acknowledged. Writes from this process are serialised by a mutex
-// (cheaper than SQLite's busy-wait); other processes, such as `sesame
-// accounts create` while the server runs, wait on the busy timeout.
+// (cheaper than SQLite's busy-wait), and those that wait for it are
+// committed together by the next holder (group commit: one sync for all);
+// other processes, such as `sesame accounts create` while the server runs,
+// wait on the busy timeout.
 //
 // Rows are JSON written and read with github.com/go-json-experiment/json/v1:
 // encoding/json's behaviour and output on the implementation that becomes
@@ -87,10 +89,35 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	s.qmu.Lock()
 	s.queued = append(s.queued, w)
 	s.qmu.Unlock()
+	err := s.lead(w)
+	if p, ok := err.(panicked); ok {
+		panic(p.v) // in the goroutine whose fn it was
+	}
+	return err
+}
+
+// panicked is the panic of a fn run in another caller's batch.
+type panicked struct{ v any }
+
+func (p panicked) Error() string { return fmt.Sprint("panic in a write: ", p.v) }
+
+// run calls fn, turning its panic into a panicked error.
+func run(fn func(tx *sql.Tx) error, tx *sql.Tx) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = panicked{v}
+		}
+	}()
+	return fn(tx)
+}
+
+// lead waits for the writer's mutex; then w is either committed already, by
+// the writer before, or committed now with those waiting behind it.
+func (s *Store) lead(w *pendingWrite) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	select {
-	case err := <-w.done: // committed by the writer before us
+	case err := <-w.done:
 		return err
 	default:
 	}
@@ -140,7 +167,7 @@ func (s *Store) commit(batch []*pendingWrite) {
 			errs[i] = err
 			continue
 		}
-		if errs[i] = w.fn(tx); errs[i] != nil {
+		if errs[i] = run(w.fn, tx); errs[i] != nil {
 			if _, err := tx.Exec(`ROLLBACK TO w`); err != nil {
 				// The savepoint is gone with its transaction (SQLite
 				// rolls back the whole of it on some errors): nothing of
@@ -158,11 +185,11 @@ func (s *Store) commit(batch []*pendingWrite) {
 	}
 	err = tx.Commit()
 	for i, w := range batch {
-		if err != nil {
+		if _, ok := errs[i].(panicked); ok || err == nil {
+			w.done <- errs[i]
+		} else {
 			w.done <- err
-			continue
 		}
-		w.done <- errs[i]
 	}
 }
 
@@ -172,7 +199,7 @@ func (s *Store) writeOne(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err != nil {
 		return err
 	}
-	if err := fn(tx); err != nil {
+	if err := run(fn, tx); err != nil { // a panic too: the transaction must not stay open
 		tx.Rollback()
 		return err
 	}
