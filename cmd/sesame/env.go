@@ -42,6 +42,7 @@ var serveEnv = []string{
 	"public-url",
 	"recheck-interval",
 	"regions",
+	"relay-concurrency",
 	"resolver",
 	"revocation-grace",
 	"smtp-ca-file",

@@ -102,6 +102,7 @@ A flag on the command line wins over its variable.`,
 	fl.StringVar(&f.publicURL, "public-url", "", "base URL of verification links, as recipients reach this server (default http://<listen address>)")
 	fl.StringVar(&f.smtpURL, "smtp-url", "", "SMTP relay of verification mail: smtp://[user:password@]host[:587] (STARTTLS; plain SMTP accepted on loopback only) or smtps://...[:465]; empty keeps mail in the local outbox (sesame outbox, and each account's in the console), allowed with a loopback --listen and --public-url only unless --allow-local-outbox")
 	fl.BoolVar(&f.allowLocalOutbox, "allow-local-outbox", false, "serve without --smtp-url on a non-loopback --listen or --public-url, knowingly: each tenant sees the links of the addresses it names in its console outbox, so it verifies them without their owners (a demo or a test rig, not a service)")
+	fl.IntVar(&f.mail.Concurrency, "relay-concurrency", mail.DefaultConcurrency, "messages handed to the SMTP relay at once, each on a connection kept open between messages")
 	fl.StringVar(&f.mail.CAFile, "smtp-ca-file", "", "PEM file of the CAs the relay's certificate must chain to (default the system's)")
 	fl.Float64Var(&f.api.accountRate, "account-rate", api.DefaultLimits.AccountRate, "API requests per second each account may make on average (0: no limit); past it, Throttling (v1) or TooManyRequestsException (v2)")
 	fl.IntVar(&f.api.accountBurst, "account-burst", api.DefaultLimits.AccountBurst, "API requests each account may make at once, above --account-rate")
@@ -212,6 +213,9 @@ func (f *serveFlags) validate() error {
 	}
 	if f.verify.Concurrency < 1 {
 		return fmt.Errorf("--verify-concurrency %d: want at least 1", f.verify.Concurrency)
+	}
+	if f.mail.Concurrency < 1 {
+		return fmt.Errorf("--relay-concurrency %d: want at least 1", f.mail.Concurrency)
 	}
 	for _, d := range []struct {
 		flag string

@@ -40,6 +40,9 @@ type Settings struct {
 	// RetryMin and RetryMax bound the backoff of temporary failures; see
 	// Queue.
 	RetryMin, RetryMax time.Duration
+	// Concurrency is how many messages are relayed at once; default
+	// DefaultConcurrency.
+	Concurrency int
 }
 
 // DefaultFrom is no-reply@ the host of the public URL, or no-reply@localhost

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/sesame/sesame/internal/store"
@@ -16,12 +18,15 @@ type Sender interface {
 	Send(ctx context.Context, from string, to []string, msg []byte) error
 }
 
-// Queue delivers the queued messages of the outbox, one at a time, and
-// retries temporary failures with exponential backoff. Since the outbox is
-// the queue, a restart loses nothing: queued messages are picked up again,
-// and one that was being sent when the process died is sent again once its
-// lease (Lease) runs out, by this process or another replica (at least
-// once, like any MTA).
+// Queue delivers the queued messages of the outbox, a few at a time
+// (Concurrency), and retries temporary failures with exponential backoff.
+// Since the outbox is the queue, a restart loses nothing: queued messages
+// are picked up again, and one that was being sent when the process died
+// is sent again once its lease (Lease) runs out, by this process or
+// another replica (at least once, like any MTA). The outcomes of attempts
+// are written together, several in one transaction when the store allows
+// (store.UpdateMessages), while the next messages are being sent; a
+// claimed message stays this queue's until its outcome is written.
 type Queue struct {
 	Store store.Outbox
 	Relay Sender
@@ -35,11 +40,33 @@ type Queue struct {
 	GiveUp time.Duration
 	// SentGiveUp is how long sent mail is tried; default DefaultSentGiveUp.
 	SentGiveUp time.Duration
+	// Concurrency is how many messages are sent at once; default
+	// DefaultConcurrency.
+	Concurrency int
 	// Failed, if set, is told of each message that failed for good.
 	Failed func(ctx context.Context, m *store.Message)
 
-	wake chan struct{}
+	wake  chan struct{}
+	freed chan struct{} // an outcome was written: its message may be due again
+
+	mu     sync.Mutex
+	flight map[string]bool // IDs claimed and not yet recorded
 }
+
+// Lease is how long a claimed message is this queue's alone: other
+// processes on the same database (replicas) take it only once the lease
+// has run out, which is when the process that claimed it died while
+// sending. It is longer than an attempt can take (the relay's steps each
+// time out after a minute), so a message is never sent twice by two live
+// replicas.
+const Lease = 15 * time.Minute
+
+// DefaultConcurrency is how many messages a Queue sends at once by
+// default: enough to hide the round trips of one delivery behind the
+// others on a loopback or LAN relay, few enough not to look like a flood
+// to a smarthost that limits connections per client (Postfix's
+// smtpd_client_connection_count_limit is 50, many providers allow 10).
+const DefaultConcurrency = 4
 
 // Poll bounds how long the queue sleeps without being woken, so that
 // messages queued by another process are seen.
@@ -62,56 +89,179 @@ func (q *Queue) log() *slog.Logger {
 // Init prepares the queue; call it before Wake or Run.
 func (q *Queue) Init() {
 	q.wake = make(chan struct{}, 1)
+	q.freed = make(chan struct{}, 1)
+	q.flight = make(map[string]bool)
 	if q.RetryMin == 0 {
 		q.RetryMin = 30 * time.Second
 	}
 	if q.RetryMax == 0 {
 		q.RetryMax = 30 * time.Minute
 	}
+	if q.Concurrency <= 0 {
+		q.Concurrency = DefaultConcurrency
+	}
 }
 
 // Wake tells the queue a message is due now.
-func (q *Queue) Wake() {
+func (q *Queue) Wake() { signal(q.wake) }
+
+func signal(c chan struct{}) {
 	select {
-	case q.wake <- struct{}{}:
+	case c <- struct{}{}:
 	default:
 	}
 }
 
-// Lease is how long a claimed message is this queue's alone: other
-// processes on the same database (replicas) take it only once the lease
-// has run out, which is when the process that claimed it died while
-// sending. It is longer than an attempt can take (the relay's steps each
-// time out after a minute), so a message is never sent twice by two live
-// replicas.
-const Lease = 15 * time.Minute
+// recordBatch bounds the outcomes written in one transaction.
+const recordBatch = 64
 
-// Run delivers until ctx is done. It claims one message at a time, so that
-// no message waits under a lease while others are sent.
+// Run delivers until ctx is done. It returns once the deliveries under way
+// have ended and their outcomes are written; a message whose send ctx
+// interrupted stays queued as it was.
 func (q *Queue) Run(ctx context.Context) {
-	for ctx.Err() == nil {
-		now := q.now()
-		due, err := q.Store.ClaimMessages(ctx, now, now.Add(Lease), 1)
-		if err != nil && ctx.Err() == nil {
-			q.log().Error("reading the outbox", "err", err)
+	jobs := make(chan *store.Message)
+	outcomes := make(chan *store.Message, recordBatch)
+	var workers sync.WaitGroup
+	for range q.Concurrency {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for m := range jobs {
+				if q.deliver(ctx, m) {
+					outcomes <- m
+				} else {
+					q.giveBack(ctx, m)
+				}
+			}
+		}()
+	}
+	recorded := make(chan struct{})
+	go func() {
+		defer close(recorded)
+		// The outcomes of sends that completed are written even when
+		// ctx ends, or those messages would be sent again.
+		q.recorder(context.WithoutCancel(ctx), outcomes)
+	}()
+	defer func() {
+		close(jobs)
+		workers.Wait()
+		close(outcomes)
+		<-recorded
+		if c, ok := q.Relay.(io.Closer); ok {
+			c.Close()
 		}
-		for _, m := range due {
-			q.deliver(ctx, m)
+	}()
+	for ctx.Err() == nil {
+		// Claim as many as there are idle workers: a claimed message is
+		// leased, so claiming more would only make it wait under a lease
+		// that other replicas respect.
+		q.mu.Lock()
+		free := q.Concurrency - len(q.flight)
+		q.mu.Unlock()
+		var due []*store.Message
+		if free > 0 {
+			now := q.now()
+			var err error
+			due, err = q.Store.ClaimMessages(ctx, now, now.Add(Lease), free)
+			if err != nil && ctx.Err() == nil {
+				q.log().Error("reading the outbox", "err", err)
+			}
+		}
+		for i, m := range due {
+			q.take(m)
+			select {
+			case jobs <- m:
+			case <-ctx.Done():
+				for _, m := range due[i:] {
+					q.giveBack(ctx, m)
+				}
+				return
+			}
 		}
 		if len(due) > 0 {
 			continue
 		}
+		// Nothing new is due: wait for the next retry, a new message, or
+		// an outcome written (its message may be due again, and messages
+		// beyond the batch are then seen).
 		wait := Poll
 		if next, err := q.Store.NextDue(ctx); err == nil && !next.IsZero() {
 			wait = min(wait, next.Sub(q.now()))
+			if wait <= 0 {
+				if q.busy() {
+					// Due, but the workers are busy: a free one
+					// comes through freed.
+					wait = Poll
+				} else {
+					continue // it became due since the claim
+				}
+			}
 		}
-		t := time.NewTimer(max(wait, 0))
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 		case <-q.wake:
+		case <-q.freed:
 		case <-t.C:
 		}
 		t.Stop()
+	}
+}
+
+// take marks m, just claimed, as being delivered.
+func (q *Queue) take(m *store.Message) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.flight[m.ID] = true
+}
+
+// busy says whether messages are being delivered.
+func (q *Queue) busy() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.flight) > 0
+}
+
+// release ends the delivery of m, its outcome written: a worker is free.
+func (q *Queue) release(m *store.Message) {
+	q.mu.Lock()
+	delete(q.flight, m.ID)
+	q.mu.Unlock()
+	signal(q.freed)
+}
+
+// giveBack ends the claim of a message not sent because the queue is
+// stopping: it stays queued as it was, due now, so that another replica
+// sends it at once rather than when the lease runs out.
+func (q *Queue) giveBack(ctx context.Context, m *store.Message) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	m.NextAttempt = q.now()
+	if err := q.Store.UpdateMessage(rctx, m); err != nil {
+		q.logger(m).Warn("giving back the lease of a message at shutdown", "err", err)
+	}
+	q.release(m)
+}
+
+// recorder writes the outcomes as they come, all those waiting in one
+// transaction, until outcomes is closed.
+func (q *Queue) recorder(ctx context.Context, outcomes <-chan *store.Message) {
+	var ms []*store.Message
+	for m := range outcomes {
+		ms = append(ms[:0], m)
+	more:
+		for len(ms) < recordBatch {
+			select {
+			case m, ok := <-outcomes:
+				if !ok {
+					break more
+				}
+				ms = append(ms, m)
+			default:
+				break more
+			}
+		}
+		q.record(ctx, ms)
 	}
 }
 
@@ -156,16 +306,17 @@ func what(m *store.Message) string {
 	return "verification email"
 }
 
-func (q *Queue) deliver(ctx context.Context, m *store.Message) {
-	log := q.log().With("message_id", m.ID, "to", m.To, "account", m.Key.Account, "region", m.Key.Region, "kind", what(m))
+// deliver makes one attempt at m, or gives it up, and sets its new state;
+// false means ctx ended first and m is to stay as it was.
+func (q *Queue) deliver(ctx context.Context, m *store.Message) bool {
+	log := q.logger(m)
 	giveUp := q.giveUp(m)
 	if m.Kind == store.SentMail && giveUp > 0 && !q.now().Before(m.Created.Add(giveUp)) {
 		m.Status, m.NextAttempt, m.Done = store.Failed, time.Time{}, q.now()
 		m.LastError = fmt.Sprintf("gave up after %d attempts in %s: %s", m.Attempts, giveUp, m.LastError)
 		attempts.WithLabelValues("expired").Inc()
 		log.Warn("sent email not delivered in time; gave up")
-		q.record(ctx, log, m)
-		return
+		return true
 	}
 	if m.Kind == store.Verification && giveUp > 0 && !q.now().Before(m.Created.Add(giveUp)) {
 		// Its link expired before this attempt (the server was down, or
@@ -179,21 +330,11 @@ func (q *Queue) deliver(ctx context.Context, m *store.Message) {
 		}
 		attempts.WithLabelValues("expired").Inc()
 		log.Warn("verification email not sent: its link expired first")
-		q.record(ctx, log, m)
-		return
+		return true
 	}
 	err := q.Relay.Send(ctx, m.From, recipients(m), m.Raw)
-	if ctx.Err() != nil {
-		// Shutting down: the message stays queued, and its lease is
-		// given back so that another replica sends it now rather than
-		// when the lease runs out.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		m.NextAttempt = q.now()
-		if err := q.Store.UpdateMessage(rctx, m); err != nil {
-			log.Warn("giving back the lease of a message at shutdown", "err", err)
-		}
-		return
+	if err != nil && ctx.Err() != nil {
+		return false // shutting down: the message stays queued
 	}
 	now := q.now()
 	m.Attempts++
@@ -221,7 +362,12 @@ func (q *Queue) deliver(ctx context.Context, m *store.Message) {
 		attempts.WithLabelValues("temporary").Inc()
 		log.Info(what(m)+" delayed; will retry", "err", err, "attempts", m.Attempts, "next", m.NextAttempt)
 	}
-	q.record(ctx, log, m)
+	return true
+}
+
+// logger is the log of m's delivery.
+func (q *Queue) logger(m *store.Message) *slog.Logger {
+	return q.log().With("message_id", m.ID, "to", m.To, "account", m.Key.Account, "region", m.Key.Region, "kind", what(m))
 }
 
 // gaveUp is the error of a message failed after attempts that all failed
@@ -230,14 +376,30 @@ func gaveUp(attempts int, last string) string {
 	return fmt.Sprintf("gave up after %d attempts, as the link expires: %s", attempts, last)
 }
 
-// record stores the outcome of an attempt, and tells Failed of a message
-// that failed for good.
-func (q *Queue) record(ctx context.Context, log *slog.Logger, m *store.Message) {
-	if err := q.Store.UpdateMessage(ctx, m); err != nil {
-		log.Error("recording the delivery", "err", err)
-		return
+// record stores the outcomes of attempts, releases their messages, and
+// tells Failed of those that failed for good. An outcome that could not
+// be written leaves its message as it was: queued, it is tried again.
+func (q *Queue) record(ctx context.Context, ms []*store.Message) {
+	written := make([]bool, len(ms))
+	if err := store.UpdateMessages(ctx, q.Store, ms); err == nil {
+		for i := range written {
+			written[i] = true
+		}
+	} else {
+		// One bad message (say, deleted meanwhile) must not lose the
+		// others' outcomes: write them one by one.
+		for i, m := range ms {
+			if err := q.Store.UpdateMessage(ctx, m); err != nil {
+				q.logger(m).Error("recording the delivery", "err", err)
+				continue
+			}
+			written[i] = true
+		}
 	}
-	if m.Status == store.Failed && q.Failed != nil {
-		q.Failed(ctx, m)
+	for i, m := range ms {
+		if written[i] && m.Status == store.Failed && q.Failed != nil {
+			q.Failed(ctx, m)
+		}
+		q.release(m)
 	}
 }

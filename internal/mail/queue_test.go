@@ -94,11 +94,12 @@ func TestQueuePermanentFailure(t *testing.T) {
 	if m.Attempts != 1 || !strings.Contains(m.LastError, "550") || m.Done.IsZero() {
 		t.Errorf("after a 550 reply: %+v", m)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(failed) != 1 || failed[0] != "m1" {
-		t.Errorf("Failed was told of %v, want [m1]", failed)
-	}
+	// Failed is told once the outcome is written, a moment after.
+	waitFor(t, func() ([]string, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), failed...), len(failed) == 1 && failed[0] == "m1"
+	})
 	if srv.Attempts() != 1 {
 		t.Errorf("%d attempts: a permanent failure was retried", srv.Attempts())
 	}
@@ -130,11 +131,12 @@ func TestQueueDropsExpired(t *testing.T) {
 	if !strings.Contains(m.LastError, "expired") || m.Done.IsZero() || srv.Attempts() != 0 {
 		t.Errorf("an expired message: %+v; %d offers to the relay", m, srv.Attempts())
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(failed) != 1 {
-		t.Errorf("Failed was told of %v, want [m1]", failed)
-	}
+	// Failed is told once the outcome is written, a moment after.
+	waitFor(t, func() ([]string, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), failed...), len(failed) == 1 && failed[0] == "m1"
+	})
 }
 
 // TestQueueExpiredAfterAttempts: a message tried before, whose retry comes

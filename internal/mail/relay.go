@@ -14,6 +14,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-sasl"
@@ -44,6 +46,13 @@ type Relay struct {
 	// Timeout bounds each step (dial, each command, the data); default
 	// one minute.
 	Timeout time.Duration
+	// MaxIdle is how many connections are kept open between messages;
+	// default DefaultMaxIdle. Set it to the number of deliveries at once.
+	MaxIdle int
+
+	mu       sync.Mutex
+	idle     []*relayConn // most recently used last
+	startTLS atomic.Bool  // a loopback server offered STARTTLS: no plain probe
 }
 
 // Secret is a relay password; it never appears in logs.
@@ -137,61 +146,169 @@ func (e *DeliveryError) Unwrap() error { return e.Err }
 
 // Send delivers one message to its recipients in one transaction: a
 // recipient the relay refuses fails the whole message, as go-smtp's
-// SendMail does.
+// SendMail does. It reuses an idle connection when there is one (checked
+// with RSET, which also clears any state the last transaction left), and
+// keeps the connection open afterwards for the next message: a new
+// connection costs a TCP and a TLS handshake, and a login, per message.
+// A connection that failed in any way is closed, never reused.
 func (r *Relay) Send(ctx context.Context, from string, to []string, msg []byte) error {
-	c, stop, err := r.dial(ctx)
-	if err != nil {
-		return &DeliveryError{Err: fmt.Errorf("relay %s: %w", r, err)}
+	pc := r.idleConn()
+	for pc != nil {
+		stop := context.AfterFunc(ctx, func() { pc.conn.Close() })
+		err := pc.c.Reset()
+		if stop() && err == nil {
+			break
+		}
+		// The server closed it while idle, or it broke: nothing was
+		// sent on it, so another connection is as good.
+		pc.close()
+		if ctx.Err() != nil {
+			return &DeliveryError{Err: fmt.Errorf("relay %s: %w", r, ctx.Err())}
+		}
+		pc = r.idleConn()
 	}
-	defer stop()
-	defer c.Close()
-	err = c.SendMail(from, to, bytes.NewReader(msg))
+	if pc == nil {
+		var err error
+		if pc, err = r.dial(ctx); err != nil {
+			return &DeliveryError{Err: fmt.Errorf("relay %s: %w", r, err)}
+		}
+	}
+	stop := context.AfterFunc(ctx, func() { pc.conn.Close() })
+	err := pc.c.SendMail(from, to, bytes.NewReader(msg))
+	if !stop() && err == nil {
+		// ctx ended as the reply came: the message was accepted, but the
+		// connection may be closed half-way through; do not keep it.
+		pc.close()
+		return nil
+	}
 	if err != nil {
+		pc.close()
 		var se *smtp.SMTPError
 		return &DeliveryError{Permanent: errors.As(err, &se) && se.Code/100 == 5, Err: fmt.Errorf("relay %s: %w", r, err)}
 	}
-	c.Quit()
+	r.keep(pc)
 	return nil
 }
 
-// dial connects, secures the connection and logs in. stop releases the
-// watch on ctx.
-func (r *Relay) dial(ctx context.Context) (c *smtp.Client, stop func() bool, err error) {
-	if r.Loopback && !r.Implicit {
+// DefaultMaxIdle is how many connections a Relay keeps open between
+// messages by default: Queue's DefaultConcurrency.
+const DefaultMaxIdle = DefaultConcurrency
+
+// IdleTimeout is how long an unused connection is kept: a little longer
+// than Postfix's smtp_connection_cache_time_limit (2 s), well within the
+// 5 minutes RFC 5321 (4.5.3.2.7) lets a server wait for the next command.
+const IdleTimeout = 5 * time.Second
+
+// MaxConnAge bounds the life of a connection, as Postfix's
+// smtp_connection_reuse_time_limit (300 s) does, so that a relay that
+// rotates its certificate or is replaced behind a name is reached again.
+const MaxConnAge = 5 * time.Minute
+
+// relayConn is one open connection to the relay.
+type relayConn struct {
+	c      *smtp.Client
+	conn   net.Conn // under c: closing it ends any step of c
+	opened time.Time
+	idle   time.Time // since when it waits in the pool
+}
+
+func (pc *relayConn) close() { pc.c.Close() }
+
+// idleConn takes the most recently used idle connection, closing the
+// ones too old to be reused.
+func (r *Relay) idleConn() *relayConn {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := time.Now()
+	for len(r.idle) > 0 {
+		pc := r.idle[len(r.idle)-1]
+		r.idle = r.idle[:len(r.idle)-1]
+		if now.Sub(pc.idle) < IdleTimeout && now.Sub(pc.opened) < MaxConnAge {
+			return pc
+		}
+		go pc.quit()
+	}
+	return nil
+}
+
+// keep puts pc back in the pool, or closes it when the pool is full.
+func (r *Relay) keep(pc *relayConn) {
+	max := r.MaxIdle
+	if max == 0 {
+		max = DefaultMaxIdle
+	}
+	pc.idle = time.Now()
+	r.mu.Lock()
+	if len(r.idle) < max {
+		r.idle = append(r.idle, pc)
+		pc = nil
+	}
+	r.mu.Unlock()
+	if pc != nil {
+		go pc.quit()
+	}
+}
+
+// quit ends the session politely, within a second.
+func (pc *relayConn) quit() {
+	pc.conn.SetDeadline(time.Now().Add(time.Second))
+	pc.c.Quit()
+	pc.c.Close()
+}
+
+// Close closes the idle connections (Queue.Run does as it returns); a
+// later message opens a new one.
+func (r *Relay) Close() error {
+	r.mu.Lock()
+	idle := r.idle
+	r.idle = nil
+	r.mu.Unlock()
+	for _, pc := range idle {
+		pc.quit()
+	}
+	return nil
+}
+
+// dial connects, secures the connection and logs in.
+func (r *Relay) dial(ctx context.Context) (*relayConn, error) {
+	if r.Loopback && !r.Implicit && !r.startTLS.Load() {
 		// Plain SMTP first: if the server offers STARTTLS, the connection
-		// is made again with it (go-smtp starts TLS only on a new client).
-		c, stop, err := r.connect(ctx, false)
+		// is made again with it (go-smtp starts TLS only on a new client),
+		// and so are the next ones.
+		pc, err := r.connect(ctx, false)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		if ok, _ := c.Extension("STARTTLS"); !ok {
-			return r.login(c, stop)
+		if ok, _ := pc.c.Extension("STARTTLS"); !ok {
+			return r.login(ctx, pc)
 		}
-		stop()
-		c.Close()
+		r.startTLS.Store(true)
+		pc.close()
 	}
-	if c, stop, err = r.connect(ctx, true); err != nil {
-		return nil, nil, err
+	pc, err := r.connect(ctx, true)
+	if err != nil {
+		return nil, err
 	}
-	return r.login(c, stop)
+	return r.login(ctx, pc)
 }
 
 // connect connects and greets, securing the connection unless secure is
 // false (smtp:// on loopback only).
-func (r *Relay) connect(ctx context.Context, secure bool) (c *smtp.Client, stop func() bool, err error) {
+func (r *Relay) connect(ctx context.Context, secure bool) (*relayConn, error) {
 	timeout := r.timeout()
 	d := net.Dialer{Timeout: timeout}
 	conn, err := d.DialContext(ctx, "tcp", r.Addr)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	// go-smtp takes no context: closing the connection ends any step.
-	stop = context.AfterFunc(ctx, func() { conn.Close() })
-	fail := func(err error) (*smtp.Client, func() bool, error) {
-		stop()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	fail := func(err error) (*relayConn, error) {
 		conn.Close()
-		return nil, nil, err
+		return nil, err
 	}
+	var c *smtp.Client
 	switch {
 	case r.Implicit:
 		tc := tls.Client(conn, r.TLS)
@@ -215,20 +332,24 @@ func (r *Relay) connect(ctx context.Context, secure bool) (c *smtp.Client, stop 
 	if err := c.Hello(hello); err != nil {
 		return fail(err)
 	}
-	return c, stop, nil
+	if ctx.Err() != nil {
+		return fail(ctx.Err())
+	}
+	return &relayConn{c: c, conn: conn, opened: time.Now()}, nil
 }
 
-// login authenticates, if the relay has a user; on failure it closes c.
-func (r *Relay) login(c *smtp.Client, stop func() bool) (*smtp.Client, func() bool, error) {
+// login authenticates, if the relay has a user; on failure it closes pc.
+func (r *Relay) login(ctx context.Context, pc *relayConn) (*relayConn, error) {
 	if r.Username == "" {
-		return c, stop, nil
+		return pc, nil
 	}
-	if err := c.Auth(sasl.NewPlainClient("", r.Username, string(r.Password))); err != nil {
-		stop()
-		c.Close()
-		return nil, nil, fmt.Errorf("AUTH PLAIN as %q: %w", r.Username, err)
+	stop := context.AfterFunc(ctx, func() { pc.conn.Close() })
+	defer stop()
+	if err := pc.c.Auth(sasl.NewPlainClient("", r.Username, string(r.Password))); err != nil {
+		pc.close()
+		return nil, fmt.Errorf("AUTH PLAIN as %q: %w", r.Username, err)
 	}
-	return c, stop, nil
+	return pc, nil
 }
 
 func (r *Relay) timeout() time.Duration {

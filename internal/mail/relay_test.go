@@ -3,6 +3,7 @@ package mail
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -160,5 +161,47 @@ func TestParseRelay(t *testing.T) {
 	}
 	if _, err := ParseRelay("smtp://x.example", "/nonexistent/ca.pem"); err == nil {
 		t.Error("a missing CA file was accepted")
+	}
+}
+
+// TestRelayReusesConnections: messages one after another go over one
+// connection (RSET between them), and a connection that broke while idle
+// is replaced without failing the message.
+func TestRelayReusesConnections(t *testing.T) {
+	srv := smtptest.New(t)
+	r := relayTo(t, srv)
+	ctx := context.Background()
+	send := func(i int) {
+		t.Helper()
+		if err := r.Send(ctx, "no-reply@sesame.example.com", []string{"user@example.com"}, []byte(fmt.Sprintf("Subject: %d\r\n\r\nbody\r\n", i))); err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+	}
+	for i := range 3 {
+		send(i)
+	}
+	// Two: a loopback relay is tried without TLS first, then again
+	// with STARTTLS since it offers it.
+	if n := srv.Connections(); n != 2 {
+		t.Errorf("3 messages in a row took %d connections, want 2", n)
+	}
+	// The server drops the idle connection (here, the network does).
+	r.mu.Lock()
+	for _, pc := range r.idle {
+		pc.conn.Close()
+	}
+	r.mu.Unlock()
+	send(3)
+	if n := srv.Connections(); n != 3 {
+		t.Errorf("after the idle connection broke: %d connections, want 3 (straight to STARTTLS)", n)
+	}
+	if got := srv.Messages(); len(got) != 4 || string(got[3].Data) != "Subject: 3\r\n\r\nbody\r\n" {
+		t.Errorf("received %d messages: %+v", len(got), got)
+	}
+	// Close closes the idle connection: the next message opens another.
+	r.Close()
+	send(4)
+	if n := srv.Connections(); n != 4 {
+		t.Errorf("after Close: %d connections, want 4", n)
 	}
 }

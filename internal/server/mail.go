@@ -60,8 +60,9 @@ func (s *Server) openMail(opts Options) error {
 			return err
 		}
 		relay.Hello = names.DomainOf(from)
+		relay.MaxIdle = opts.Mail.Concurrency
 		q := &mail.Queue{Store: s.Store, Relay: relay, Now: opts.Now, Log: log, RetryMin: opts.Mail.RetryMin,
-			RetryMax: opts.Mail.RetryMax, GiveUp: validity, Failed: s.mailFailed}
+			RetryMax: opts.Mail.RetryMax, GiveUp: validity, Concurrency: opts.Mail.Concurrency, Failed: s.mailFailed}
 		q.Init()
 		m.Queue = q
 		ctx, cancel := context.WithCancel(context.Background())

@@ -43,6 +43,9 @@ type Options struct {
 	// Reply answers the n-th message (from 1) once its data is read: nil
 	// accepts it, an *smtp.SMTPError refuses it with that reply.
 	Reply func(n int, m Message) error
+	// CountOnly keeps no message, only their number (Accepted), so that a
+	// benchmark's memory does not grow with its messages.
+	CountOnly bool
 }
 
 // Message is what a client sent in one transaction.
@@ -66,8 +69,11 @@ type Server struct {
 	srv      *smtp.Server
 	mu       sync.Mutex
 	n        int
+	conns    map[string]bool // client addresses seen: one per connection
+	count    int             // accepted, kept or not
 	accepted []Message
-	next     chan Message
+	read     int           // accepted[:read] were returned by Next
+	more     chan struct{} // closed when a message is accepted
 }
 
 // New starts a server; tb.Cleanup stops it.
@@ -78,7 +84,7 @@ func New(tb testing.TB, opts ...Options) *Server {
 		o = opts[0]
 	}
 	cert, caFile := newCert(tb)
-	s := &Server{opts: o, CAFile: caFile, next: make(chan Message, 100)}
+	s := &Server{opts: o, CAFile: caFile, more: make(chan struct{}), conns: make(map[string]bool)}
 	s.srv = smtp.NewServer(backend{s})
 	s.srv.Domain = "smtptest.localhost"
 	s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
@@ -124,21 +130,52 @@ func (s *Server) Attempts() int {
 	return s.n
 }
 
+// Accepted is how many messages were accepted, with CountOnly too.
+func (s *Server) Accepted() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.count
+}
+
+// Connections is how many connections clients opened (STARTTLS goes on
+// in the same connection).
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
 // Next waits up to 10 seconds for the next accepted message.
 func (s *Server) Next(tb testing.TB) Message {
 	tb.Helper()
-	select {
-	case m := <-s.next:
-		return m
-	case <-time.After(10 * time.Second):
-		tb.Fatalf("smtptest: no message within 10s (%d offered)", s.Attempts())
-		return Message{}
+	deadline := time.After(10 * time.Second)
+	for {
+		s.mu.Lock()
+		if s.read < len(s.accepted) {
+			m := s.accepted[s.read]
+			s.read++
+			s.mu.Unlock()
+			return m
+		}
+		more := s.more
+		s.mu.Unlock()
+		select {
+		case <-more:
+		case <-deadline:
+			tb.Fatalf("smtptest: no message within 10s (%d offered)", s.Attempts())
+			return Message{}
+		}
 	}
 }
 
 type backend struct{ s *Server }
 
-func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) { return &session{s: b.s}, nil }
+func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	b.s.mu.Lock()
+	b.s.conns[c.Conn().RemoteAddr().String()] = true
+	b.s.mu.Unlock()
+	return &session{s: b.s}, nil
+}
 
 type session struct {
 	s      *Server
@@ -193,9 +230,13 @@ func (se *session) Data(r io.Reader) error {
 		}
 	}
 	s.mu.Lock()
-	s.accepted = append(s.accepted, se.m)
+	s.count++
+	if !s.opts.CountOnly {
+		s.accepted = append(s.accepted, se.m)
+	}
+	close(s.more)
+	s.more = make(chan struct{})
 	s.mu.Unlock()
-	s.next <- se.m
 	return nil
 }
 

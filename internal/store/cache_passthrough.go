@@ -114,6 +114,12 @@ func (c *Cache) UpdateMessage(ctx context.Context, m *Message) error {
 	return c.s.UpdateMessage(ctx, m)
 }
 
+// UpdateMessages implements MessageBatcher, in one transaction when the
+// store behind can.
+func (c *Cache) UpdateMessages(ctx context.Context, ms []*Message) error {
+	return UpdateMessages(ctx, c.s, ms)
+}
+
 // CreateTemplate implements Templates.
 func (c *Cache) CreateTemplate(ctx context.Context, t *Template, limit func(inRegion, inAccount int) error) error {
 	return c.s.CreateTemplate(ctx, t, limit)

@@ -173,6 +173,31 @@ type Outbox interface {
 	UpdateMessage(ctx context.Context, m *Message) error
 }
 
+// MessageBatcher is an Outbox that stores the delivery state of several
+// messages in one transaction: one durable write for many outcomes, which
+// is what bounds a queue that commits each one (a sync to disk each).
+type MessageBatcher interface {
+	// UpdateMessages does what UpdateMessage does for each of ms, all or
+	// nothing: on any error, ErrNotFound for one unknown ID included,
+	// none is stored.
+	UpdateMessages(ctx context.Context, ms []*Message) error
+}
+
+// UpdateMessages stores the delivery state of ms: in one transaction when o
+// is a MessageBatcher, otherwise one message after another (stopping at
+// the first error, the earlier ones stored).
+func UpdateMessages(ctx context.Context, o Outbox, ms []*Message) error {
+	if b, ok := o.(MessageBatcher); ok {
+		return b.UpdateMessages(ctx, ms)
+	}
+	for _, m := range ms {
+		if err := o.UpdateMessage(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // TemplateKey names a custom verification template: templates belong to
 // one account in one region, as in SES.
 type TemplateKey struct {

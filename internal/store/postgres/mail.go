@@ -9,6 +9,7 @@ import (
 
 	json "github.com/go-json-experiment/json/v1"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sesame/sesame/internal/store"
 )
@@ -157,7 +158,29 @@ func (s *Store) NextDue(ctx context.Context) (time.Time, error) {
 
 // UpdateMessage implements store.Outbox.
 func (s *Store) UpdateMessage(ctx context.Context, m *store.Message) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE mail_messages SET status = $1, attempts = $2, next_attempt = $3, last_error = $4, done = $5 WHERE id = $6`,
+	return updateMessage(ctx, s.pool, m)
+}
+
+// UpdateMessages implements store.MessageBatcher: the outcomes of a
+// queue's attempts in one transaction.
+func (s *Store) UpdateMessages(ctx context.Context, ms []*store.Message) error {
+	return s.write(ctx, func(tx pgx.Tx) error {
+		for _, m := range ms {
+			if err := updateMessage(ctx, tx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// execer is a pool or a transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+func updateMessage(ctx context.Context, db execer, m *store.Message) error {
+	tag, err := db.Exec(ctx, `UPDATE mail_messages SET status = $1, attempts = $2, next_attempt = $3, last_error = $4, done = $5 WHERE id = $6`,
 		string(m.Status), m.Attempts, nanos(m.NextAttempt), m.LastError, nanos(m.Done), m.ID)
 	if err != nil {
 		return err

@@ -147,21 +147,42 @@ func (s *Store) NextDue(ctx context.Context) (time.Time, error) {
 
 // UpdateMessage implements store.Outbox.
 func (s *Store) UpdateMessage(ctx context.Context, m *store.Message) error {
+	return s.write(ctx, func(tx *sql.Tx) error { return updateMessage(ctx, tx, m) })
+}
+
+// UpdateMessages implements store.MessageBatcher: one commit, so one sync
+// to disk, for all of ms.
+func (s *Store) UpdateMessages(ctx context.Context, ms []*store.Message) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE mail_messages SET status = ?, attempts = ?, next_attempt = ?, last_error = ?, done = ? WHERE id = ?`,
-			string(m.Status), m.Attempts, nanos(m.NextAttempt), m.LastError, nanos(m.Done), m.ID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("message %q: %w", m.ID, store.ErrNotFound)
+		for _, m := range ms {
+			if err := updateMessage(ctx, tx, m); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
 }
 
+func updateMessage(ctx context.Context, tx *sql.Tx, m *store.Message) error {
+	res, err := tx.ExecContext(ctx, `UPDATE mail_messages SET status = ?, attempts = ?, next_attempt = ?, last_error = ?, done = ? WHERE id = ?`,
+		string(m.Status), m.Attempts, nanos(m.NextAttempt), m.LastError, nanos(m.Done), m.ID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("message %q: %w", m.ID, store.ErrNotFound)
+	}
+	return nil
+}
+
 func (s *Store) messages(ctx context.Context, query string, args ...any) ([]*store.Message, error) {
-	rows, err := s.db.QueryContext(ctx, query, args...)
+	return readMessages(ctx, s.db, query, args...)
+}
+
+// readMessages is messages through q: the database, or a transaction
+// whose lock the read must be under.
+func readMessages(ctx context.Context, q rowsQueryer, query string, args ...any) ([]*store.Message, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

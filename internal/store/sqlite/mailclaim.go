@@ -16,7 +16,7 @@ import (
 func (s *Store) ClaimMessages(ctx context.Context, now, until time.Time, limit int) ([]*store.Message, error) {
 	var out []*store.Message
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		ms, err := s.messages(ctx, `SELECT `+messageColumns+` FROM mail_messages
+		ms, err := readMessages(ctx, tx, `SELECT `+messageColumns+` FROM mail_messages
 			WHERE status = 'queued' AND next_attempt <= ? ORDER BY next_attempt, rowid LIMIT ?`, now.UnixNano(), limit)
 		if err != nil || len(ms) == 0 {
 			return err

@@ -4,8 +4,10 @@
 // The database runs in WAL mode with synchronous=FULL: a write is on disk
 // when its transaction commits, so a kill -9 at any moment loses no write
 // that was acknowledged. Writes from this process are serialised by a mutex
-// (cheaper than SQLite's busy-wait); other processes, such as `sesame
-// accounts create` while the server runs, wait on the busy timeout.
+// (cheaper than SQLite's busy-wait), and those that wait for it are
+// committed together by the next holder (group commit: one sync for all);
+// other processes, such as `sesame accounts create` while the server runs,
+// wait on the busy timeout.
 //
 // Rows are JSON written and read with github.com/go-json-experiment/json/v1:
 // encoding/json's behaviour and output on the implementation that becomes
@@ -33,6 +35,9 @@ const FileName = "sesame.db"
 type Store struct {
 	db  *sql.DB
 	wmu sync.Mutex // one writer at a time in this process
+
+	qmu    sync.Mutex
+	queued []*pendingWrite // waiting for wmu: the next holder commits them
 }
 
 // Open opens (creating if needed) the database in dir and migrates its
@@ -72,15 +77,129 @@ func OpenFile(ctx context.Context, path string) (*Store, error) {
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
-// write runs fn in an immediate transaction, one writer at a time.
+// write runs fn in an immediate transaction, one writer at a time, and
+// returns once that transaction is committed (on disk). Writes that arrive
+// while another commits are committed together, each fn in a savepoint of
+// one transaction (group commit): one sync to disk for all of them, which
+// is what bounds concurrent writers (a send call each, say) otherwise. A
+// fn that fails is rolled back alone, and its caller gets its error; a
+// failed commit fails them all, none of them stored.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	w := &pendingWrite{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	s.qmu.Lock()
+	s.queued = append(s.queued, w)
+	s.qmu.Unlock()
+	err := s.lead(w)
+	if p, ok := err.(panicked); ok {
+		panic(p.v) // in the goroutine whose fn it was
+	}
+	return err
+}
+
+// panicked is the panic of a fn run in another caller's batch.
+type panicked struct{ v any }
+
+func (p panicked) Error() string { return fmt.Sprint("panic in a write: ", p.v) }
+
+// run calls fn, turning its panic into a panicked error.
+func run(fn func(tx *sql.Tx) error, tx *sql.Tx) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = panicked{v}
+		}
+	}()
+	return fn(tx)
+}
+
+// lead waits for the writer's mutex; then w is either committed already, by
+// the writer before, or committed now with those waiting behind it.
+func (s *Store) lead(w *pendingWrite) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
+	select {
+	case err := <-w.done:
+		return err
+	default:
+	}
+	s.qmu.Lock()
+	batch := s.queued
+	s.queued = nil
+	s.qmu.Unlock()
+	s.commit(batch)
+	return <-w.done
+}
+
+// pendingWrite is a write waiting for its commit.
+type pendingWrite struct {
+	ctx  context.Context
+	fn   func(tx *sql.Tx) error
+	done chan error
+}
+
+// maxGroup bounds the writes committed together.
+const maxGroup = 64
+
+// commit runs the writes of batch, and tells each its outcome.
+func (s *Store) commit(batch []*pendingWrite) {
+	for len(batch) > maxGroup {
+		s.commit(batch[:maxGroup])
+		batch = batch[maxGroup:]
+	}
+	if len(batch) == 1 {
+		w := batch[0]
+		w.done <- s.writeOne(w.ctx, w.fn)
+		return
+	}
+	// Not one caller's context: its end would roll back the others.
+	tx, err := s.db.BeginTx(context.Background(), nil)
+	if err != nil {
+		for _, w := range batch {
+			w.done <- err
+		}
+		return
+	}
+	errs := make([]error, len(batch))
+	for i, w := range batch {
+		if errs[i] = w.ctx.Err(); errs[i] != nil {
+			continue
+		}
+		if _, err := tx.Exec(`SAVEPOINT w`); err != nil {
+			errs[i] = err
+			continue
+		}
+		if errs[i] = run(w.fn, tx); errs[i] != nil {
+			if _, err := tx.Exec(`ROLLBACK TO w`); err != nil {
+				// The savepoint is gone with its transaction (SQLite
+				// rolls back the whole of it on some errors): nothing of
+				// the batch can be committed.
+				tx.Rollback()
+				for _, w := range batch {
+					w.done <- fmt.Errorf("group commit: %w", err)
+				}
+				return
+			}
+		}
+		if _, err := tx.Exec(`RELEASE w`); err != nil && errs[i] == nil {
+			errs[i] = err
+		}
+	}
+	err = tx.Commit()
+	for i, w := range batch {
+		if _, ok := errs[i].(panicked); ok || err == nil {
+			w.done <- errs[i]
+		} else {
+			w.done <- err
+		}
+	}
+}
+
+// writeOne runs fn in a transaction of its own.
+func (s *Store) writeOne(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if err := fn(tx); err != nil {
+	if err := run(fn, tx); err != nil { // a panic too: the transaction must not stay open
 		tx.Rollback()
 		return err
 	}

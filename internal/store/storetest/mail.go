@@ -15,6 +15,7 @@ import (
 
 func testMail(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Outbox", func(t *testing.T) { testOutbox(t, newStore(t)) })
+	t.Run("UpdateMessages", func(t *testing.T) { testUpdateMessages(t, newStore(t)) })
 	t.Run("Links", func(t *testing.T) { testLinks(t, newStore(t)) })
 	t.Run("Limits", func(t *testing.T) { testLimits(t, newStore(t)) })
 	t.Run("Templates", func(t *testing.T) { testTemplates(t, newStore(t)) })
@@ -111,6 +112,46 @@ func testOutbox(t *testing.T, s store.Store) {
 	s.UpdateMessage(ctx, a)
 	if next, err := s.NextDue(ctx); err != nil || !next.IsZero() {
 		t.Errorf("NextDue with nothing queued = %v, %v; want zero", next, err)
+	}
+}
+
+// testUpdateMessages: store.UpdateMessages stores the outcomes of several
+// messages at once, and a batch with an unknown message stores none.
+func testUpdateMessages(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	var ms []*store.Message
+	for i := range 5 {
+		m := message(fmt.Sprintf("m%d", i), userKey, t0.Add(time.Duration(i)*time.Second), store.Queued)
+		m.NextAttempt = t0
+		if err := s.AddMessage(ctx, m, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		ms = append(ms, m)
+	}
+	for i, m := range ms[:3] {
+		m.Status, m.Attempts, m.NextAttempt, m.Done = store.Sent, i+1, time.Time{}, t0.Add(time.Hour)
+	}
+	if err := store.UpdateMessages(ctx, s, ms[:3]); err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range ms[:3] {
+		if got, _ := s.GetMessage(ctx, m.ID); got == nil || got.Status != store.Sent || got.Attempts != i+1 || !got.Done.Equal(m.Done) {
+			t.Errorf("after UpdateMessages, %s: %+v", m.ID, got)
+		}
+	}
+	if _, ok := s.(store.MessageBatcher); !ok {
+		return // one by one: no promise of all or nothing
+	}
+	ms[3].Status, ms[3].Attempts = store.Failed, 1
+	batch := []*store.Message{ms[3], message("nope", userKey, t0, store.Sent)}
+	if err := store.UpdateMessages(ctx, s, batch); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("UpdateMessages with an unknown message: %v, want ErrNotFound", err)
+	}
+	if got, _ := s.GetMessage(ctx, ms[3].ID); got == nil || got.Status != store.Queued || got.Attempts != 0 {
+		t.Errorf("a batch that failed stored %+v, want it untouched", got)
+	}
+	if due, _ := s.DueMessages(ctx, t0, 10); len(due) != 2 {
+		t.Errorf("DueMessages after the batches: %d, want the 2 untouched", len(due))
 	}
 }
 

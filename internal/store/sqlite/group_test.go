@@ -1,0 +1,129 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sesame/sesame/internal/identity"
+	"github.com/sesame/sesame/internal/store"
+)
+
+// TestGroupCommit: writes made at once are committed together, yet each
+// gets its own outcome: a failed one (a duplicate message ID, a limit
+// reached) stores nothing and leaves the others stored, on disk once the
+// call returns (they survive a reopen).
+func TestGroupCommit(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := identity.Key{Account: "111111111111", Region: "us-east-1", Name: "example.com"}
+	msg := func(id string) *store.Message {
+		now := time.Now().UTC()
+		return &store.Message{ID: id, Kind: store.SentMail, Key: k, From: "a@example.com", To: "b@example.org", Recipients: []string{"b@example.org"}, Counted: 1,
+			Raw: []byte("Subject: x\r\n\r\nbody\r\n"), Created: now, Status: store.Queued, NextAttempt: now}
+	}
+	if err := s.AddMessage(ctx, msg("dup"), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	limitErr := errors.New("quota reached")
+	const n = 60
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			switch i % 3 {
+			case 0:
+				errs[i] = s.AddMessage(ctx, msg(fmt.Sprintf("m%d", i)), nil, nil)
+			case 1:
+				errs[i] = s.AddMessage(ctx, msg("dup"), nil, nil)
+			case 2: // a limit already reached: one message exists
+				lim := store.Limit{Kind: store.SentMail, Account: k.Account, Region: k.Region, Max: 1, Err: limitErr}
+				errs[i] = s.AddMessage(ctx, msg(fmt.Sprintf("m%d", i)), nil, []store.Limit{lim})
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		switch i % 3 {
+		case 0:
+			if err != nil {
+				t.Errorf("m%d: %v", i, err)
+			}
+		case 1:
+			if !errors.Is(err, store.ErrExists) {
+				t.Errorf("duplicate %d: %v, want ErrExists", i, err)
+			}
+		case 2:
+			if !errors.Is(err, limitErr) {
+				t.Errorf("m%d over the limit: %v, want its Err", i, err)
+			}
+		}
+	}
+	s.Close()
+	s, err = Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := range n {
+		_, err := s.GetMessage(ctx, fmt.Sprintf("m%d", i))
+		if want := i%3 == 0; want != (err == nil) {
+			t.Errorf("m%d after reopening: %v (stored: want %v)", i, err, want)
+		}
+	}
+}
+
+// TestGroupCommitPanic: a write that panics panics its own caller, even
+// when another caller's goroutine ran it, and the others' writes are
+// stored.
+func TestGroupCommitPanic(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var wg sync.WaitGroup
+	panics := make([]any, 20)
+	errs := make([]error, 20)
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { panics[i] = recover() }()
+			errs[i] = s.write(ctx, func(tx *sql.Tx) error {
+				if i%2 == 1 {
+					panic(fmt.Sprintf("write %d", i))
+				}
+				_, err := tx.Exec(`INSERT INTO mail_templates (account, region, name, data) VALUES ('a', 'r', ?, '{}')`, fmt.Sprint(i))
+				return err
+			})
+		}()
+	}
+	wg.Wait()
+	for i := range 20 {
+		if i%2 == 1 {
+			if panics[i] != fmt.Sprintf("write %d", i) {
+				t.Errorf("write %d: recovered %v (err %v), want its own panic", i, panics[i], errs[i])
+			}
+			continue
+		}
+		if panics[i] != nil || errs[i] != nil {
+			t.Errorf("write %d: %v, %v", i, panics[i], errs[i])
+		}
+		var n int
+		if err := s.db.QueryRow(`SELECT COUNT(*) FROM mail_templates WHERE name = ?`, fmt.Sprint(i)).Scan(&n); err != nil || n != 1 {
+			t.Errorf("write %d: %d rows, %v", i, n, err)
+		}
+	}
+}
