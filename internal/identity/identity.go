@@ -74,13 +74,42 @@ type DKIM struct {
 	// <token>._domainkey.<domain> CNAME <token>.dkim.amazonses.com.
 	Tokens []string
 	Check  Check
-	// Origin is AWS_SES (Easy DKIM); BYODKIM (EXTERNAL) is not supported.
+	// Origin is AWS_SES (Easy DKIM) or EXTERNAL (BYODKIM: Tokens holds the
+	// one selector, as the model says, and PublicKey the TXT record the
+	// customer publishes at <selector>._domainkey.<domain>; the private
+	// key is sealed with the identity's DKIM keys).
 	Origin            string
+	PublicKey         string `json:",omitempty"`
 	KeyLength         string    // RSA_1024_BIT or RSA_2048_BIT
 	LastKeyGeneration time.Time `json:",omitzero"`
 	// KeyLengthChanged is when NextSigningKeyLength last changed: SES
 	// allows one change a day.
 	KeyLengthChanged time.Time `json:",omitzero"`
+}
+
+// The DKIM origins (SigningAttributesOrigin).
+const (
+	EasyDKIM     = "AWS_SES"
+	ExternalDKIM = "EXTERNAL"
+)
+
+// External reports whether the domain signs with its own key (BYODKIM).
+func (d *DKIM) External() bool { return d.Origin == ExternalDKIM }
+
+// EasyTokens are the Easy DKIM tokens: none under BYODKIM.
+func (d *DKIM) EasyTokens() []string {
+	if d.External() {
+		return nil
+	}
+	return d.Tokens
+}
+
+// Selector is the BYODKIM selector, "" under Easy DKIM.
+func (d *DKIM) Selector() string {
+	if !d.External() || len(d.Tokens) == 0 {
+		return ""
+	}
+	return d.Tokens[0]
 }
 
 // Behavior is what SES does when the MAIL FROM MX record is missing.

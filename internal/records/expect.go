@@ -18,6 +18,9 @@ type Expect struct {
 	Token string
 	// DKIMTokens are the Easy DKIM tokens, if any.
 	DKIMTokens []string
+	// DKIMSelector and DKIMKey are a BYODKIM key: the customer publishes
+	// <selector>._domainkey.<domain> TXT DKIMKey ("v=DKIM1; k=rsa; p=...").
+	DKIMSelector, DKIMKey string
 	// MailFrom is the custom MAIL FROM domain, if any.
 	MailFrom string
 
@@ -39,7 +42,10 @@ func ExpectFor(id *identity.Identity, d config.DNS) Expect {
 	e := newExpect(domain, id.Region, d)
 	if id.IsDomain() {
 		e.Token = id.Token
-		e.DKIMTokens = id.DKIM.Tokens
+		e.DKIMTokens = id.DKIM.EasyTokens()
+		if sel := id.DKIM.Selector(); sel != "" {
+			e.DKIMSelector, e.DKIMKey = strings.ToLower(sel), id.DKIM.PublicKey
+		}
 	}
 	e.MailFrom = id.MailFrom.Domain
 	return e

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"crypto/rsa"
 	"time"
 
 	"github.com/sesame/sesame/internal/identity"
@@ -14,6 +15,9 @@ type DKIMKeys interface {
 	// EnsureKeys gives each Easy DKIM token of a domain identity a key;
 	// tokens with keys keep them.
 	EnsureKeys(ctx context.Context, id *identity.Identity) error
+	// SetExternalKey makes pk, sealed, the identity's one key (BYODKIM),
+	// in place of any Easy DKIM keys; it is not published.
+	SetExternalKey(ctx context.Context, id *identity.Identity, pk *rsa.PrivateKey) error
 	// KeyInfo describes an identity's keys.
 	KeyInfo(ctx context.Context, k identity.Key) (KeyInfo, error)
 }
