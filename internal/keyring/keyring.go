@@ -208,7 +208,7 @@ func (k *Keyring) newKey(id identity.Key, token, length, state string, now time.
 // token signs unless another already does. Tokens that have keys keep
 // them. For registry.DKIMKeys: called when the tokens are made.
 func (k *Keyring) EnsureKeys(ctx context.Context, id *identity.Identity) error {
-	if k.NoEasyKeys || !id.IsDomain() || id.DKIM.External() || len(id.DKIM.Tokens) == 0 {
+	if !id.IsDomain() || id.DKIM.External() {
 		return nil
 	}
 	have, err := k.Keys.ListDKIMKeys(ctx, id.Key)
@@ -221,6 +221,9 @@ func (k *Keyring) EnsureKeys(ctx context.Context, id *identity.Identity) error {
 		}); err != nil {
 			return err
 		}
+	}
+	if k.NoEasyKeys || len(id.DKIM.Tokens) == 0 {
+		return nil
 	}
 	hasCurrent := false
 	known := map[string]bool{}
