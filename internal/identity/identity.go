@@ -79,7 +79,7 @@ type DKIM struct {
 	// customer publishes at <selector>._domainkey.<domain>; the private
 	// key is sealed with the identity's DKIM keys).
 	Origin            string
-	PublicKey         string `json:",omitempty"`
+	PublicKey         string    `json:",omitempty"`
 	KeyLength         string    // RSA_1024_BIT or RSA_2048_BIT
 	LastKeyGeneration time.Time `json:",omitzero"`
 	// KeyLengthChanged is when NextSigningKeyLength last changed: SES
