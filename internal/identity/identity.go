@@ -8,6 +8,7 @@ package identity
 
 import (
 	"maps"
+	"strings"
 	"time"
 
 	"github.com/sesame/sesame/internal/names"
@@ -102,6 +103,25 @@ func (d *DKIM) EasyTokens() []string {
 		return nil
 	}
 	return d.Tokens
+}
+
+// ReplicaPrefix starts the origin of a DEED replica: AWS_SES_US_EAST_1
+// replicates the identity of the same name and account in us-east-1.
+const ReplicaPrefix = "AWS_SES_"
+
+// ReplicaOrigin is the origin that replicates the identity in region.
+func ReplicaOrigin(region string) string {
+	return ReplicaPrefix + strings.ToUpper(strings.ReplaceAll(region, "-", "_"))
+}
+
+// ParentRegion is the region a DEED replica takes its tokens and keys
+// from (Deterministic Easy DKIM), "" for an identity that is none.
+func (d *DKIM) ParentRegion() string {
+	r, ok := strings.CutPrefix(d.Origin, ReplicaPrefix)
+	if !ok || r == "" {
+		return ""
+	}
+	return strings.ToLower(strings.ReplaceAll(r, "_", "-"))
 }
 
 // Selector is the BYODKIM selector, "" under Easy DKIM.

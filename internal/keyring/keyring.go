@@ -208,7 +208,7 @@ func (k *Keyring) newKey(id identity.Key, token, length, state string, now time.
 // token signs unless another already does. Tokens that have keys keep
 // them. For registry.DKIMKeys: called when the tokens are made.
 func (k *Keyring) EnsureKeys(ctx context.Context, id *identity.Identity) error {
-	if !id.IsDomain() || id.DKIM.External() {
+	if !id.IsDomain() || id.DKIM.External() || id.DKIM.ParentRegion() != "" { // a DEED replica uses its parent's
 		return nil
 	}
 	have, err := k.Keys.ListDKIMKeys(ctx, id.Key)
@@ -337,7 +337,13 @@ func (k *Keyring) SigningKey(ctx context.Context, sc registry.Scope, source stri
 	if !v.Enabled || v.Status != identity.Success {
 		return nil, nil
 	}
-	keys, err := k.Keys.ListDKIMKeys(ctx, identity.Key{Account: sc.Account, Region: sc.Region, Name: domain})
+	d := id
+	if !id.IsDomain() {
+		if d, err = k.Registry.Store.GetIdentity(ctx, identity.Key{Account: sc.Account, Region: sc.Region, Name: domain}); err != nil {
+			return nil, err
+		}
+	}
+	keys, err := k.Keys.ListDKIMKeys(ctx, registry.KeysOf(d)) // a DEED replica signs with its parent's keys
 	if err != nil {
 		return nil, err
 	}

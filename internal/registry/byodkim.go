@@ -91,10 +91,11 @@ func (r *Registry) useExternal(id *identity.Identity, selector string, pk *rsa.P
 	id.DKIM.Check.Start(now)
 }
 
-// leaveExternal switches a BYODKIM domain back to no DKIM, so that
-// startDKIM makes Easy DKIM tokens (and ensureKeys keys) again.
+// leaveExternal switches a BYODKIM domain (or a DEED replica) back to no
+// DKIM, so that startDKIM makes Easy DKIM tokens (and ensureKeys keys) of
+// its own again.
 func leaveExternal(id *identity.Identity) {
-	if !id.DKIM.External() {
+	if !id.DKIM.External() && id.DKIM.ParentRegion() == "" {
 		return
 	}
 	id.DKIM.Origin = identity.EasyDKIM

@@ -47,7 +47,7 @@ func (r *Registry) DKIMKeyInfo(ctx context.Context, id *identity.Identity) (KeyI
 	if r.DKIMKeys == nil || !id.IsDomain() || len(id.DKIM.Tokens) == 0 {
 		return info, nil
 	}
-	got, err := r.DKIMKeys.KeyInfo(ctx, id.Key)
+	got, err := r.DKIMKeys.KeyInfo(ctx, KeysOf(id)) // a DEED replica's are its parent's
 	if err != nil || got.CurrentLength == "" {
 		return info, err
 	}

@@ -181,9 +181,18 @@ func (r *Registry) CreateEmailIdentity(ctx context.Context, sc Scope, name strin
 		return nil, errorf(Invalid, "DkimSigningAttributes can only be given for a domain, not for the email address %s.", n)
 	}
 	var external *rsa.PrivateKey
+	var parent *identity.Identity
 	switch {
 	case o.Origin != "" && o.Origin != identity.EasyDKIM && o.Origin != identity.ExternalDKIM:
-		return nil, errorf(Invalid, "DKIM replication (DomainSigningAttributesOrigin %s) is not supported by this server: give DomainSigningSelector and DomainSigningPrivateKey for Bring Your Own DKIM, NextSigningKeyLength for Easy DKIM, or leave DkimSigningAttributes out.", o.Origin)
+		if o.Selector != "" || o.PrivateKey != "" || o.KeyLength != "" {
+			return nil, errorf(Invalid, "DomainSigningAttributesOrigin %s replicates its parent's Easy DKIM: leave DomainSigningSelector, DomainSigningPrivateKey and NextSigningKeyLength out.", o.Origin)
+		}
+		if kind != names.KindDomain {
+			return nil, errorf(Invalid, "DkimSigningAttributes can only be given for a domain, not for the email address %s.", n)
+		}
+		if parent, err = r.replicaParent(ctx, sc, n, o.Origin); err != nil {
+			return nil, err
+		}
 	case o.Selector != "" || o.PrivateKey != "" || o.Origin == identity.ExternalDKIM:
 		if o.KeyLength != "" {
 			return nil, errorf(Invalid, "NextSigningKeyLength is for Easy DKIM: leave it out with DomainSigningSelector and DomainSigningPrivateKey (Bring Your Own DKIM).")
@@ -218,6 +227,8 @@ func (r *Registry) CreateEmailIdentity(ctx context.Context, sc Scope, name strin
 		switch {
 		case external != nil:
 			r.useExternal(id, o.Selector, external)
+		case parent != nil:
+			r.useReplica(id, parent, o.Origin)
 		case kind == names.KindDomain:
 			id.DKIM.KeyLength = o.KeyLength
 			r.startDKIM(id)
@@ -228,9 +239,11 @@ func (r *Registry) CreateEmailIdentity(ctx context.Context, sc Scope, name strin
 	if err != nil {
 		return nil, err
 	}
-	if external != nil {
+	switch {
+	case external != nil:
 		err = r.DKIMKeys.SetExternalKey(ctx, id, external)
-	} else {
+	case parent != nil: // the parent's keys sign
+	default:
 		err = r.ensureKeys(ctx, id)
 	}
 	if err != nil {

@@ -51,6 +51,9 @@ func dkimOut(id *identity.Identity, v registry.DKIMView, info registry.KeyInfo) 
 		d.CurrentSigningKeyLength = info.CurrentLength
 		d.LastKeyGenerationTimestamp = ts(info.LastGeneration)
 	} else if id.IsDomain() && len(id.DKIM.Tokens) > 0 {
+		if id.DKIM.ParentRegion() != "" {
+			d.SigningAttributesOrigin = id.DKIM.Origin // a DEED replica: AWS_SES_<PARENT REGION>
+		}
 		d.NextSigningKeyLength = id.DKIM.KeyLength
 		d.CurrentSigningKeyLength = info.CurrentLength
 		d.LastKeyGenerationTimestamp = ts(info.LastGeneration)
@@ -223,7 +226,7 @@ func (h *Handler) putDkimSigningAttributes(r *request) (any, error) {
 		return nil, api.Errorf(http.StatusBadRequest, "BadRequestException", "SigningAttributesOrigin is required: use AWS_SES for Easy DKIM.")
 	case identity.EasyDKIM, identity.ExternalDKIM:
 	default:
-		return nil, api.Errorf(http.StatusBadRequest, "BadRequestException", "SigningAttributesOrigin %q is not supported by this server: DKIM replication (AWS_SES_<REGION>) is not available; use AWS_SES for Easy DKIM or EXTERNAL for your own key.", in.SigningAttributesOrigin)
+		return nil, api.Errorf(http.StatusBadRequest, "BadRequestException", "SigningAttributesOrigin %q is not supported here: DKIM replication (AWS_SES_<REGION>) is set when the identity is created (CreateEmailIdentity with DkimSigningAttributes.DomainSigningAttributesOrigin); use AWS_SES for Easy DKIM or EXTERNAL for your own key.", in.SigningAttributesOrigin)
 	}
 	a := in.SigningAttributes
 	if a == nil {
