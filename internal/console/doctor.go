@@ -37,7 +37,7 @@ func (c *Console) doctor(w http.ResponseWriter, r *request) error {
 	}
 	in := doctor.Instance{
 		Label: "this account in " + id.Region, Region: id.Region, Token: id.Token, DKIMTokens: dk.Tokens,
-		DKIMSelector: dk.Selector, DKIMKey: dk.PublicKey, MailFrom: id.MailFrom.Domain, FromSES: true,
+		DKIMSelector: dk.Selector, DKIMKey: dk.KeyRecord, MailFrom: id.MailFrom.Domain, FromSES: true,
 		Status: &doctor.Status{Verification: string(id.Verification.Status), DKIM: string(dk.Status), DKIMEnabled: dk.Enabled,
 			MailFrom: string(id.MailFrom.Check.Status)},
 	}

@@ -72,15 +72,18 @@ type DKIM struct {
 	// Enabled is whether mail is signed; SES defaults it to true.
 	Enabled bool
 	// Tokens are the three Easy DKIM tokens; the records to publish are
-	// <token>._domainkey.<domain> CNAME <token>.dkim.amazonses.com.
+	// <token>._domainkey.<domain> CNAME <token>.dkim.amazonses.com. A DEED
+	// replica has its parent's; under BYODKIM it is the one selector.
 	Tokens []string
 	Check  Check
-	// Origin is AWS_SES (Easy DKIM) or EXTERNAL (BYODKIM: Tokens holds the
-	// one selector, as the model says, and PublicKey the TXT record the
-	// customer publishes at <selector>._domainkey.<domain>; the private
-	// key is sealed with the identity's DKIM keys).
+	// Origin is AWS_SES (Easy DKIM), EXTERNAL (BYODKIM: Tokens holds the
+	// one selector, as the model says, and KeyRecord the TXT record,
+	// "v=DKIM1; k=rsa; p=...", the customer publishes at
+	// <selector>._domainkey.<domain>; the private key is sealed with the
+	// identity's DKIM keys) or AWS_SES_<REGION> (a DEED replica of the
+	// identity in that region, whose keys sign for it).
 	Origin            string
-	PublicKey         string    `json:",omitempty"`
+	KeyRecord         string    `json:",omitempty"`
 	KeyLength         string    // RSA_1024_BIT or RSA_2048_BIT
 	LastKeyGeneration time.Time `json:",omitzero"`
 	// KeyLengthChanged is when NextSigningKeyLength last changed: SES

@@ -44,7 +44,7 @@ func ExpectFor(id *identity.Identity, d config.DNS) Expect {
 		e.Token = id.Token
 		e.DKIMTokens = id.DKIM.EasyTokens()
 		if sel := id.DKIM.Selector(); sel != "" {
-			e.DKIMSelector, e.DKIMKey = strings.ToLower(sel), id.DKIM.PublicKey
+			e.DKIMSelector, e.DKIMKey = strings.ToLower(sel), id.DKIM.KeyRecord
 		}
 	}
 	e.MailFrom = id.MailFrom.Domain

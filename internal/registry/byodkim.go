@@ -78,13 +78,13 @@ func (r *Registry) SetExternalDKIM(ctx context.Context, sc Scope, name, selector
 func (r *Registry) useExternal(id *identity.Identity, selector string, pk *rsa.PrivateKey) {
 	now := r.now()
 	record := dkim.Record(&pk.PublicKey)
-	if id.DKIM.External() && id.DKIM.Selector() == selector && id.DKIM.PublicKey == record {
+	if id.DKIM.External() && id.DKIM.Selector() == selector && id.DKIM.KeyRecord == record {
 		id.DKIM.Check.Start(now) // the same key again: a check that failed restarts
 		return
 	}
 	id.DKIM.Origin = identity.ExternalDKIM
 	id.DKIM.Tokens = []string{selector}
-	id.DKIM.PublicKey = record
+	id.DKIM.KeyRecord = record
 	id.DKIM.Enabled = true
 	id.DKIM.LastKeyGeneration = now
 	id.DKIM.Check.Stop()
@@ -99,6 +99,6 @@ func leaveExternal(id *identity.Identity) {
 		return
 	}
 	id.DKIM.Origin = identity.EasyDKIM
-	id.DKIM.Tokens, id.DKIM.PublicKey = nil, ""
+	id.DKIM.Tokens, id.DKIM.KeyRecord = nil, ""
 	id.DKIM.Check.Stop()
 }

@@ -197,16 +197,16 @@ type DKIMView struct {
 	Enabled bool
 	Status  identity.Status
 	Tokens  []string
-	// Selector and PublicKey are set under BYODKIM (Tokens is then the
+	// Selector and KeyRecord are set under BYODKIM (Tokens is then the
 	// selector): the TXT record the customer publishes at
 	// <selector>._domainkey.<domain>.
-	Selector, PublicKey string
+	Selector, KeyRecord string
 }
 
 // dkimView is the DKIM of the domain d, signing on if enabled.
 func dkimView(d *identity.Identity, enabled bool) DKIMView {
 	return DKIMView{Enabled: enabled, Status: d.DKIM.Check.Status, Tokens: d.DKIM.Tokens,
-		Selector: d.DKIM.Selector(), PublicKey: d.DKIM.PublicKey}
+		Selector: d.DKIM.Selector(), KeyRecord: d.DKIM.KeyRecord}
 }
 
 // DKIMOf returns the DKIM that signs id's mail, for the console and the

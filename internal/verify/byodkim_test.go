@@ -16,7 +16,7 @@ func (w *world) byodkimDomain(account, selector string, pub string) *identity.Id
 	w.t.Helper()
 	k := identity.Key{Account: account, Region: "us-east-1", Name: "example.test"}
 	id := &identity.Identity{Key: k, Kind: names.KindDomain, Created: w.clock.Now(), Token: identity.NewVerificationToken(),
-		DKIM: identity.DKIM{Enabled: true, Origin: identity.ExternalDKIM, Tokens: []string{selector}, PublicKey: pub}}
+		DKIM: identity.DKIM{Enabled: true, Origin: identity.ExternalDKIM, Tokens: []string{selector}, KeyRecord: pub}}
 	id.DKIM.Check.Start(w.clock.Now())
 	if _, err := w.store.UpdateIdentity(context.Background(), k, func(*identity.Identity) (*identity.Identity, error) { return id, nil }); err != nil {
 		w.t.Fatal(err)
