@@ -112,6 +112,15 @@ got=$(as "$AK1" "$SK1" us-east-1 sesv2 put-email-identity-dkim-signing-attribute
 	--signing-attributes-origin AWS_SES | jq_ 'len(d["DkimTokens"]), d["DkimStatus"]')
 expect_eq "back to Easy DKIM" "3 PENDING" "$got"
 
+# Deterministic Easy DKIM: the eu-west-1 identity replicates us-east-1's tokens.
+P=$(as "$AK1" "$SK1" us-east-1 sesv2 create-email-identity --email-identity deed.example | jq_ '" ".join(d["DkimAttributes"]["Tokens"])')
+got=$(as "$AK1" "$SK1" eu-west-1 sesv2 create-email-identity --email-identity deed.example \
+	--dkim-signing-attributes DomainSigningAttributesOrigin=AWS_SES_US_EAST_1 | jq_ '" ".join(d["DkimAttributes"]["Tokens"])')
+expect_eq "a DEED replica has its parent's tokens" "$P" "$got"
+expect_eq "the replica's origin" AWS_SES_US_EAST_1 "$(as "$AK1" "$SK1" eu-west-1 sesv2 get-email-identity --email-identity deed.example | jq_ 'd["DkimAttributes"]["SigningAttributesOrigin"]')"
+expect_error "DEED without a parent" BadRequestException as "$AK1" "$SK1" eu-west-1 sesv2 create-email-identity --email-identity nodeed.example \
+	--dkim-signing-attributes DomainSigningAttributesOrigin=AWS_SES_US_EAST_1
+
 # Revocation while the server runs.
 "$SESAME" accounts keys revoke "$AK2" --data "$DATA" >/dev/null
 sleep 0.2 # revocation by another process is seen within 0.1 s
