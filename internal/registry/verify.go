@@ -149,7 +149,8 @@ type CreateOptions struct {
 	// DKIM instead of Easy DKIM.
 	Selector, PrivateKey string
 	// Origin is DkimSigningAttributes.DomainSigningAttributesOrigin: empty,
-	// AWS_SES or EXTERNAL; others (replication) are refused.
+	// AWS_SES, EXTERNAL, or AWS_SES_<REGION> for a DEED replica of the
+	// identity in that region (deed.go).
 	Origin string
 	// DKIMAttributes is set when DkimSigningAttributes was given at all.
 	DKIMAttributes bool
@@ -186,9 +187,6 @@ func (r *Registry) CreateEmailIdentity(ctx context.Context, sc Scope, name strin
 	case o.Origin != "" && o.Origin != identity.EasyDKIM && o.Origin != identity.ExternalDKIM:
 		if o.Selector != "" || o.PrivateKey != "" || o.KeyLength != "" {
 			return nil, errorf(Invalid, "DomainSigningAttributesOrigin %s replicates its parent's Easy DKIM: leave DomainSigningSelector, DomainSigningPrivateKey and NextSigningKeyLength out.", o.Origin)
-		}
-		if kind != names.KindDomain {
-			return nil, errorf(Invalid, "DkimSigningAttributes can only be given for a domain, not for the email address %s.", n)
 		}
 		if parent, err = r.replicaParent(ctx, sc, n, o.Origin); err != nil {
 			return nil, err

@@ -211,8 +211,8 @@ func (h *Handler) putDkimAttributes(r *request) (any, error) {
 }
 
 // putDkimSigningAttributes serves Easy DKIM (origin AWS_SES) and BYODKIM
-// (EXTERNAL), and refuses DKIM replication (AWS_SES_<REGION>), which
-// Sesame does not support.
+// (EXTERNAL). DKIM replication (AWS_SES_<REGION>) is refused: a replica is
+// made by CreateEmailIdentity.
 func (h *Handler) putDkimSigningAttributes(r *request) (any, error) {
 	var in struct {
 		SigningAttributesOrigin string
