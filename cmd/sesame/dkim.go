@@ -25,6 +25,7 @@ type dkimKeyRow struct {
 	Region    string
 	Token     string
 	State     string
+	Selector  string `json:",omitempty"` // an external (BYODKIM) key's s=; its token is only a name
 	Length    string
 	Created   time.Time
 	Activated *time.Time `json:",omitempty"`
@@ -33,7 +34,7 @@ type dkimKeyRow struct {
 
 func keyRow(k store.DKIMKey) dkimKeyRow {
 	r := dkimKeyRow{Identity: k.Identity.Name, Account: k.Identity.Account, Region: k.Identity.Region,
-		Token: k.Token, State: k.State, Length: k.Length, Created: k.Created}
+		Token: k.Token, State: k.State, Selector: k.Selector, Length: k.Length, Created: k.Created}
 	if !k.Activated.IsZero() {
 		r.Activated = &k.Activated
 	}
@@ -101,7 +102,11 @@ if the server has them, set --data, --key-file and --dkim-domain here too.`,
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "IDENTITY\tACCOUNT\tREGION\tTOKEN\tSTATE\tLENGTH\tCREATED\tSIGNED FROM\tRETIRED")
 		for _, r := range rows {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Identity, r.Account, r.Region, r.Token, r.State, r.Length,
+			state := r.State
+			if r.Selector != "" {
+				state += " s=" + r.Selector
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Identity, r.Account, r.Region, r.Token, state, r.Length,
 				r.Created.Format(time.RFC3339), stamp(r.Activated), stamp(r.Retired))
 		}
 		return tw.Flush()

@@ -484,7 +484,8 @@ func TestV2PutEmailIdentityDkimAttributes(t *testing.T) {
 
 // PutEmailIdentityDkimSigningAttributes: AWS_SES sets up Easy DKIM (on a
 // domain added by v1 VerifyDomainIdentity, or again on one that has it);
-// BYODKIM and replication are refused with BadRequestException.
+// a bad BYODKIM key or selector and replication are refused with
+// BadRequestException.
 func TestV2PutEmailIdentityDkimSigningAttributes(t *testing.T) {
 	t.Parallel()
 	_, a := start(t)
@@ -527,7 +528,11 @@ func TestV2PutEmailIdentityDkimSigningAttributes(t *testing.T) {
 		msg    string
 	}{
 		{"BYODKIM", "legacy.example", types.DkimSigningAttributesOriginExternal,
-			&types.DkimSigningAttributes{DomainSigningSelector: aws.String("s1"), DomainSigningPrivateKey: aws.String("QUJD")}, "BadRequestException", 400, "EXTERNAL"},
+			&types.DkimSigningAttributes{DomainSigningSelector: aws.String("s1"), DomainSigningPrivateKey: aws.String("QUJD")}, "BadRequestException", 400, "Invalid DomainSigningPrivateKey"},
+		{"BYODKIM without a selector", "legacy.example", types.DkimSigningAttributesOriginExternal,
+			&types.DkimSigningAttributes{DomainSigningPrivateKey: aws.String("QUJD")}, "BadRequestException", 400, "DomainSigningSelector"},
+		{"BYODKIM selector of two labels", "legacy.example", types.DkimSigningAttributesOriginExternal,
+			&types.DkimSigningAttributes{DomainSigningSelector: aws.String("a.b"), DomainSigningPrivateKey: aws.String("QUJD")}, "BadRequestException", 400, "Invalid DomainSigningSelector"},
 		{"replication", "legacy.example", types.DkimSigningAttributesOriginAwsSesEuWest1, nil, "BadRequestException", 400, "AWS_SES_EU_WEST_1"},
 		{"selector with AWS_SES", "legacy.example", types.DkimSigningAttributesOriginAwsSes,
 			&types.DkimSigningAttributes{DomainSigningSelector: aws.String("s1")}, "BadRequestException", 400, "Bring Your Own DKIM"},

@@ -303,9 +303,12 @@ func TestV2Validation(t *testing.T) {
 		tc{"CreateEmailIdentity/empty", create(&sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String("")}), "EmailIdentity"},
 		tc{"CreateEmailIdentity/BYODKIM", create(&sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String("byo.example"), DkimSigningAttributes: &types.DkimSigningAttributes{
 			DomainSigningSelector: aws.String("sel1"), DomainSigningPrivateKey: aws.String("TUlJQ1hR"),
-		}}), "Bring Your Own DKIM"},
+		}}), "Invalid DomainSigningPrivateKey"},
+		tc{"CreateEmailIdentity/BYODKIM bad selector", create(&sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String("byo.example"), DkimSigningAttributes: &types.DkimSigningAttributes{
+			DomainSigningSelector: aws.String("-sel"), DomainSigningPrivateKey: aws.String("TUlJQ1hR"),
+		}}), "Invalid DomainSigningSelector"},
 		tc{"CreateEmailIdentity/BYODKIM selector only", create(&sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String("byo.example"), DkimSigningAttributes: &types.DkimSigningAttributes{DomainSigningSelector: aws.String("sel1")}}), "Bring Your Own DKIM"},
-		tc{"CreateEmailIdentity/replication", create(&sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String("deed.example"), DkimSigningAttributes: &types.DkimSigningAttributes{DomainSigningAttributesOrigin: "AWS_SES_EU_WEST_1"}}), "replication"},
+		tc{"CreateEmailIdentity/replication without a parent", create(&sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String("deed.example"), DkimSigningAttributes: &types.DkimSigningAttributes{DomainSigningAttributesOrigin: "AWS_SES_EU_WEST_1"}}), "REPLICATION_PRIMARY_NOT_FOUND"},
 		tc{"CreateEmailIdentity/DKIM attributes on an address", create(&sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String("new@example.com"), DkimSigningAttributes: &types.DkimSigningAttributes{NextSigningKeyLength: types.DkimSigningKeyLengthRsa1024Bit}}), "domain"},
 		tc{"CreateEmailIdentity/bad key length", create(&sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String("key.example"), DkimSigningAttributes: &types.DkimSigningAttributes{NextSigningKeyLength: "RSA_4096_BIT"}}), "RSA_4096_BIT"},
 		tc{"CreateEmailIdentity/51 tags", create(&sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String("tags.example"), Tags: tags(51)}), "50"},

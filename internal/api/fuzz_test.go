@@ -146,6 +146,9 @@ var fuzzMethods = []string{"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"}
 func FuzzV2(f *testing.F) {
 	srv, creds := fuzzServer(f)
 	f.Add(uint8(1), "identities", "", `{"EmailIdentity":"fuzz.example"}`)
+	f.Add(uint8(1), "identities", "", `{"EmailIdentity":"byo.example","DkimSigningAttributes":{"DomainSigningSelector":"s1","DomainSigningPrivateKey":"MIIBOgIBAAJBAK"}}`)
+	f.Add(uint8(1), "identities", "", `{"EmailIdentity":"fuzz.example","DkimSigningAttributes":{"DomainSigningAttributesOrigin":"AWS_SES_EU_WEST_1"}}`)
+	f.Add(uint8(2), "identities/fuzz.example/dkim/signing", "", `{"SigningAttributesOrigin":"EXTERNAL","SigningAttributes":{"DomainSigningSelector":"a-b","DomainSigningPrivateKey":"QUJD"}}`)
 	f.Fuzz(func(t *testing.T, m uint8, rawPath, query, body string) {
 		method := fuzzMethods[int(m)%len(fuzzMethods)]
 		p := "/v2/email/" + targetSafe(rawPath, true)

@@ -32,9 +32,12 @@ func (c *Console) doctor(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
+	if dk.Selector != "" {
+		dk.Tokens = nil // BYODKIM: a TXT at the selector, no CNAMEs
+	}
 	in := doctor.Instance{
 		Label: "this account in " + id.Region, Region: id.Region, Token: id.Token, DKIMTokens: dk.Tokens,
-		MailFrom: id.MailFrom.Domain, FromSES: true,
+		DKIMSelector: dk.Selector, DKIMKey: dk.KeyRecord, MailFrom: id.MailFrom.Domain, FromSES: true,
 		Status: &doctor.Status{Verification: string(id.Verification.Status), DKIM: string(dk.Status), DKIMEnabled: dk.Enabled,
 			MailFrom: string(id.MailFrom.Check.Status)},
 	}

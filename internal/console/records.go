@@ -139,7 +139,7 @@ func (c *Console) identityData(r *request, id *identity.Identity) (*identityData
 			return nil, err
 		}
 	}
-	d.SESDKIMZone = id.IsDomain() && len(id.DKIM.Tokens) > 0 && c.Registry.DNS.SESDKIMZone()
+	d.SESDKIMZone = id.IsDomain() && len(id.DKIM.EasyTokens()) > 0 && c.Registry.DNS.SESDKIMZone()
 	d.LinkValidity = "24 hours"
 	if c.Mail != nil && c.Mail.Validity > 0 {
 		d.LinkValidity = duration(c.Mail.Validity)

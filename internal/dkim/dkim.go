@@ -205,6 +205,19 @@ func MatchRecord(values []string, want *rsa.PublicKey) records.Verdict {
 	return v // Absent when no value is a key record
 }
 
+// MatchSelector judges the TXT values at a BYODKIM selector's name
+// against record, the key record the identity's private key publishes
+// (records.Expect.DKIMKey): Found when one holds the same public key,
+// Wrong (FaultKeyMismatch, FaultKeyMalformed, FaultKeyRevoked) when the
+// key there is another or unusable, Absent when none is a key record.
+func MatchSelector(values []string, record string) records.Verdict {
+	want, err := PublicKey(record)
+	if err != nil { // never for a record Sesame made; refuse to match anything
+		return records.Verdict{Kind: records.Wrong, Problems: []records.Problem{{Fault: records.FaultKeyMalformed, Detail: "the stored key: " + err.Error()}}}
+	}
+	return MatchRecord(values, want)
+}
+
 // isKeyRecord tells a DKIM key record from other TXT values at the name:
 // one that starts with v=DKIM1 (RFC 6376 §3.6.1: when present it must come
 // first), or has a p= tag.

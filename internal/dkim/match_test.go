@@ -45,3 +45,31 @@ func TestMatchRecord(t *testing.T) {
 		}
 	}
 }
+
+// TestMatchSelector: a BYODKIM selector's TXT judged against the record
+// of the customer's own key: only that key's half will do.
+func TestMatchSelector(t *testing.T) {
+	k, _ := Generate(RSA1024)
+	other, _ := Generate(RSA1024)
+	own := Record(&k.PublicKey)
+	pOnly := own[len("v=DKIM1; k=rsa; "):]
+	for _, c := range []struct {
+		name   string
+		values []string
+		kind   records.Kind
+		fault  records.Fault
+	}{
+		{"nothing", nil, records.Absent, ""},
+		{"the key, p= only as SES documents it", []string{pOnly}, records.Found, ""},
+		{"the key with v= and k=", []string{own}, records.Found, ""},
+		{"another key", []string{Record(&other.PublicKey)}, records.Wrong, records.FaultKeyMismatch},
+		{"a broken key", []string{"p=AAAA"}, records.Wrong, records.FaultKeyMalformed},
+	} {
+		if v := MatchSelector(c.values, own); v.Kind != c.kind || v.Fault() != c.fault {
+			t.Errorf("%s: %s %q, want %s %q", c.name, v.Kind, v.Fault(), c.kind, c.fault)
+		}
+	}
+	if v := MatchSelector([]string{own}, "not a record"); v.Kind == records.Found {
+		t.Error("an unusable stored record matched")
+	}
+}

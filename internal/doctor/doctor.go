@@ -143,6 +143,7 @@ func (r *run) diagnose() error {
 	r.verificationChecks()
 	r.dkimChecks()
 	r.dkimKeyChecks()
+	r.selectorChecks()
 	r.mailFromChecks()
 	r.spfChecks()
 	r.dmarcChecks()

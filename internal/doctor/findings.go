@@ -64,6 +64,9 @@ const (
 	DKIMAppended          Code = "dkim-record-domain-appended"
 	DKIMKeyMissing        Code = "dkim-key-missing"
 	DKIMKeyInvalid        Code = "dkim-key-invalid"
+	DKIMSelectorOK        Code = "dkim-selector-ok"
+	DKIMSelectorMissing   Code = "dkim-selector-missing"
+	DKIMSelectorMismatch  Code = "dkim-selector-key-mismatch"
 	MailFromOK            Code = "mail-from-mx-ok"
 	MailFromMissing       Code = "mail-from-mx-missing"
 	MailFromWrongRegion   Code = "mail-from-mx-wrong-region"
@@ -220,6 +223,15 @@ var catalogue = map[Code]entry{
 	DKIMKeyInvalid: {SeverityError,
 		"A DKIM key is published where the CNAME leads, but receivers cannot use it: it is revoked (empty p=), cut short, or not an RSA key, so every message signed with this token fails DKIM.",
 		"The key at {name} is the signing service's to publish: for Sesame, rotate the token's key (sesame dkim rotate) or check what the DKIM zone serves; for SES, disable and enable Easy DKIM to get new tokens."},
+	DKIMSelectorOK: {SeverityOK,
+		"The BYODKIM selector's TXT record publishes the public half of the identity's own key.",
+		""},
+	DKIMSelectorMissing: {SeverityError,
+		"With Bring Your Own DKIM the domain publishes its own key; SES (and Sesame) do not. Until {name} holds it, DKIM stays pending and mail is not signed.",
+		"Publish {name} TXT {value} (the public half of the key given as DomainSigningPrivateKey), split into strings of at most 255 characters if your provider asks."},
+	DKIMSelectorMismatch: {SeverityError,
+		"The selector publishes a DKIM key, but not the public half of the private key the identity signs with: DKIM does not verify, and every message signed with it would fail DKIM.",
+		"Replace the TXT record at {name} with {value}, or give the private key that matches the published one again (PutEmailIdentityDkimSigningAttributes, EXTERNAL)."},
 	MailFromOK: {SeverityOK,
 		"The MAIL FROM domain's only MX record points at SES's feedback endpoint for the region.",
 		""},

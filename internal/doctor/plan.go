@@ -34,7 +34,7 @@ func (r *run) firstQueries() []qkey {
 	if r.kind == names.KindEmail {
 		qs = append(qs, key(r.domain, dns.TypeMX))
 	}
-	return qs
+	return append(qs, r.selectorQueries()...)
 }
 
 // secondQueries follow up on the first answers, and only where they show

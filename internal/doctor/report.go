@@ -192,6 +192,9 @@ func instanceText(in Instance) string {
 	if len(in.DKIMTokens) > 0 {
 		parts = append(parts, "DKIM "+strings.Join(in.DKIMTokens, " "))
 	}
+	if in.DKIMSelector != "" {
+		parts = append(parts, "BYODKIM selector "+in.DKIMSelector)
+	}
 	if in.MailFrom != "" {
 		parts = append(parts, "MAIL FROM "+in.MailFrom)
 	}

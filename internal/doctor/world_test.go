@@ -144,6 +144,10 @@ func parseInstance(t testing.TB, s string) Instance {
 			in.Token = v
 		case "dkim":
 			in.DKIMTokens = strings.Split(v, ",")
+		case "selector":
+			in.DKIMSelector = v
+		case "dkim-key": // the p= of the BYODKIM key's record
+			in.DKIMKey = "v=DKIM1; k=rsa; p=" + v
 		case "mail-from":
 			in.MailFrom = v
 		case "from-ses":

@@ -8,6 +8,7 @@ package identity
 
 import (
 	"maps"
+	"strings"
 	"time"
 
 	"github.com/sesame/sesame/internal/names"
@@ -71,16 +72,67 @@ type DKIM struct {
 	// Enabled is whether mail is signed; SES defaults it to true.
 	Enabled bool
 	// Tokens are the three Easy DKIM tokens; the records to publish are
-	// <token>._domainkey.<domain> CNAME <token>.dkim.amazonses.com.
+	// <token>._domainkey.<domain> CNAME <token>.dkim.amazonses.com. A DEED
+	// replica has its parent's; under BYODKIM it is the one selector.
 	Tokens []string
 	Check  Check
-	// Origin is AWS_SES (Easy DKIM); BYODKIM (EXTERNAL) is not supported.
+	// Origin is AWS_SES (Easy DKIM), EXTERNAL (BYODKIM: Tokens holds the
+	// one selector, as the model says, and KeyRecord the TXT record,
+	// "v=DKIM1; k=rsa; p=...", the customer publishes at
+	// <selector>._domainkey.<domain>; the private key is sealed with the
+	// identity's DKIM keys) or AWS_SES_<REGION> (a DEED replica of the
+	// identity in that region, whose keys sign for it).
 	Origin            string
+	KeyRecord         string    `json:",omitempty"`
 	KeyLength         string    // RSA_1024_BIT or RSA_2048_BIT
 	LastKeyGeneration time.Time `json:",omitzero"`
 	// KeyLengthChanged is when NextSigningKeyLength last changed: SES
 	// allows one change a day.
 	KeyLengthChanged time.Time `json:",omitzero"`
+}
+
+// The DKIM origins (SigningAttributesOrigin).
+const (
+	EasyDKIM     = "AWS_SES"
+	ExternalDKIM = "EXTERNAL"
+)
+
+// External reports whether the domain signs with its own key (BYODKIM).
+func (d *DKIM) External() bool { return d.Origin == ExternalDKIM }
+
+// EasyTokens are the Easy DKIM tokens: none under BYODKIM.
+func (d *DKIM) EasyTokens() []string {
+	if d.External() {
+		return nil
+	}
+	return d.Tokens
+}
+
+// ReplicaPrefix starts the origin of a DEED replica: AWS_SES_US_EAST_1
+// replicates the identity of the same name and account in us-east-1.
+const ReplicaPrefix = "AWS_SES_"
+
+// ReplicaOrigin is the origin that replicates the identity in region.
+func ReplicaOrigin(region string) string {
+	return ReplicaPrefix + strings.ToUpper(strings.ReplaceAll(region, "-", "_"))
+}
+
+// ParentRegion is the region a DEED replica takes its tokens and keys
+// from (Deterministic Easy DKIM), "" for an identity that is none.
+func (d *DKIM) ParentRegion() string {
+	r, ok := strings.CutPrefix(d.Origin, ReplicaPrefix)
+	if !ok || r == "" {
+		return ""
+	}
+	return strings.ToLower(strings.ReplaceAll(r, "_", "-"))
+}
+
+// Selector is the BYODKIM selector, "" under Easy DKIM.
+func (d *DKIM) Selector() string {
+	if !d.External() || len(d.Tokens) == 0 {
+		return ""
+	}
+	return d.Tokens[0]
 }
 
 // Behavior is what SES does when the MAIL FROM MX record is missing.

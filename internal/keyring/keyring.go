@@ -1,4 +1,6 @@
-// Package keyring keeps the Easy DKIM keys of identities: it makes them
+// Package keyring keeps the DKIM keys of identities (Easy DKIM's, and the
+// customer's own under BYODKIM, which it seals, signs with and never
+// publishes): it makes them
 // when an identity's tokens are made, seals them into the store, publishes
 // them (it is the key source of Sesame's DNS server, dnsserver.Keys),
 // chooses the key that signs an identity's mail, and rotates them
@@ -17,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -52,6 +55,10 @@ type Keyring struct {
 	Interval time.Duration
 	Now      func() time.Time
 	Log      *slog.Logger
+	// NoEasyKeys makes no Easy DKIM keys: the DKIM domain is SES's own,
+	// which Sesame cannot publish in. BYODKIM keys are kept and sign all
+	// the same: their records are in the customer's zone.
+	NoEasyKeys bool
 
 	mu        sync.Mutex
 	opened    map[string]openedKey // parsed private keys by token
@@ -123,8 +130,9 @@ func (k *Keyring) DKIMKey(ctx context.Context, selector string) (string, bool, e
 	}
 	key, err := k.Keys.GetDKIMKey(ctx, selector)
 	switch {
-	case err == nil:
+	case err == nil && key.State != store.DKIMExternal: // BYODKIM keys are the customer's to publish
 		record = key.Record
+	case err == nil:
 	case !errors.Is(err, store.ErrNotFound):
 		return "", false, err
 	}
@@ -200,12 +208,22 @@ func (k *Keyring) newKey(id identity.Key, token, length, state string, now time.
 // token signs unless another already does. Tokens that have keys keep
 // them. For registry.DKIMKeys: called when the tokens are made.
 func (k *Keyring) EnsureKeys(ctx context.Context, id *identity.Identity) error {
-	if !id.IsDomain() || len(id.DKIM.Tokens) == 0 {
+	if !id.IsDomain() || id.DKIM.External() || id.DKIM.ParentRegion() != "" { // a DEED replica uses its parent's
 		return nil
 	}
 	have, err := k.Keys.ListDKIMKeys(ctx, id.Key)
 	if err != nil {
 		return err
+	}
+	if slices.ContainsFunc(have, isExternal) { // back from BYODKIM: its key goes
+		if have, err = k.Keys.UpdateDKIMKeys(ctx, id.Key, func(cur []store.DKIMKey) ([]store.DKIMKey, error) {
+			return slices.DeleteFunc(slices.Clone(cur), isExternal), nil
+		}); err != nil {
+			return err
+		}
+	}
+	if k.NoEasyKeys || len(id.DKIM.Tokens) == 0 {
+		return nil
 	}
 	hasCurrent := false
 	known := map[string]bool{}
@@ -241,6 +259,33 @@ func (k *Keyring) EnsureKeys(ctx context.Context, id *identity.Identity) error {
 	return k.Keys.AddDKIMKeys(ctx, keys)
 }
 
+func isExternal(key store.DKIMKey) bool { return key.State == store.DKIMExternal }
+
+// SetExternalKey implements registry.DKIMKeys: pk, sealed, replaces all
+// of the identity's keys (Easy DKIM ones included: the domain no longer
+// signs with them, and their tokens are gone from its CNAMEs' point of
+// view). Its token is a fresh random name, so that two identities with
+// the same selector never collide and no DNS name of Sesame's zone is
+// ever its selector.
+func (k *Keyring) SetExternalKey(ctx context.Context, id *identity.Identity, pk *rsa.PrivateKey) error {
+	token := identity.NewDKIMTokens()[0]
+	der, err := dkim.Marshal(pk)
+	if err != nil {
+		return err
+	}
+	sealed, err := k.Sealer.Seal(string(der), token)
+	if err != nil {
+		return err
+	}
+	now := k.now()
+	key := store.DKIMKey{Token: token, Identity: id.Key, State: store.DKIMExternal, Length: dkim.LengthOf(pk),
+		Selector: id.DKIM.Selector(), Sealed: sealed, Record: dkim.Record(&pk.PublicKey), Created: now, Activated: now}
+	_, err = k.Keys.UpdateDKIMKeys(ctx, id.Key, func([]store.DKIMKey) ([]store.DKIMKey, error) {
+		return []store.DKIMKey{key}, nil
+	})
+	return err
+}
+
 // KeyInfo implements registry.DKIMKeys: the length of the key that signs
 // and when the last key was made (GetEmailIdentity's
 // CurrentSigningKeyLength and LastKeyGenerationTimestamp).
@@ -251,7 +296,7 @@ func (k *Keyring) KeyInfo(ctx context.Context, id identity.Key) (registry.KeyInf
 	}
 	var info registry.KeyInfo
 	for _, key := range keys {
-		if key.State == store.DKIMCurrent {
+		if key.State == store.DKIMCurrent || key.State == store.DKIMExternal {
 			info.CurrentLength = key.Length
 		}
 		if key.Created.After(info.LastGeneration) {
@@ -292,19 +337,29 @@ func (k *Keyring) SigningKey(ctx context.Context, sc registry.Scope, source stri
 	if !v.Enabled || v.Status != identity.Success {
 		return nil, nil
 	}
-	keys, err := k.Keys.ListDKIMKeys(ctx, identity.Key{Account: sc.Account, Region: sc.Region, Name: domain})
+	d := id
+	if !id.IsDomain() {
+		if d, err = k.Registry.Store.GetIdentity(ctx, identity.Key{Account: sc.Account, Region: sc.Region, Name: domain}); err != nil {
+			return nil, err
+		}
+	}
+	keys, err := k.Keys.ListDKIMKeys(ctx, registry.KeysOf(d)) // a DEED replica signs with its parent's keys
 	if err != nil {
 		return nil, err
 	}
 	for _, key := range keys {
-		if key.State != store.DKIMCurrent {
+		if key.State != store.DKIMCurrent && key.State != store.DKIMExternal {
 			continue
 		}
 		pk, err := k.open(key)
 		if err != nil {
 			return nil, err
 		}
-		return &Signing{Domain: domain, Selector: key.Token, Key: pk}, nil
+		sel := key.Token
+		if key.State == store.DKIMExternal {
+			sel = key.Selector // BYODKIM: d=domain; s=the customer's selector
+		}
+		return &Signing{Domain: domain, Selector: sel, Key: pk}, nil
 	}
 	return nil, nil // tokens made before keys existed: `sesame dkim rotate` makes them
 }

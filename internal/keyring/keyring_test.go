@@ -317,3 +317,45 @@ func TestPublishedFollowsStore(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestExternalKey: a BYODKIM key replaces the Easy DKIM keys, is never
+// published and never rotated; EnsureKeys after the switch back drops it
+// and makes Easy DKIM keys again.
+func TestExternalKey(t *testing.T) {
+	ctx := context.Background()
+	k, st, id, _ := setup(t, dkim.RSA1024)
+	if err := k.EnsureKeys(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	pk, _ := dkim.Generate(dkim.RSA1024)
+	ext := id.Clone()
+	ext.DKIM.Origin, ext.DKIM.Tokens = identity.ExternalDKIM, []string{"sel"}
+	if _, err := st.UpdateIdentity(ctx, id.Key, func(*identity.Identity) (*identity.Identity, error) { return ext, nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.SetExternalKey(ctx, ext, pk); err != nil {
+		t.Fatal(err)
+	}
+	m := states(t, st, id.Key)
+	got := byState(m, store.DKIMExternal)
+	if len(m) != 1 || len(got) != 1 || got[0].Selector != "sel" {
+		t.Fatalf("keys %+v: want the one external key", m)
+	}
+	if _, ok, _ := k.DKIMKey(ctx, got[0].Token); ok {
+		t.Error("the external key is published")
+	}
+	if _, err := k.Rotate(ctx, id.Key); !errors.Is(err, keyring.ErrExternal) {
+		t.Errorf("rotating an external key: %v, want ErrExternal", err)
+	}
+	if err := k.EnsureKeys(ctx, ext); err != nil || len(states(t, st, id.Key)) != 1 {
+		t.Errorf("EnsureKeys of a BYODKIM identity changed its keys: %v", err)
+	}
+	back := id.Clone()
+	back.DKIM.Tokens = identity.NewDKIMTokens()
+	if err := k.EnsureKeys(ctx, back); err != nil {
+		t.Fatal(err)
+	}
+	if m := states(t, st, id.Key); len(m) != 3 || len(byState(m, store.DKIMExternal)) != 0 || len(byState(m, store.DKIMCurrent)) != 1 {
+		t.Errorf("back to Easy DKIM: %+v", m)
+	}
+}

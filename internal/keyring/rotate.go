@@ -22,6 +22,12 @@ var (
 	ErrNoStandby = errors.New("no token is free for a new key")
 	// ErrNoKeys: the identity has no Easy DKIM keys.
 	ErrNoKeys = errors.New("no Easy DKIM keys")
+	// ErrExternal: the identity signs with its own key (BYODKIM), which
+	// only its owner can replace (PutEmailIdentityDkimSigningAttributes).
+	ErrExternal = errors.New("the identity uses its own DKIM key (BYODKIM): replace it with put-email-identity-dkim-signing-attributes")
+	// ErrReplica: the identity is a DEED replica, signing with its parent's
+	// keys; rotate the parent's.
+	ErrReplica = errors.New("the identity replicates the Easy DKIM of its parent region (DEED): rotate the parent identity's keys")
 )
 
 // Rotate starts a rotation of an identity's keys now: a standby token (the
@@ -139,6 +145,18 @@ func (k *Keyring) step(ctx context.Context, id identity.Key, force bool) ([]stor
 	cur, err := k.Keys.ListDKIMKeys(ctx, id)
 	if err != nil {
 		return nil, err
+	}
+	if ident != nil && ident.DKIM.ParentRegion() != "" {
+		if force {
+			return nil, ErrReplica
+		}
+		return cur, nil
+	}
+	if (ident != nil && ident.DKIM.External()) || slices.ContainsFunc(cur, isExternal) {
+		if force {
+			return nil, ErrExternal
+		}
+		return cur, nil
 	}
 	if len(cur) == 0 {
 		if !force {

@@ -204,8 +204,12 @@ func (b *builder) stale(v *Value, note string) {
 }
 
 // dkim plans three CNAMEs per instance. Their names carry the token, so
-// the plan owns whatever is there.
+// the plan owns whatever is there. Instances with the same tokens (a DEED
+// replica reports its parent region's, which SES derives
+// deterministically) share one set of three: each CNAME is planned once,
+// for all of them.
 func (b *builder) dkim() {
+	owners := map[string][]string{} // instance labels by CNAME name
 	for _, in := range b.o.Instances {
 		for _, t := range in.DKIMTokens {
 			rec := b.expect(records.Instance{}).DKIMRecord(t)
@@ -214,10 +218,17 @@ func (b *builder) dkim() {
 			}
 			s := b.rrset(rec.Name, dns.TypeCNAME, records.DKIM)
 			target := dns.CanonicalName(rec.Value)
+			if !slices.Contains(owners[rec.Name], in.Label) {
+				owners[rec.Name] = append(owners[rec.Name], in.Label)
+			}
+			owner := strings.Join(owners[rec.Name], ", ")
 			found := false
 			for i := range s.Values {
 				v := &s.Values[i]
-				v.Owner = in.Label
+				v.Owner = owner
+				if len(owners[rec.Name]) > 1 && v.Data == target {
+					v.Note = "the same token, so one CNAME serves all: DEED"
+				}
 				if v.Data == target && !found {
 					found = true
 				} else {

@@ -18,6 +18,9 @@ type Expect struct {
 	Token string
 	// DKIMTokens are the Easy DKIM tokens, if any.
 	DKIMTokens []string
+	// DKIMSelector and DKIMKey are a BYODKIM key: the customer publishes
+	// <selector>._domainkey.<domain> TXT DKIMKey ("v=DKIM1; k=rsa; p=...").
+	DKIMSelector, DKIMKey string
 	// MailFrom is the custom MAIL FROM domain, if any.
 	MailFrom string
 
@@ -39,7 +42,10 @@ func ExpectFor(id *identity.Identity, d config.DNS) Expect {
 	e := newExpect(domain, id.Region, d)
 	if id.IsDomain() {
 		e.Token = id.Token
-		e.DKIMTokens = id.DKIM.Tokens
+		e.DKIMTokens = id.DKIM.EasyTokens()
+		if sel := id.DKIM.Selector(); sel != "" {
+			e.DKIMSelector, e.DKIMKey = strings.ToLower(sel), id.DKIM.KeyRecord
+		}
 	}
 	e.MailFrom = id.MailFrom.Domain
 	return e
@@ -49,6 +55,7 @@ func ExpectFor(id *identity.Identity, d config.DNS) Expect {
 func ExpectOf(domain string, in Instance, d config.DNS) Expect {
 	e := newExpect(domain, in.Region, d)
 	e.Token, e.DKIMTokens, e.MailFrom = in.Token, in.DKIMTokens, in.MailFrom
+	e.DKIMSelector, e.DKIMKey = strings.ToLower(in.DKIMSelector), in.DKIMKey
 	return e
 }
 
@@ -107,6 +114,10 @@ type Instance struct {
 	Token string `json:"token,omitempty"`
 	// DKIMTokens are the three Easy DKIM tokens, if any.
 	DKIMTokens []string `json:"dkim_tokens,omitempty"`
+	// DKIMSelector and DKIMKey are a BYODKIM key's selector and the TXT
+	// record its public half makes, if the identity signs with its own.
+	DKIMSelector string `json:"dkim_selector,omitempty"`
+	DKIMKey      string `json:"dkim_key,omitempty"`
 	// MailFrom is the custom MAIL FROM domain, if any.
 	MailFrom string `json:"mail_from,omitempty"`
 	// FromSES says the values were read from an endpoint: an empty field

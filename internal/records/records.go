@@ -1,6 +1,6 @@
 // Package records owns what an SES identity's DNS records must be and
 // whether what a zone publishes satisfies them: the verification TXT, the
-// three Easy DKIM CNAMEs, the custom MAIL FROM MX and SPF records. Expect
+// three Easy DKIM CNAMEs (or a BYODKIM key's TXT), the custom MAIL FROM MX and SPF records. Expect
 // describes what one instance expects; its matchers (MatchToken,
 // MatchDKIM, MatchMX, MatchSPF) return a classified Verdict. The verifier,
 // the doctor, plan and the console all judge through them and differ only
@@ -51,6 +51,9 @@ func (e Expect) Records() []Record {
 	for _, t := range e.DKIMTokens {
 		rs = append(rs, e.DKIMRecord(t))
 	}
+	if e.DKIMSelector != "" {
+		rs = append(rs, e.SelectorRecord())
+	}
 	if mf := e.MailFrom; mf != "" {
 		rs = append(rs,
 			Record{Purpose: MailFromMX, Name: mf, Type: "MX", Value: e.MXValue()},
@@ -63,6 +66,13 @@ func (e Expect) Records() []Record {
 // DKIMRecord is <token>._domainkey.<domain> CNAME <token>.<DKIM domain>.
 func (e Expect) DKIMRecord(token string) Record {
 	return Record{Purpose: DKIM, Name: e.DKIMName(token), Type: "CNAME", Value: e.DKIMTarget(token), Token: token}
+}
+
+// SelectorRecord is a BYODKIM key's record: <selector>._domainkey.<domain>
+// TXT "v=DKIM1; k=rsa; p=...", which the customer publishes (Sesame does
+// not: the name is in the customer's zone). dkim.MatchSelector judges it.
+func (e Expect) SelectorRecord() Record {
+	return Record{Purpose: DKIM, Name: e.DKIMName(e.DKIMSelector), Type: "TXT", Value: e.DKIMKey, Token: e.DKIMSelector}
 }
 
 // SPF is the SPF record of a custom MAIL FROM domain.

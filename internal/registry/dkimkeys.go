@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"crypto/rsa"
 	"time"
 
 	"github.com/sesame/sesame/internal/identity"
@@ -14,6 +15,9 @@ type DKIMKeys interface {
 	// EnsureKeys gives each Easy DKIM token of a domain identity a key;
 	// tokens with keys keep them.
 	EnsureKeys(ctx context.Context, id *identity.Identity) error
+	// SetExternalKey makes pk, sealed, the identity's one key (BYODKIM),
+	// in place of any Easy DKIM keys; it is not published.
+	SetExternalKey(ctx context.Context, id *identity.Identity, pk *rsa.PrivateKey) error
 	// KeyInfo describes an identity's keys.
 	KeyInfo(ctx context.Context, k identity.Key) (KeyInfo, error)
 }
@@ -43,7 +47,7 @@ func (r *Registry) DKIMKeyInfo(ctx context.Context, id *identity.Identity) (KeyI
 	if r.DKIMKeys == nil || !id.IsDomain() || len(id.DKIM.Tokens) == 0 {
 		return info, nil
 	}
-	got, err := r.DKIMKeys.KeyInfo(ctx, id.Key)
+	got, err := r.DKIMKeys.KeyInfo(ctx, KeysOf(id)) // a DEED replica's are its parent's
 	if err != nil || got.CurrentLength == "" {
 		return info, err
 	}

@@ -197,6 +197,16 @@ type DKIMView struct {
 	Enabled bool
 	Status  identity.Status
 	Tokens  []string
+	// Selector and KeyRecord are set under BYODKIM (Tokens is then the
+	// selector): the TXT record the customer publishes at
+	// <selector>._domainkey.<domain>.
+	Selector, KeyRecord string
+}
+
+// dkimView is the DKIM of the domain d, signing on if enabled.
+func dkimView(d *identity.Identity, enabled bool) DKIMView {
+	return DKIMView{Enabled: enabled, Status: d.DKIM.Check.Status, Tokens: d.DKIM.Tokens,
+		Selector: d.DKIM.Selector(), KeyRecord: d.DKIM.KeyRecord}
 }
 
 // DKIMOf returns the DKIM that signs id's mail, for the console and the
@@ -217,7 +227,7 @@ func (r *Registry) DKIMOf(ctx context.Context, sc Scope, id *identity.Identity) 
 	if d == nil || len(d.DKIM.Tokens) == 0 {
 		return DKIMView{Status: identity.NotStarted}, nil
 	}
-	return DKIMView{Enabled: id.DKIM.Enabled || d.DKIM.Enabled, Status: d.DKIM.Check.Status, Tokens: d.DKIM.Tokens}, nil
+	return dkimView(d, id.DKIM.Enabled || d.DKIM.Enabled), nil
 }
 
 // OwnDKIM is the DKIM state SES reports for the identity itself (v1
@@ -232,7 +242,7 @@ func OwnDKIM(id *identity.Identity) DKIMView {
 	if len(id.DKIM.Tokens) == 0 {
 		return DKIMView{Status: identity.NotStarted}
 	}
-	return DKIMView{Enabled: id.DKIM.Enabled, Status: id.DKIM.Check.Status, Tokens: id.DKIM.Tokens}
+	return dkimView(id, id.DKIM.Enabled)
 }
 
 // update runs fn on the identity in a transaction, then tells the verifier

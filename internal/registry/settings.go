@@ -132,6 +132,7 @@ func (r *Registry) SetEasyDKIM(ctx context.Context, sc Scope, name, keyLength st
 		if cur == nil {
 			return nil, wrapf(NotFound, store.ErrNotFound, "Email identity %s does not exist.", n)
 		}
+		leaveExternal(cur) // from BYODKIM: new tokens and keys
 		if err := r.changeKeyLength(cur, keyLength); err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"crypto/rsa"
 	"strings"
 	"unicode/utf8"
 
@@ -55,7 +56,7 @@ func (r *Registry) startDKIM(id *identity.Identity) {
 	if len(id.DKIM.Tokens) == 0 {
 		id.DKIM.Tokens = identity.NewDKIMTokens()
 		id.DKIM.Enabled = true
-		id.DKIM.Origin = "AWS_SES"
+		id.DKIM.Origin = identity.EasyDKIM
 		id.DKIM.LastKeyGeneration = r.now()
 		if id.DKIM.KeyLength == "" {
 			id.DKIM.KeyLength = DefaultKeyLength
@@ -143,9 +144,14 @@ type CreateOptions struct {
 	ConfigurationSet string
 	// KeyLength is DkimSigningAttributes.NextSigningKeyLength.
 	KeyLength string
-	// BYODKIM is set when the caller asked for Bring Your Own DKIM, or for
-	// a DKIM origin other than AWS_SES, which Sesame does not support.
-	BYODKIM bool
+	// Selector and PrivateKey are DkimSigningAttributes'
+	// DomainSigningSelector and DomainSigningPrivateKey: Bring Your Own
+	// DKIM instead of Easy DKIM.
+	Selector, PrivateKey string
+	// Origin is DkimSigningAttributes.DomainSigningAttributesOrigin: empty,
+	// AWS_SES, EXTERNAL, or AWS_SES_<REGION> for a DEED replica of the
+	// identity in that region (deed.go).
+	Origin string
 	// DKIMAttributes is set when DkimSigningAttributes was given at all.
 	DKIMAttributes bool
 }
@@ -175,8 +181,26 @@ func (r *Registry) CreateEmailIdentity(ctx context.Context, sc Scope, name strin
 	if o.DKIMAttributes && kind != names.KindDomain {
 		return nil, errorf(Invalid, "DkimSigningAttributes can only be given for a domain, not for the email address %s.", n)
 	}
-	if o.BYODKIM {
-		return nil, errorf(Invalid, "Bring Your Own DKIM (DomainSigningSelector, DomainSigningPrivateKey) and DKIM replication are not supported by this server: leave DkimSigningAttributes out to use Easy DKIM.")
+	var external *rsa.PrivateKey
+	var parent *identity.Identity
+	switch {
+	case o.Origin != "" && o.Origin != identity.EasyDKIM && o.Origin != identity.ExternalDKIM:
+		if o.Selector != "" || o.PrivateKey != "" || o.KeyLength != "" {
+			return nil, errorf(Invalid, "DomainSigningAttributesOrigin %s replicates its parent's Easy DKIM: leave DomainSigningSelector, DomainSigningPrivateKey and NextSigningKeyLength out.", o.Origin)
+		}
+		if parent, err = r.replicaParent(ctx, sc, n, o.Origin); err != nil {
+			return nil, err
+		}
+	case o.Selector != "" || o.PrivateKey != "" || o.Origin == identity.ExternalDKIM:
+		if o.KeyLength != "" {
+			return nil, errorf(Invalid, "NextSigningKeyLength is for Easy DKIM: leave it out with DomainSigningSelector and DomainSigningPrivateKey (Bring Your Own DKIM).")
+		}
+		if external, err = parseExternal(o.Selector, o.PrivateKey); err != nil {
+			return nil, err
+		}
+		if r.DKIMKeys == nil {
+			return nil, errorf(Invalid, "This server keeps no DKIM keys, so it cannot sign with your own (DomainSigningPrivateKey); leave DkimSigningAttributes out to use Easy DKIM.")
+		}
 	}
 	switch o.KeyLength {
 	case "", "RSA_1024_BIT", "RSA_2048_BIT":
@@ -198,7 +222,12 @@ func (r *Registry) CreateEmailIdentity(ctx context.Context, sc Scope, name strin
 		id := r.newIdentity(sc, kind, n)
 		id.Tags = o.Tags
 		id.ConfigurationSet = o.ConfigurationSet
-		if kind == names.KindDomain {
+		switch {
+		case external != nil:
+			r.useExternal(id, o.Selector, external)
+		case parent != nil:
+			r.useReplica(id, parent, o.Origin)
+		case kind == names.KindDomain:
 			id.DKIM.KeyLength = o.KeyLength
 			r.startDKIM(id)
 		}
@@ -208,7 +237,14 @@ func (r *Registry) CreateEmailIdentity(ctx context.Context, sc Scope, name strin
 	if err != nil {
 		return nil, err
 	}
-	if err := r.ensureKeys(ctx, id); err != nil {
+	switch {
+	case external != nil:
+		err = r.DKIMKeys.SetExternalKey(ctx, id, external)
+	case parent != nil: // the parent's keys sign
+	default:
+		err = r.ensureKeys(ctx, id)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return id, r.sendVerification(ctx, id)

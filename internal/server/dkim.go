@@ -41,19 +41,22 @@ func ServesDKIM(d config.DNS) bool { return !d.SESDKIMZone() }
 // get keys, sent mail is signed, and rotations move on in the
 // background. Call it after openSending.
 func (s *Server) openDKIM(opts Options) {
-	if !ServesDKIM(opts.DNS) {
-		s.Log.Warn("Easy DKIM tokens get no keys and mail is not DKIM-signed: " + ErrSESDKIMDomain.Error())
-		return
-	}
 	o := opts.DKIM
 	ttl := o.TTL
 	if ttl <= 0 {
 		ttl = dnsserver.DefaultTTL * time.Second
 	}
+	// With SES's own DKIM domain the keyring still keeps and signs with
+	// BYODKIM keys, whose records are in the customer's zone.
 	s.Keyring = &keyring.Keyring{Keys: s.Store, Identities: s.Identities, Sealer: s.Accounts.Sealer, Registry: s.Registry,
-		TTL: ttl, Grace: o.Grace, Interval: o.Rotation, Now: opts.Now, Log: s.Log.With("component", "dkim")}
+		TTL: ttl, Grace: o.Grace, Interval: o.Rotation, Now: opts.Now, Log: s.Log.With("component", "dkim"),
+		NoEasyKeys: !ServesDKIM(opts.DNS)}
 	s.Registry.DKIMKeys = s.Keyring
 	s.Sender.Signer = s.Keyring
+	if !ServesDKIM(opts.DNS) {
+		s.Log.Warn("Easy DKIM tokens get no keys and mail is signed only with BYODKIM keys: " + ErrSESDKIMDomain.Error())
+		return
+	}
 	step := o.Step
 	if step <= 0 {
 		step = min(max(ttl/2, time.Second), time.Minute)
@@ -84,7 +87,7 @@ type DNSOptions struct {
 // the DKIM zone from the keyring until ctx ends; errc gets the error that
 // stops it.
 func (s *Server) ListenDNS(ctx context.Context, addr string, o DNSOptions) (net.Addr, <-chan error, error) {
-	if s.Keyring == nil {
+	if s.Keyring == nil || s.Keyring.NoEasyKeys {
 		return nil, nil, ErrSESDKIMDomain
 	}
 	srv := &dnsserver.Server{Zone: s.Registry.DNS.DKIMDomain, NS: o.NS, Mbox: strings.Replace(o.Mbox, "@", ".", 1),

@@ -103,8 +103,8 @@ type Server struct {
 	Mail       *mail.Mailer
 	Verifier   *verify.Verifier
 	Sender     *send.Sender
-	// Keyring holds the Easy DKIM keys; nil when Sesame cannot publish
-	// them (the DKIM domain is SES's own).
+	// Keyring holds the DKIM keys; with SES's own DKIM domain it makes no
+	// Easy DKIM keys (NoEasyKeys) but keeps BYODKIM ones.
 	Keyring *keyring.Keyring
 
 	limits     api.Limits

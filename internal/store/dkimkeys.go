@@ -19,11 +19,16 @@ import (
 //	previous signed until Retired, still published for the grace period
 //	         so that mail signed with it verifies; then replaced by a new
 //	         standby key
+//	external a BYODKIM key, the customer's: it signs as Selector once
+//	         verified, is never published by Sesame (the customer
+//	         publishes it in their own zone) and never rotated; its Token
+//	         is a random name, since selectors are not unique
 const (
 	DKIMStandby  = "standby"
 	DKIMNext     = "next"
 	DKIMCurrent  = "current"
 	DKIMPrevious = "previous"
+	DKIMExternal = "external"
 )
 
 // DKIMKey is the key behind one Easy DKIM token.
@@ -32,6 +37,9 @@ type DKIMKey struct {
 	Identity identity.Key
 	State    string
 	Length   string // RSA_1024_BIT or RSA_2048_BIT
+	// Selector is the s= of an external key; "" for Easy DKIM keys, whose
+	// token is the selector.
+	Selector string `json:",omitempty"`
 	// Sealed is the private key (PKCS#8), sealed like secret access keys
 	// with the token as additional data; never stored in plain text.
 	Sealed []byte

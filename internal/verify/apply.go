@@ -136,6 +136,7 @@ func subject(id *identity.Identity) string {
 		b.WriteByte('|')
 		b.WriteString(t)
 	}
+	b.WriteString(id.DKIM.KeyRecord) // a BYODKIM key replaced under the same selector
 	for _, c := range [...]*identity.Check{&id.Verification, &id.DKIM.Check, &id.MailFrom.Check} {
 		if c.Active() {
 			b.WriteString("|a")

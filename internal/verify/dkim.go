@@ -3,11 +3,13 @@ package verify
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/miekg/dns"
 
+	dkimkey "github.com/sesame/sesame/internal/dkim"
 	"github.com/sesame/sesame/internal/dnsclient"
 	"github.com/sesame/sesame/internal/identity"
 	"github.com/sesame/sesame/internal/records"
@@ -17,6 +19,9 @@ import (
 // only once all three <token>._domainkey.<domain> CNAMEs point to
 // <token>.dkim.amazonses.com; each is asked for concurrently.
 func (r *run) dkim(ctx context.Context, recs []records.Record) identity.Result {
+	if len(recs) == 1 && recs[0].Type == "TXT" { // BYODKIM: the customer's key record
+		return r.examine(ctx, r.keyProbe(recs[0])).res
+	}
 	got := make([]examined, len(recs))
 	var wg sync.WaitGroup
 	last := len(recs) - 1
@@ -85,4 +90,43 @@ func (r *run) cnameProbe(rec records.Record) probe {
 			return judgement{got: got, match: r.e.MatchDKIM(rec.Token, got).Kind == records.Found}
 		},
 	}
+}
+
+// keyProbe looks for a BYODKIM key record: a TXT at
+// <selector>._domainkey.<domain> whose public key is the half of the
+// private key the identity signs with, as dkim.MatchSelector judges it.
+// Another key there (or one that does not parse) is INVALID_VALUE: the
+// check stays Pending and fails when its window runs out, as an absent
+// record does.
+func (r *run) keyProbe(rec records.Record) probe {
+	name := dns.CanonicalName(rec.Name)
+	return probe{
+		check: "dkim", name: name, qtype: dns.TypeTXT,
+		want:     strconv.Quote(rec.Value),
+		expected: name + " TXT " + strconv.Quote(rec.Value),
+		judge: func(_ context.Context, rrs []dns.RR) judgement {
+			vals := dnsclient.TXTValues(rrs)
+			v := dkimkey.MatchSelector(vals, rec.Value)
+			j := judgement{got: quoteAll(vals), match: v.Kind == records.Found}
+			if v.Kind == records.Wrong {
+				j.note = keyNote(v)
+			}
+			return j
+		},
+	}
+}
+
+// keyNote says why a key record at a selector does not do.
+func keyNote(v records.Verdict) string {
+	switch v.Fault() {
+	case records.FaultKeyMismatch:
+		return "the key published there is not the public half of the private key given (DomainSigningPrivateKey)"
+	case records.FaultKeyRevoked:
+		return "the key published there is revoked (empty p=)"
+	}
+	detail := ""
+	if len(v.Problems) > 0 && v.Problems[0].Detail != "" {
+		detail = ": " + v.Problems[0].Detail
+	}
+	return "the DKIM record there holds no usable key" + detail
 }

@@ -94,6 +94,33 @@ as "$AK1" "$SK1" us-east-1 sesv2 untag-resource --resource-arn "$ARN" --tag-keys
 expect_eq "untag-resource" "[]" "$(as "$AK1" "$SK1" us-east-1 sesv2 list-tags-for-resource --resource-arn "$ARN" | jq_ 'd["Tags"]')"
 expect_error "another account's ARN" NotFoundException as "$AK2" "$SK2" us-east-1 sesv2 list-tags-for-resource --resource-arn "$ARN"
 
+# Bring Your Own DKIM: the key as openssl makes it, the selector as the one token; back to Easy DKIM.
+openssl genrsa -out "$DATA/byo.pem" 2048 2>/dev/null
+BYOKEY=$(openssl rsa -in "$DATA/byo.pem" -outform DER 2>/dev/null | base64 -w0)
+got=$(as "$AK1" "$SK1" us-east-1 sesv2 create-email-identity --email-identity byo.example \
+	--dkim-signing-attributes "DomainSigningSelector=mail2026,DomainSigningPrivateKey=$BYOKEY" |
+	jq_ 'd["DkimAttributes"]["SigningAttributesOrigin"], " ".join(d["DkimAttributes"]["Tokens"]), d["DkimAttributes"]["Status"]')
+expect_eq "create-email-identity with your own key" "EXTERNAL mail2026 PENDING" "$got"
+got=$(as "$AK1" "$SK1" us-east-1 sesv2 get-email-identity --email-identity byo.example |
+	jq_ 'd["DkimAttributes"]["SigningAttributesOrigin"], d["DkimAttributes"]["CurrentSigningKeyLength"]')
+expect_eq "BYODKIM in get-email-identity" "EXTERNAL RSA_2048_BIT" "$got"
+expect_error "BYODKIM key not base64" BadRequestException as "$AK1" "$SK1" us-east-1 sesv2 put-email-identity-dkim-signing-attributes \
+	--email-identity byo.example --signing-attributes-origin EXTERNAL --signing-attributes DomainSigningSelector=s2,DomainSigningPrivateKey=QUJD
+expect_error "BYODKIM bad selector" BadRequestException as "$AK1" "$SK1" us-east-1 sesv2 put-email-identity-dkim-signing-attributes \
+	--email-identity byo.example --signing-attributes-origin EXTERNAL --signing-attributes "DomainSigningSelector=-s2,DomainSigningPrivateKey=$BYOKEY"
+got=$(as "$AK1" "$SK1" us-east-1 sesv2 put-email-identity-dkim-signing-attributes --email-identity byo.example \
+	--signing-attributes-origin AWS_SES | jq_ 'len(d["DkimTokens"]), d["DkimStatus"]')
+expect_eq "back to Easy DKIM" "3 PENDING" "$got"
+
+# Deterministic Easy DKIM: the eu-west-1 identity replicates us-east-1's tokens.
+P=$(as "$AK1" "$SK1" us-east-1 sesv2 create-email-identity --email-identity deed.example | jq_ '" ".join(d["DkimAttributes"]["Tokens"])')
+got=$(as "$AK1" "$SK1" eu-west-1 sesv2 create-email-identity --email-identity deed.example \
+	--dkim-signing-attributes DomainSigningAttributesOrigin=AWS_SES_US_EAST_1 | jq_ '" ".join(d["DkimAttributes"]["Tokens"])')
+expect_eq "a DEED replica has its parent's tokens" "$P" "$got"
+expect_eq "the replica's origin" AWS_SES_US_EAST_1 "$(as "$AK1" "$SK1" eu-west-1 sesv2 get-email-identity --email-identity deed.example | jq_ 'd["DkimAttributes"]["SigningAttributesOrigin"]')"
+expect_error "DEED without a parent" BadRequestException as "$AK1" "$SK1" eu-west-1 sesv2 create-email-identity --email-identity nodeed.example \
+	--dkim-signing-attributes DomainSigningAttributesOrigin=AWS_SES_US_EAST_1
+
 # Revocation while the server runs.
 "$SESAME" accounts keys revoke "$AK2" --data "$DATA" >/dev/null
 sleep 0.2 # revocation by another process is seen within 0.1 s

@@ -176,7 +176,9 @@ func (h *Handler) getIdentityDkimAttributes(r *request) (*result, error) {
 		out.boolean("DkimEnabled", v.Enabled)
 		out.elem("DkimVerificationStatus", string(v.Status))
 		if len(v.Tokens) > 0 {
-			out.members("DkimTokens", v.Tokens)
+			if v.Selector == "" { // BYODKIM has no tokens in v1, as observers report for v2
+				out.members("DkimTokens", v.Tokens)
+			}
 		}
 		out.close("value")
 		out.close("entry")

@@ -22,8 +22,7 @@ func (h *Handler) createEmailIdentity(r *request) (any, error) {
 	if d := in.DkimSigningAttributes; d != nil {
 		o.DKIMAttributes = true
 		o.KeyLength = d.NextSigningKeyLength
-		o.BYODKIM = d.DomainSigningSelector != "" || d.DomainSigningPrivateKey != "" ||
-			(d.DomainSigningAttributesOrigin != "" && d.DomainSigningAttributesOrigin != "AWS_SES")
+		o.Selector, o.PrivateKey, o.Origin = d.DomainSigningSelector, d.DomainSigningPrivateKey, d.DomainSigningAttributesOrigin
 	}
 	id, err := h.Registry.CreateEmailIdentity(r.ctx, r.scope, in.EmailIdentity, o)
 	if err != nil {
@@ -35,7 +34,7 @@ func (h *Handler) createEmailIdentity(r *request) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		out.DkimAttributes = dkimOut(id, registry.DKIMView{Enabled: id.DKIM.Enabled, Status: id.DKIM.Check.Status, Tokens: id.DKIM.Tokens}, info)
+		out.DkimAttributes = dkimOut(id, registry.OwnDKIM(id), info)
 	}
 	return out, nil
 }
@@ -44,8 +43,17 @@ func (h *Handler) createEmailIdentity(r *request) (any, error) {
 // (registry.DKIMKeyInfo): the next length is the identity's, the current
 // one the length of the key that signs, which changes at a rotation.
 func dkimOut(id *identity.Identity, v registry.DKIMView, info registry.KeyInfo) *dkimAttributes {
-	d := &dkimAttributes{SigningEnabled: v.Enabled, Status: v.Status.V2(), Tokens: v.Tokens, SigningAttributesOrigin: "AWS_SES"}
-	if id.IsDomain() && len(id.DKIM.Tokens) > 0 {
+	d := &dkimAttributes{SigningEnabled: v.Enabled, Status: v.Status.V2(), Tokens: v.Tokens, SigningAttributesOrigin: identity.EasyDKIM}
+	if id.IsDomain() && id.DKIM.External() {
+		// BYODKIM: the selector is the one token (the model), the key
+		// lengths are Easy DKIM's and not reported.
+		d.SigningAttributesOrigin = identity.ExternalDKIM
+		d.CurrentSigningKeyLength = info.CurrentLength
+		d.LastKeyGenerationTimestamp = ts(info.LastGeneration)
+	} else if id.IsDomain() && len(id.DKIM.Tokens) > 0 {
+		if id.DKIM.ParentRegion() != "" {
+			d.SigningAttributesOrigin = id.DKIM.Origin // a DEED replica: AWS_SES_<PARENT REGION>
+		}
 		d.NextSigningKeyLength = id.DKIM.KeyLength
 		d.CurrentSigningKeyLength = info.CurrentLength
 		d.LastKeyGenerationTimestamp = ts(info.LastGeneration)
@@ -202,9 +210,9 @@ func (h *Handler) putDkimAttributes(r *request) (any, error) {
 	return struct{}{}, nil
 }
 
-// putDkimSigningAttributes serves Easy DKIM (origin AWS_SES) and refuses
-// BYODKIM (EXTERNAL) and DKIM replication (AWS_SES_<REGION>), which Sesame
-// does not support.
+// putDkimSigningAttributes serves Easy DKIM (origin AWS_SES) and BYODKIM
+// (EXTERNAL). DKIM replication (AWS_SES_<REGION>) is refused: a replica is
+// made by CreateEmailIdentity.
 func (h *Handler) putDkimSigningAttributes(r *request) (any, error) {
 	var in struct {
 		SigningAttributesOrigin string
@@ -216,18 +224,31 @@ func (h *Handler) putDkimSigningAttributes(r *request) (any, error) {
 	switch in.SigningAttributesOrigin {
 	case "":
 		return nil, api.Errorf(http.StatusBadRequest, "BadRequestException", "SigningAttributesOrigin is required: use AWS_SES for Easy DKIM.")
-	case "AWS_SES":
+	case identity.EasyDKIM, identity.ExternalDKIM:
 	default:
-		return nil, api.Errorf(http.StatusBadRequest, "BadRequestException", "SigningAttributesOrigin %q is not supported by this server: Bring Your Own DKIM (EXTERNAL) and DKIM replication (AWS_SES_<REGION>) are not available; use AWS_SES for Easy DKIM.", in.SigningAttributesOrigin)
+		return nil, api.Errorf(http.StatusBadRequest, "BadRequestException", "SigningAttributesOrigin %q is not supported here: DKIM replication (AWS_SES_<REGION>) is set when the identity is created (CreateEmailIdentity with DkimSigningAttributes.DomainSigningAttributesOrigin); use AWS_SES for Easy DKIM or EXTERNAL for your own key.", in.SigningAttributesOrigin)
 	}
-	keyLength := ""
-	if a := in.SigningAttributes; a != nil {
-		if a.DomainSigningSelector != "" || a.DomainSigningPrivateKey != "" || (a.DomainSigningAttributesOrigin != "" && a.DomainSigningAttributesOrigin != "AWS_SES") {
-			return nil, api.Errorf(http.StatusBadRequest, "BadRequestException", "Bring Your Own DKIM (DomainSigningSelector, DomainSigningPrivateKey) and DKIM replication are not supported by this server: give only NextSigningKeyLength, or no SigningAttributes, for Easy DKIM.")
+	a := in.SigningAttributes
+	if a == nil {
+		a = &dkimSigningAttributes{}
+	}
+	if a.DomainSigningAttributesOrigin != "" {
+		// The model: "None of the values are allowed" here.
+		return nil, api.Errorf(http.StatusBadRequest, "BadRequestException", "SigningAttributes.DomainSigningAttributesOrigin is not allowed in PutEmailIdentityDkimSigningAttributes: give the origin as SigningAttributesOrigin.")
+	}
+	var id *identity.Identity
+	var err error
+	if in.SigningAttributesOrigin == identity.ExternalDKIM {
+		if a.NextSigningKeyLength != "" {
+			return nil, api.Errorf(http.StatusBadRequest, "BadRequestException", "NextSigningKeyLength is for Easy DKIM (AWS_SES): leave it out with EXTERNAL.")
 		}
-		keyLength = a.NextSigningKeyLength
+		id, err = h.Registry.SetExternalDKIM(r.ctx, r.scope, r.name, a.DomainSigningSelector, a.DomainSigningPrivateKey)
+	} else {
+		if a.DomainSigningSelector != "" || a.DomainSigningPrivateKey != "" {
+			return nil, api.Errorf(http.StatusBadRequest, "BadRequestException", "DomainSigningSelector and DomainSigningPrivateKey are for Bring Your Own DKIM: give SigningAttributesOrigin EXTERNAL with them, or only NextSigningKeyLength for Easy DKIM (AWS_SES).")
+		}
+		id, err = h.Registry.SetEasyDKIM(r.ctx, r.scope, r.name, a.NextSigningKeyLength)
 	}
-	id, err := h.Registry.SetEasyDKIM(r.ctx, r.scope, r.name, keyLength)
 	if err != nil {
 		return nil, err
 	}
