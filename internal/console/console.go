@@ -75,6 +75,9 @@ type Console struct {
 	// Sent holds the mail of the send calls (the Sent page); nil shows
 	// none.
 	Sent store.Outbox
+	// Keys are the Easy DKIM keys the server publishes, for the doctor to
+	// know which key must be where each CNAME leads; nil: any usable key.
+	Keys store.DKIMKeys
 	// DNS is the doctor's client (the verifier's, to share its rate
 	// limits); nil leaves the doctor out.
 	DNS *dnsclient.Client

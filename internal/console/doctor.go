@@ -6,6 +6,8 @@ import (
 	"net/http"
 
 	"github.com/sesame/sesame/internal/doctor"
+	"github.com/sesame/sesame/internal/registry"
+	"github.com/sesame/sesame/internal/store"
 )
 
 type doctorData struct {
@@ -35,9 +37,24 @@ func (c *Console) doctor(w http.ResponseWriter, r *request) error {
 	if dk.Selector != "" {
 		dk.Tokens = nil // BYODKIM: a TXT at the selector, no CNAMEs
 	}
+	// The keys this server publishes for the tokens (a DEED replica's are
+	// its parent's): the doctor then knows which key must be where each
+	// CNAME leads.
+	published := map[string]string{}
+	if len(dk.Tokens) > 0 && c.Keys != nil {
+		keys, err := c.Keys.ListDKIMKeys(r.Context(), registry.KeysOf(id))
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if k.State != store.DKIMExternal {
+				published[k.Token] = k.Record
+			}
+		}
+	}
 	in := doctor.Instance{
 		Label: "this account in " + id.Region, Region: id.Region, Token: id.Token, DKIMTokens: dk.Tokens,
-		DKIMSelector: dk.Selector, DKIMKey: dk.KeyRecord, MailFrom: id.MailFrom.Domain, FromSES: true,
+		DKIMSelector: dk.Selector, DKIMKey: dk.KeyRecord, DKIMKeys: published, MailFrom: id.MailFrom.Domain, FromSES: true,
 		Status: &doctor.Status{Verification: string(id.Verification.Status), DKIM: string(dk.Status), DKIMEnabled: dk.Enabled,
 			MailFrom: string(id.MailFrom.Check.Status)},
 	}

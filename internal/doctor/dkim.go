@@ -1,6 +1,7 @@
 package doctor
 
 import (
+	"crypto/rsa"
 	"fmt"
 	"strings"
 
@@ -171,7 +172,8 @@ func cnameOf(resp *dnsclient.Response) []string {
 // alone, so a target without a usable key shows only as mail failing DKIM.
 // The key's zone is the signer's (dkim.amazonses.com, or a Sesame
 // operator's DKIM domain): its servers are asked through the cache, as SPF
-// includes are. Which key the signer holds is not known here, so any
+// includes are. Where the instance knows the key it publishes for a token
+// (Instance.DKIMKeys), another key there is a mismatch; otherwise any
 // usable key passes.
 func (r *run) dkimKeyChecks() {
 	for _, in := range r.expect {
@@ -179,7 +181,7 @@ func (r *run) dkimKeyChecks() {
 			continue
 		}
 		e := r.expectOf(in)
-		var missing, invalid *Finding
+		var missing, invalid, mismatch *Finding
 		for _, t := range in.DKIMTokens {
 			if !r.dkimFound(e, t) {
 				continue
@@ -190,9 +192,20 @@ func (r *run) dkimKeyChecks() {
 				continue // no verdict; the key's servers are not the domain's
 			}
 			rec := Record{Name: target, Type: "TXT", Found: txtValues(resp)}
-			switch v := dkim.MatchRecord(txtValues(resp), nil); v.Kind {
-			case records.Found:
-			case records.Absent:
+			var want *rsa.PublicKey
+			if known := in.DKIMKeys[t]; known != "" {
+				rec.Expected = known
+				want, _ = dkim.PublicKey(known)
+			}
+			switch v := dkim.MatchRecord(txtValues(resp), want); {
+			case v.Kind == records.Found:
+			case v.Has(records.FaultKeyMismatch):
+				if mismatch == nil {
+					mismatch = &Finding{Code: DKIMKeyMismatch, Instance: in.Label}
+				}
+				mismatch.Records = append(mismatch.Records, rec)
+				mismatch.Evidence = append(mismatch.Evidence, resp.Evidence...)
+			case v.Kind == records.Absent:
 				if missing == nil {
 					missing = &Finding{Code: DKIMKeyMissing, Instance: in.Label}
 				}
@@ -210,6 +223,10 @@ func (r *run) dkimKeyChecks() {
 		if missing != nil {
 			missing.Summary = fmt.Sprintf("%d of %d DKIM CNAME targets publish no DKIM key", len(missing.Records), len(in.DKIMTokens))
 			r.add(missing)
+		}
+		if mismatch != nil {
+			mismatch.Summary = fmt.Sprintf("%d DKIM CNAME target(s) publish another key than the one this instance signs with", len(mismatch.Records))
+			r.add(mismatch)
 		}
 		if invalid != nil {
 			invalid.Summary = fmt.Sprintf("%d DKIM key(s) cannot be used", len(invalid.Records)) + invalid.Summary

@@ -64,6 +64,7 @@ const (
 	DKIMAppended          Code = "dkim-record-domain-appended"
 	DKIMKeyMissing        Code = "dkim-key-missing"
 	DKIMKeyInvalid        Code = "dkim-key-invalid"
+	DKIMKeyMismatch       Code = "dkim-key-mismatch"
 	DKIMSelectorOK        Code = "dkim-selector-ok"
 	DKIMSelectorMissing   Code = "dkim-selector-missing"
 	DKIMSelectorMismatch  Code = "dkim-selector-key-mismatch"
@@ -220,6 +221,9 @@ var catalogue = map[Code]entry{
 	DKIMKeyMissing: {SeverityError,
 		"The DKIM CNAME is right, but no DKIM key is published where it leads. SES marks DKIM verified from the CNAMEs alone; receivers follow them to the key, so every message signed with this token fails DKIM.",
 		"The key at {name} belongs to the service that signs (SES's dkim.amazonses.com, or the DKIM zone a Sesame operator serves with --dns-listen). Check that the identity still exists there with these tokens, and that the DKIM zone is delegated to the servers that serve it. A Sesame server cannot publish keys in Amazon's dkim.amazonses.com: with that default its Easy DKIM identities send unsigned mail (a BYODKIM key still signs), and its operator must set --dkim-domain to a zone Sesame serves."},
+	DKIMKeyMismatch: {SeverityError,
+		"The DKIM CNAME is right, but where it leads a key is published that is not the one this instance signs with: the DKIM zone is served by other servers than the signer's (a stale copy, or a delegation to the wrong servers), so receivers fail the signatures.",
+		"Delegate the DKIM zone to the servers that serve the signer's keys (for Sesame, its --dns-listen address) and remove other copies; {name} must publish {value}."},
 	DKIMKeyInvalid: {SeverityError,
 		"A DKIM key is published where the CNAME leads, but receivers cannot use it: it is revoked (empty p=), cut short, or not an RSA key, so every message signed with this token fails DKIM.",
 		"The key at {name} is the signing service's to publish: for Sesame, rotate the token's key (sesame dkim rotate) or check what the DKIM zone serves; for SES, disable and enable Easy DKIM to get new tokens."},

@@ -148,6 +148,12 @@ func parseInstance(t testing.TB, s string) Instance {
 			in.DKIMSelector = v
 		case "dkim-key": // the p= of the BYODKIM key's record
 			in.DKIMKey = "v=DKIM1; k=rsa; p=" + v
+		case "token-key": // TOKEN:P, the p= of the key the instance publishes for a token
+			tok, p, _ := strings.Cut(v, ":")
+			if in.DKIMKeys == nil {
+				in.DKIMKeys = map[string]string{}
+			}
+			in.DKIMKeys[tok] = "v=DKIM1; k=rsa; p=" + p
 		case "mail-from":
 			in.MailFrom = v
 		case "from-ses":

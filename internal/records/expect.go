@@ -118,6 +118,11 @@ type Instance struct {
 	// record its public half makes, if the identity signs with its own.
 	DKIMSelector string `json:"dkim_selector,omitempty"`
 	DKIMKey      string `json:"dkim_key,omitempty"`
+	// DKIMKeys are the key records published for Easy DKIM tokens, by
+	// token, when the instance knows its keys (Sesame's console does; SES
+	// tells nobody): a different key where a token's CNAME leads is then a
+	// mismatch, not just any usable key.
+	DKIMKeys map[string]string `json:"dkim_keys,omitempty"`
 	// MailFrom is the custom MAIL FROM domain, if any.
 	MailFrom string `json:"mail_from,omitempty"`
 	// FromSES says the values were read from an endpoint: an empty field

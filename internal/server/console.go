@@ -16,7 +16,7 @@ func (s *Server) console(opts Options) (http.Handler, error) {
 	}
 	c := &console.Console{
 		Registry: s.Registry, Accounts: s.Accounts, Key: key, Verifier: s.Verifier, Checks: s.Identities,
-		Mail: s.Mail, Sent: s.Store, Signouts: s.Store, DNS: s.Verifier.DNS, Secure: strings.HasPrefix(opts.PublicURL, "https:"),
+		Mail: s.Mail, Sent: s.Store, Keys: s.Store, Signouts: s.Store, DNS: s.Verifier.DNS, Secure: strings.HasPrefix(opts.PublicURL, "https:"),
 		Log: s.Log.With("component", "console"),
 	}
 	return c.Handler(), nil
