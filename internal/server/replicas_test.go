@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -384,5 +385,67 @@ func TestReplicasListenerSilent(t *testing.T) {
 	}
 	if !within(10*time.Second, func() bool { return status(onB) == "" }) {
 		t.Fatal("b serves the deleted identity 10 s after its listener went silent")
+	}
+}
+
+// TestReplicasCheckOnce: three verifying replicas on one database share
+// the due identities: each is checked by one replica at a time, so no
+// identity has two checks closer together than its backoff (5 s for a
+// record not found yet), which two replicas checking it at once would
+// give.
+func TestReplicasCheckOnce(t *testing.T) {
+	ctx := context.Background()
+	knot := knottest.Start(t, "127.0.0.1", "example.test", knotZone)
+	url := pgtest.Start(t).NewDatabase(t)
+	data := t.TempDir()
+	os.Chmod(data, 0o700)
+	a := sestest.New(t, sestest.Options{DatabaseURL: url, Data: data}) // the API alone
+	acct := a.NewAccount("ops")
+	const n = 60
+	var keys []identity.Key
+	for i := range n {
+		name := fmt.Sprintf("d%d.example.test", i)
+		if _, err := acct.V1("").VerifyDomainIdentity(ctx, &ses.VerifyDomainIdentityInput{Domain: aws.String(name)}); err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, identity.Key{Account: acct.AccountId, Region: sestest.DefaultRegion, Name: name})
+	}
+	for range 3 {
+		sestest.New(t, sestest.Options{DatabaseURL: url, Data: data, Verify: server.VerifyOptions{
+			Run: true, Resolver: knot.Addr, AuthPort: knot.Port, RateLimit: 1000, Recheck: time.Second,
+			Timeout: 500 * time.Millisecond, Budget: 3 * time.Second,
+		}})
+	}
+	checks := func(k identity.Key) []time.Time {
+		recs, err := a.Sesame.Store.ListChecks(ctx, k, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var at []time.Time
+		for _, r := range recs {
+			if !slices.ContainsFunc(at, r.At.Equal) {
+				at = append(at, r.At)
+			}
+		}
+		slices.SortFunc(at, time.Time.Compare)
+		return at
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for _, k := range keys {
+		for len(checks(k)) == 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s not checked within 30 s", k.Name)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	time.Sleep(2 * time.Second) // a second replica's check of the same round would be in by now
+	for _, k := range keys {
+		at := checks(k)
+		for i := 1; i < len(at); i++ {
+			if d := at[i].Sub(at[i-1]); d < 4*time.Second {
+				t.Errorf("%s checked twice %v apart (%v): by two replicas at once", k.Name, d, at)
+			}
+		}
 	}
 }
