@@ -139,19 +139,35 @@ func compare(ctx context.Context, bin, spec string, n, workers, pool int, writes
 	}
 
 	// The projection: N machines of two cores, each running one replica
-	// (and its share of the load balancer's work, not counted), and the
-	// database on a machine of two cores of its own. The replicas scale
-	// with N; the database does not.
+	// (the sesame CPU per request of the set-up with the fewest replicas on
+	// PostgreSQL: more replicas than cores on one machine cost more, which
+	// separate machines do not pay), and the database on a machine of two
+	// cores of its own (the database CPU per request of the set-up with the
+	// most replicas, which pays for their notifications and heartbeats).
+	// The replicas scale with N; the database does not.
+	one, most := -1, -1
 	for i, s := range setups {
-		if s.pg == nil || med[i].db == 0 {
+		if s.pg == nil {
 			continue
 		}
-		fmt.Printf("\nprojection from %s (CPU per request %.1f µs sesame, %.1f µs database): N machines of 2 cores + a 2-core database machine serve at most\n", s, med[i].app, med[i].db)
-		dbMax := 2e6 / med[i].db
-		for _, machines := range []int{1, 2, 3, 4, 8, 16} {
-			app := float64(machines) * 2e6 / med[i].app
-			fmt.Printf("  N=%-2d %6.0f req/s (replicas %6.0f, database %6.0f)\n", machines, min(app, dbMax), app, dbMax)
+		if one < 0 || s.replicas < setups[one].replicas {
+			one = i
 		}
+		if most < 0 || s.replicas >= setups[most].replicas {
+			most = i
+		}
+	}
+	if one < 0 {
+		return
+	}
+	app, db := med[one].app, med[most].db
+	fmt.Printf("\nprojection: N machines of 2 cores, one replica each (%.1f µs of sesame CPU a request, from %s), and a 2-core database machine (%.1f µs a request, from %s), serve at most:\n\n",
+		app, setups[one], db, setups[most])
+	fmt.Printf("| N | requests/s | replicas' limit | database's limit |\n|---|---|---|---|\n")
+	dbMax := 2e6 / max(db, 0.001)
+	for _, machines := range []int{1, 2, 3, 4, 8, 16} {
+		apps := float64(machines) * 2e6 / app
+		fmt.Printf("| %d | %.0f | %.0f | %.0f |\n", machines, min(apps, dbMax), apps, dbMax)
 	}
 }
 
