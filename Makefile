@@ -29,10 +29,11 @@ bench-attack: build
 	$(GO) run ./bench/apiload -sesame ./sesame -attack 200 -keyed 600 -header-stall 200 -runs 3 -duration 5s
 
 # Issue 18: 1 replica on SQLite, 1 and 3 on PostgreSQL (started by internal/pgtest), in one sitting:
-# a mix with 10% writes, then reads only; CPU per request includes the database's.
+# a mix with 10% writes, then reads only, then writes only; CPU per request includes the database's.
 bench-pg: build
 	$(GO) run ./bench/apiload -sesame ./sesame -setups sqlite:1,postgres:1,postgres:3 -writes 0.1 -runs 3 -duration 10s
 	$(GO) run ./bench/apiload -sesame ./sesame -setups sqlite:1,postgres:1,postgres:3 -runs 3 -duration 10s
+	$(GO) run ./bench/apiload -sesame ./sesame -setups sqlite:1,postgres:1,postgres:3 -writes 1 -runs 3 -duration 5s
 
 # Needs dnsperf (apt-get install -y dnsperf) for the comparison. Twice: the
 # verifier and the DNS server sharing both CPUs, then each on one (-pin).
