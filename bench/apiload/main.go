@@ -4,7 +4,8 @@
 // the same throughput beside unsigned connections that announce large
 // bodies and stall, and with -keyed and -header-stall, requests in another
 // tenant's key ID with a wrong signature whose bodies stall, and headers
-// that trickle (attack.go).
+// that trickle (attack.go); with -setups, SQLite against PostgreSQL with
+// one or more replicas, reads mixed with -writes (compare.go).
 //
 // It seeds a fresh data directory, starts the sesame binary on it as a
 // separate process, and then runs two phases:
