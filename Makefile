@@ -1,7 +1,7 @@
 # Sesame: make run, make test, make bench.
 GO ?= go
 
-.PHONY: build run test bench bench-api bench-attack bench-verify bench-doctor bench-dkimdns bench-smtp bench-send fuzz clean
+.PHONY: build run test bench bench-api bench-attack bench-pg bench-verify bench-doctor bench-dkimdns bench-smtp bench-send fuzz clean
 
 build:
 	$(GO) build -o sesame ./cmd/sesame
@@ -15,7 +15,7 @@ test:
 	bash scripts/test.sh
 
 # Benchmarks; figures go to docs/benchmarks.md (commands and dates there).
-bench: bench-api bench-attack bench-verify bench-doctor bench-dkimdns bench-smtp bench-send
+bench: bench-api bench-attack bench-pg bench-verify bench-doctor bench-dkimdns bench-smtp bench-send
 
 bench-api: build
 	$(GO) run ./bench/apiload -sesame ./sesame
@@ -27,6 +27,16 @@ bench-api: build
 bench-attack: build
 	$(GO) run ./bench/apiload -sesame ./sesame -attack 200 -runs 3 -duration 5s
 	$(GO) run ./bench/apiload -sesame ./sesame -attack 200 -keyed 600 -header-stall 200 -runs 3 -duration 5s
+
+# Issue 18: 1 replica on SQLite, 1 and 3 on PostgreSQL (started by internal/pgtest), in one sitting:
+# a mix with 10% writes, then reads only, then writes only; CPU per request includes the database's.
+# Then the verifier (one process) on SQLite and PostgreSQL, alternating.
+bench-pg: build
+	$(GO) run ./bench/apiload -sesame ./sesame -setups sqlite:1,postgres:1,postgres:3 -writes 0.1 -runs 3 -duration 10s
+	$(GO) run ./bench/apiload -sesame ./sesame -setups sqlite:1,postgres:1,postgres:3 -runs 3 -duration 10s
+	$(GO) run ./bench/apiload -sesame ./sesame -setups sqlite:1,postgres:1,postgres:3 -writes 1 -runs 3 -duration 5s
+	$(GO) build -o /tmp/verifyload ./bench/verifyload
+	for i in 1 2 3; do /tmp/verifyload -n 20000 -store sqlite && /tmp/verifyload -n 20000 -store postgres || exit 1; done
 
 # Needs dnsperf (apt-get install -y dnsperf) for the comparison. Twice: the
 # verifier and the DNS server sharing both CPUs, then each on one (-pin).

@@ -4,7 +4,8 @@
 // the same throughput beside unsigned connections that announce large
 // bodies and stall, and with -keyed and -header-stall, requests in another
 // tenant's key ID with a wrong signature whose bodies stall, and headers
-// that trickle (attack.go).
+// that trickle (attack.go); with -setups, SQLite against PostgreSQL with
+// one or more replicas, reads mixed with -writes (compare.go).
 //
 // It seeds a fresh data directory, starts the sesame binary on it as a
 // separate process, and then runs two phases:
@@ -48,7 +49,6 @@ import (
 	"github.com/sesame/sesame/internal/identity"
 	"github.com/sesame/sesame/internal/names"
 	"github.com/sesame/sesame/internal/server"
-	"github.com/sesame/sesame/internal/store/sqlite"
 )
 
 func main() {
@@ -63,20 +63,27 @@ func main() {
 	headers := flag.Int("header-stall", 0, "with the attack, this many connections that send their headers a byte a second (attack.go)")
 	attackMiB := flag.Int64("attack-mib", 32, "Content-Length of each attacking connection, MiB")
 	trickle := flag.Duration("trickle", 0, "attacking connections send a byte this often instead of stalling")
-	runs := flag.Int("runs", 3, "pairs of phases with -attack")
+	runs := flag.Int("runs", 3, "pairs of phases with -attack; rounds of phases with -setups")
+	setups := flag.String("setups", "", "instead of the two phases, compare set-ups in one sitting, each -runs times, rounds interleaved: store:replicas, comma-separated, e.g. sqlite:1,postgres:1,postgres:3 (PostgreSQL started by internal/pgtest; compare.go)")
+	writes := flag.Float64("writes", 0, "with -setups, the share of requests that are VerifyDomainIdentity of a seeded domain (a write: a new verification window), the rest reads")
 	flag.Parse()
 
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "sesame-bench-")
 	check(err)
 	defer os.RemoveAll(dir)
-	creds, victim := seed(ctx, dir, *n)
+	if *setups != "" {
+		compare(ctx, *bin, *setups, *n, *workers, *pool, *writes, *runs, *dur)
+		return
+	}
+	creds, victim := seed(ctx, dir, "", *n)
 
-	addr, stop := start(*bin, dir)
-	defer stop()
+	r := start(*bin, dir)
+	defer r.stop()
+	addr := r.addr
+	serverPID = r.pid
 
-	target = "http://" + addr + "/"
-	reqs := sign(addr, creds, *n, *pool)
+	reqs := sign([]string{addr}, creds, *n, *pool, 0)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256}}
 	// Warm up connections and caches.
 	closedLoop(client, reqs, *workers, time.Second)
@@ -114,11 +121,11 @@ func runtimeCores() int {
 	return bytes.Count(b, []byte("processor\t:"))
 }
 
-// seed makes an account and n domain identities in dir, in one
-// transaction, and another account, whose access key ID it returns too
-// (the keyed attackers use it).
-func seed(ctx context.Context, dir string, n int) (*account.Credentials, string) {
-	st, err := sqlite.Open(ctx, dir)
+// seed makes an account and n domain identities in dir (or the PostgreSQL
+// database at url), in one transaction, and another account, whose access
+// key ID it returns too (the keyed attackers use it).
+func seed(ctx context.Context, dir, url string, n int) (*account.Credentials, string) {
+	st, err := server.OpenStore(ctx, dir, url)
 	check(err)
 	defer st.Close()
 	m, err := server.OpenAccounts(st, dir, "")
@@ -143,9 +150,17 @@ func seed(ctx context.Context, dir string, n int) (*account.Credentials, string)
 	return c, victim.AccessKeyId
 }
 
-// start runs `sesame serve` on a free port and waits for /healthz.
-func start(bin, dir string) (string, func()) {
-	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data", dir, "--log-level", "warn")
+// replica is a running `sesame serve`.
+type replica struct {
+	addr string
+	pid  int
+	stop func()
+}
+
+// start runs `sesame serve` on a free port, with extra flags, and waits for
+// /healthz.
+func start(bin, dir string, extra ...string) replica {
+	cmd := exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0", "--data", dir, "--log-level", "warn"}, extra...)...)
 	stderr, err := cmd.StderrPipe()
 	check(err)
 	cmd.Stdout = io.Discard
@@ -179,39 +194,53 @@ func start(bin, dir string) (string, func()) {
 		cmd.Process.Kill()
 		log.Fatal("sesame did not start listening")
 	}
-	serverPID = cmd.Process.Pid
 	stop := func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }
 	for range 100 {
 		if r, err := http.Get("http://" + addr + "/healthz"); err == nil && r.StatusCode == 200 {
 			r.Body.Close()
-			return addr, stop
+			return replica{addr: addr, pid: cmd.Process.Pid, stop: stop}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	stop()
 	log.Fatal("sesame not healthy")
-	return "", nil
+	return replica{}
 }
 
 type signed struct {
+	url    string // of the replica the request is signed for (its Host)
 	body   []byte
 	header http.Header
+	want   []byte // in a successful response
 }
 
-// sign prepares count signed requests, each for one random identity.
-func sign(addr string, c *account.Credentials, n, count int) []signed {
+// sign prepares count signed requests, each for one random identity, spread
+// over the replicas at addrs in turn; a share writes of them are
+// VerifyDomainIdentity, the others GetIdentityVerificationAttributes.
+func sign(addrs []string, c *account.Credentials, n, count int, writes float64) []signed {
 	signer := v4.NewSigner()
 	creds := aws.Credentials{AccessKeyID: c.AccessKeyId, SecretAccessKey: string(c.SecretAccessKey)}
 	out := make([]signed, count)
 	now := time.Now().UTC()
+	everyWrite := 0
+	if writes > 0 {
+		everyWrite = int(1/writes + 0.5)
+	}
 	for i := range out {
-		body := url.Values{"Action": {"GetIdentityVerificationAttributes"}, "Version": {"2010-12-01"},
-			"Identities.member.1": {fmt.Sprintf("d%05d.example.com", rand.IntN(n))}}.Encode()
-		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/", strings.NewReader(body))
+		domain := fmt.Sprintf("d%05d.example.com", rand.IntN(n))
+		v := url.Values{"Action": {"GetIdentityVerificationAttributes"}, "Version": {"2010-12-01"}, "Identities.member.1": {domain}}
+		want := "<VerificationStatus>"
+		if everyWrite > 0 && i%everyWrite == 0 {
+			v = url.Values{"Action": {"VerifyDomainIdentity"}, "Version": {"2010-12-01"}, "Domain": {domain}}
+			want = "<VerificationToken>"
+		}
+		body := v.Encode()
+		u := "http://" + addrs[i%len(addrs)] + "/"
+		req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
 		sum := sha256.Sum256([]byte(body))
 		check(signer.SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "ses", "us-east-1", now))
-		out[i] = signed{body: []byte(body), header: req.Header}
+		out[i] = signed{url: u, body: []byte(body), header: req.Header, want: []byte(want)}
 	}
 	return out
 }
@@ -230,8 +259,8 @@ func (s *stats) pct(p float64) string {
 	return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000)
 }
 
-func do(client *http.Client, url string, r signed) bool {
-	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(r.body))
+func do(client *http.Client, r signed) bool {
+	req, _ := http.NewRequest(http.MethodPost, r.url, bytes.NewReader(r.body))
 	req.Header = r.header.Clone()
 	resp, err := client.Do(req)
 	if err != nil {
@@ -239,10 +268,8 @@ func do(client *http.Client, url string, r signed) bool {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	return resp.StatusCode == 200 && bytes.Contains(b, []byte("<VerificationStatus>"))
+	return resp.StatusCode == 200 && bytes.Contains(b, r.want)
 }
-
-var target string
 
 var serverPID int
 
@@ -274,7 +301,7 @@ func closedLoop(client *http.Client, reqs []signed, workers int, d time.Duration
 			for time.Now().Before(deadline) {
 				r := reqs[int(next.Add(1))%len(reqs)]
 				t := time.Now()
-				ok := do(client, target, r)
+				ok := do(client, r)
 				local.lat = append(local.lat, time.Since(t))
 				local.n++
 				if !ok {
@@ -307,7 +334,7 @@ func openLoop(client *http.Client, reqs []signed, rate int, d time.Duration) *st
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ok := do(client, target, reqs[i%len(reqs)])
+			ok := do(client, reqs[i%len(reqs)])
 			l := time.Since(due)
 			mu.Lock()
 			total.n++

@@ -56,9 +56,11 @@ import (
 	"github.com/sesame/sesame/internal/dnsclient"
 	"github.com/sesame/sesame/internal/identity"
 	"github.com/sesame/sesame/internal/names"
+	"github.com/sesame/sesame/internal/pgtest"
 	"github.com/sesame/sesame/internal/records"
 	"github.com/sesame/sesame/internal/server"
 	"github.com/sesame/sesame/internal/store"
+	"github.com/sesame/sesame/internal/store/postgres"
 	"github.com/sesame/sesame/internal/store/sqlite"
 	"github.com/sesame/sesame/internal/verify"
 )
@@ -74,7 +76,7 @@ func main() {
 	cpuProfile := flag.String("cpuprofile", "", "write the verifier's CPU profile to this file")
 	memProfile := flag.String("memprofile", "", "write the verifier's allocation profile to this file")
 	traceFile := flag.String("trace", "", "write an execution trace of the verifier to this file")
-	storeKind := flag.String("store", "sqlite", "sqlite (durable, as sesame serve runs) or memory (the verifier alone)")
+	storeKind := flag.String("store", "sqlite", "sqlite (durable, as sesame serve runs), postgres (a cluster started by internal/pgtest, as sesame serve --database-url runs) or memory (the verifier alone)")
 	pin := flag.Bool("pin", false, "run the DNS server on CPU 0 and the client, the verifier and then dnsperf, on CPU 1 (taskset): each side has a core of its own")
 	flag.Parse()
 	if *serve != "" {
@@ -95,6 +97,7 @@ func main() {
 	_, port, _ := strings.Cut(addr, ":")
 
 	ctx := context.Background()
+	var pg *pgtest.Server // with -store postgres
 	var st interface {
 		store.Store
 		Import(context.Context, []*identity.Identity) error
@@ -105,10 +108,18 @@ func main() {
 		check(err)
 		defer db.Close()
 		st = db
+	case "postgres":
+		p := &pgtest.Program{}
+		defer p.Close()
+		pg = pgtest.Start(p)
+		db, err := postgres.Open(ctx, pg.NewDatabase(p))
+		check(err)
+		defer db.Close()
+		st = db
 	case "memory":
 		st = newMemStore()
 	default:
-		log.Fatalf("-store %q: want sqlite or memory", *storeKind)
+		log.Fatalf("-store %q: want sqlite, postgres or memory", *storeKind)
 	}
 	now := time.Now().UTC()
 	for lo := 0; lo < *n; lo += 5000 {
@@ -187,14 +198,14 @@ func main() {
 		check(err)
 		check(pprof.StartCPUProfile(f))
 	}
-	cpu0, serverCPU0, busy0, gc0 := cpuTime(), procCPU(serverPID), machineBusy(), gcStats()
+	cpu0, serverCPU0, busy0, gc0, db0 := cpuTime(), procCPU(serverPID), machineBusy(), gcStats(), pg.CPU()
 	start := time.Now()
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error)
 	go func() { done <- v.Run(rctx) }()
 	<-cs.done
 	elapsed := time.Since(start)
-	cpu, serverCPU, busy, gc := cpuTime()-cpu0, procCPU(serverPID)-serverCPU0, machineBusy()-busy0, gcStats().minus(gc0)
+	cpu, serverCPU, busy, gc, dbCPU := cpuTime()-cpu0, procCPU(serverPID)-serverCPU0, machineBusy()-busy0, gcStats().minus(gc0), pg.CPU()-db0
 	cancel()
 	check(<-done)
 	sample.Stop()
@@ -223,6 +234,10 @@ func main() {
 		cs.saves.Load(), time.Duration(cs.saving.Load()).Seconds(), float64(*n)/float64(cs.saves.Load()))
 	fmt.Printf("  CPU: verifier %.1fs (%.0fµs per identity), DNS server %.1fs (%.0fµs per query)\n",
 		cpu.Seconds(), float64(cpu.Microseconds())/float64(*n), serverCPU.Seconds(), float64(serverCPU.Microseconds())/float64(queries))
+	if pg != nil {
+		fmt.Printf("  CPU: database %.1fs (%.0fµs per identity); verifier and database %.0fµs per identity\n",
+			dbCPU.Seconds(), float64(dbCPU.Microseconds())/float64(*n), float64((cpu+dbCPU).Microseconds())/float64(*n))
+	}
 	fmt.Printf("  GC: %d cycles, %.1fs CPU (%.0f%% of the verifier's), %.0f KiB allocated per identity\n",
 		gc.cycles, gc.cpu.Seconds(), 100*gc.cpu.Seconds()/cpu.Seconds(), float64(gc.alloc)/1024/float64(*n))
 	if busy > 0 {

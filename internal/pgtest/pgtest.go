@@ -38,13 +38,25 @@ type Server struct {
 
 	bin  string
 	cred *syscall.Credential // the owner's, when running as root
-	t    testing.TB
+	t    TB
 	dbs  atomic.Int64 // databases made by NewDatabase
 }
 
+// TB is the part of testing.TB the cluster needs: a *testing.T, or
+// Program's stand-in for a main program (a benchmark).
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Skip(args ...any)
+	Cleanup(func())
+}
+
+var _ TB = testing.TB(nil)
+
 // Bin returns the directory of PostgreSQL's server programs, or stops the
 // test: a failure in CI, a skip elsewhere.
-func Bin(t testing.TB) string {
+func Bin(t TB) string {
 	t.Helper()
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
 	sort.Strings(dirs)
@@ -61,7 +73,7 @@ func Bin(t testing.TB) string {
 }
 
 // Start makes a new cluster and starts it.
-func Start(t testing.TB) *Server {
+func Start(t TB) *Server {
 	t.Helper()
 	s := &Server{bin: Bin(t), t: t}
 	dir, err := os.MkdirTemp("", "pgtest-")
@@ -127,7 +139,7 @@ func (s *Server) run(tool string, args ...string) {
 
 // freePort finds a free loopback TCP port. It may be taken before the
 // server binds it; pg_ctl then fails and says so.
-func freePort(t testing.TB) int {
+func freePort(t TB) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +166,7 @@ func (s *Server) WaitReady(d time.Duration) error {
 
 // NewDatabase creates an empty database on the server and returns the URL
 // that connects to it, so that one cluster serves many tests.
-func (s *Server) NewDatabase(t testing.TB) string {
+func (s *Server) NewDatabase(t TB) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

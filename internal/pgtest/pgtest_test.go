@@ -2,6 +2,7 @@ package pgtest
 
 import (
 	"context"
+	"os"
 	"testing"
 	"time"
 
@@ -33,4 +34,28 @@ func TestStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("PostgreSQL %s on port %d", version, s.Port)
+}
+
+// TestProgram: outside a test, Program starts a cluster, gives a database,
+// and Close stops the cluster and removes its directory.
+func TestProgram(t *testing.T) {
+	Bin(t) // skip (or fail in CI) as the other tests do without PostgreSQL
+	p := &Program{}
+	s := Start(p)
+	url := s.NewDatabase(p)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		p.Close()
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+	p.Close()
+	if _, err := os.Stat(s.Dir); !os.IsNotExist(err) {
+		t.Fatalf("after Close the data directory %s is still there: %v", s.Dir, err)
+	}
+	if err := s.WaitReady(0); err == nil {
+		t.Fatal("after Close the server still accepts connections")
+	}
 }

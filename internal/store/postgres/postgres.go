@@ -126,9 +126,11 @@ const (
 // parts; it is released when tx ends. Two different parts may share a
 // hash: they then wait on each other, which is slower, never wrong.
 func lock(ctx context.Context, tx pgx.Tx, class int32, parts ...string) error {
-	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, class, lockHash(parts...))
+	_, err := tx.Exec(ctx, lockSQL, class, lockHash(parts...))
 	return err
 }
+
+const lockSQL = `SELECT pg_advisory_xact_lock($1, $2)`
 
 // lockAll takes the locks of lock for many hashes (lockHash) in one
 // statement, in the order of their values, so that two transactions that

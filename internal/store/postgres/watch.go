@@ -31,6 +31,23 @@ const maxPayload = 7000
 // identities of keys changed: one notification per 7,000 bytes of keys, so
 // that a verifier's batch of hundreds costs a few and empties no cache.
 func notifyIdentities(ctx context.Context, tx pgx.Tx, keys []identity.Key) error {
+	payloads, err := identityPayloads(keys)
+	if err != nil {
+		return err
+	}
+	for _, p := range payloads {
+		if _, err := tx.Exec(ctx, notifySQL, identityChannel, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+const notifySQL = `SELECT pg_notify($1, $2)`
+
+// identityPayloads are the notifications of notifyIdentities.
+func identityPayloads(keys []identity.Key) ([]string, error) {
+	var out []string
 	for len(keys) > 0 {
 		var payload []byte
 		n := 0
@@ -38,7 +55,7 @@ func notifyIdentities(ctx context.Context, tx pgx.Tx, keys []identity.Key) error
 			k := keys[n]
 			b, err := json.Marshal([3]string{k.Account, k.Region, k.Name})
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if len(payload)+len(b)+2 > maxPayload && n > 0 {
 				break
@@ -51,11 +68,9 @@ func notifyIdentities(ctx context.Context, tx pgx.Tx, keys []identity.Key) error
 		if len(payload) > maxPayload { // one key longer than a notification: tell everyone to forget all
 			payload = []byte(allIdentities)
 		}
-		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, identityChannel, string(payload)); err != nil {
-			return err
-		}
+		out = append(out, string(payload))
 	}
-	return nil
+	return out, nil
 }
 
 // Heartbeats: the listener sends itself a notification through the pool
