@@ -12,6 +12,8 @@ command -v knotd >/dev/null || need+=(knot)
 command -v knsupdate >/dev/null || need+=(knot-dnsutils)
 command -v curl >/dev/null || need+=(curl)
 command -v swaks >/dev/null || need+=(swaks)
+# swaks's STARTTLS needs these Perl modules, which it only recommends.
+perl -MNet::SSLeay -MIO::Socket::SSL -e1 2>/dev/null || need+=(libnet-ssleay-perl libio-socket-ssl-perl)
 command -v ss >/dev/null || need+=(iproute2)
 command -v python3 >/dev/null || need+=(python3)
 command -v aws >/dev/null || need+=(awscli)
