@@ -80,9 +80,10 @@ var tables = []table{
 		check: (*copier).checkDKIMKey},
 }
 
-// The meta table (key, value) is copied by copyMeta: its counters are the
-// destination's own, its other rows are the console's sign-outs.
-const metaTable = "meta"
+// MetaTable (key, value) is copied by copyMeta: its counters are the
+// destination's own, its other rows are the console's sign-outs, which its
+// Count counts.
+const MetaTable = "meta"
 
 var (
 	// counters are the meta rows that count changes for caches
@@ -160,7 +161,7 @@ func (c *copier) run(ctx context.Context) ([]Count, error) {
 	for _, t := range tables {
 		names = append(names, t.name)
 	}
-	names = append(names, metaTable)
+	names = append(names, MetaTable)
 	// Nothing but reads until the copy commits: what is checked below
 	// holds for the whole of it.
 	if _, err := c.dst.Exec(ctx, `LOCK TABLE `+strings.Join(append(slices.Clone(names), destOnly...), ", ")+` IN EXCLUSIVE MODE`); err != nil {
@@ -186,9 +187,9 @@ func (c *copier) run(ctx context.Context) ([]Count, error) {
 	}
 	n, err := c.copyMeta(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("table %s: %w", metaTable, err)
+		return nil, fmt.Errorf("table %s: %w", MetaTable, err)
 	}
-	counts = append(counts, Count{metaTable + " (console sign-outs)", n})
+	counts = append(counts, Count{MetaTable, n})
 	if err := c.recordKeys(ctx); err != nil {
 		return nil, err
 	}
@@ -206,7 +207,7 @@ func checkSource(ctx context.Context, tx *sql.Tx) error {
 	if err != nil {
 		return err
 	}
-	want := map[string][]string{metaTable: {"key", "value"}}
+	want := map[string][]string{MetaTable: {"key", "value"}}
 	for _, t := range tables {
 		var cols []string
 		for _, col := range t.cols {
@@ -281,7 +282,7 @@ func destColumns(ctx context.Context, tx pgx.Tx) (map[string]map[string]string, 
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	want := map[string][]string{metaTable: {"key", "value"}}
+	want := map[string][]string{MetaTable: {"key", "value"}}
 	for _, t := range tables {
 		want[t.name] = t.cols
 	}
@@ -338,7 +339,7 @@ func (c *copier) empty(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := hasRows(metaTable, `SELECT EXISTS (SELECT 1 FROM meta WHERE key <> ALL ($1))`, counters); err != nil {
+	if err := hasRows(MetaTable, `SELECT EXISTS (SELECT 1 FROM meta WHERE key <> ALL ($1))`, counters); err != nil {
 		return err
 	}
 	if len(full) == 0 {
