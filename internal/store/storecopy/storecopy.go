@@ -10,9 +10,11 @@
 // copied as it is reads back as it was written: timestamps, the leases of
 // claimed work, the delivery state of queued mail, sealed secrets and DKIM
 // keys (still sealed with the data directory's key) included. The store
-// interfaces, made for serving, do not give all of that (they list no
-// sign-outs, and write no message's attempts or a check's original rows), so
-// this package does not go through them. What differs between the two
+// interfaces, made for serving, cannot do this: each of their writes is a
+// transaction of its own (a failure halfway would leave half a copy), with
+// the side effects of serving (limits checked, notifications sent, claimed
+// work leased anew), and they list no sign-outs; so this package does not
+// go through them. What differs between the two
 // schemas is converted here, and only here: the rows of checks (SQLite's
 // own encoding of a check's records, sqlite.CheckRecords; PostgreSQL's JSON
 // array), SQLite's integers for booleans, its rowid for a serial column.

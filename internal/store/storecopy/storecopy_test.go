@@ -117,11 +117,13 @@ func TestCopyRefusesTheUnknown(t *testing.T) {
 	ctx := context.Background()
 	pg := pgtest.Start(t)
 	for _, tc := range []struct {
-		name, sql, want string
+		name, sqlite, postgres, want string
 	}{
-		{"table", `CREATE TABLE bounces (id TEXT PRIMARY KEY)`, "table bounces"},
-		{"column", `ALTER TABLE identities ADD COLUMN owner TEXT`, "column owner"},
-		{"meta row", `INSERT INTO meta VALUES ('suppression_generation', 3)`, `"suppression_generation"`},
+		{"table", `CREATE TABLE bounces (id TEXT PRIMARY KEY)`, "", "table bounces"},
+		{"column", `ALTER TABLE identities ADD COLUMN owner TEXT`, "", "column owner"},
+		{"meta row", `INSERT INTO meta VALUES ('suppression_generation', 3)`, "", `"suppression_generation"`},
+		{"destination table", "", `CREATE TABLE bounces (id text PRIMARY KEY)`, "table bounces"},
+		{"destination column", "", `ALTER TABLE mail_messages ADD COLUMN tenant text NOT NULL DEFAULT ''`, "column tenant"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			data := t.TempDir()
@@ -130,10 +132,17 @@ func TestCopyRefusesTheUnknown(t *testing.T) {
 			if err := src.CreateAccount(ctx, acct, store.AccessKey{ID: "AKIA1", Account: acct.ID, SealedSecret: []byte("x"), Created: acct.Created}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := rawSQLite(t, data).Exec(tc.sql); err != nil {
-				t.Fatal(err)
+			if tc.sqlite != "" {
+				if _, err := rawSQLite(t, data).Exec(tc.sqlite); err != nil {
+					t.Fatal(err)
+				}
 			}
 			dst := openPostgres(t, pg.NewDatabase(t))
+			if tc.postgres != "" {
+				if err := dst.Transaction(ctx, func(tx pgx.Tx) error { _, err := tx.Exec(ctx, tc.postgres); return err }); err != nil {
+					t.Fatal(err)
+				}
+			}
 			_, err := Copy(ctx, src, dst, Options{})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("copy: %v; want a refusal naming %s", err, tc.want)
@@ -260,6 +269,21 @@ func TestCopy(t *testing.T) {
 	}
 	if ok, err := pgSrv.Sesame.Store.SessionRevoked(ctx, "signed-out"); !ok || err != nil {
 		t.Errorf("the signed-out console session on PostgreSQL: revoked %v %v", ok, err)
+	}
+	// The serial columns go on after the copied rows: new checks and mail
+	// are stored after them.
+	k := identity.Key{Account: a.AccountId, Region: east, Name: "example.com"}
+	newer := store.CheckRecord{At: time.Now().UTC(), Check: "dkim", Server: "resolver", Outcome: "match"}
+	if err := pgSrv.Sesame.Store.SaveChecks(ctx, []store.CheckUpdate{{Key: k, Apply: func(cur *identity.Identity) *identity.Identity { return cur },
+		Checks: []store.CheckRecord{newer}}}); err != nil {
+		t.Fatalf("a check after the copy: %v", err)
+	}
+	if recs, err := pgSrv.Sesame.Store.ListChecks(ctx, k, -1); err != nil || len(recs) != 4 || recs[0].Check != "dkim" {
+		t.Errorf("checks after a new one: %+v (%v); want 4, the new one first", recs, err)
+	}
+	if err := pgSrv.Sesame.Store.AddMessage(ctx, &store.Message{ID: "after-copy", Key: k, From: "ops@example.com", To: "z@example.org",
+		Raw: []byte("Subject: s\r\n\r\nbody\r\n"), Created: time.Now().UTC(), Status: store.Local}, nil, nil); err != nil {
+		t.Errorf("a message after the copy: %v", err)
 	}
 }
 
