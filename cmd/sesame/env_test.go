@@ -81,6 +81,7 @@ func TestEnvOnlyDocumented(t *testing.T) {
 		"accounts list":   append([]string{"key-file"}, global...),
 		"identities show": append([]string{"link-validity", "revocation-grace", "verification-window"}, global...),
 		"outbox":          global,
+		"database copy":   append([]string{"key-file"}, global...),
 		"doctor":          global,
 		"plan":            append([]string{"tsig"}, global...),
 	} {

@@ -59,6 +59,7 @@ no other flag has a variable.`,
 	root.AddCommand(newOutbox(g))
 	root.AddCommand(newPlan(g))
 	root.AddCommand(newDKIM(g))
+	root.AddCommand(newDatabase(g))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	usageArgs(root)
 	return root

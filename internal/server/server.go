@@ -160,7 +160,7 @@ func OpenAccounts(st store.Accounts, data, keyFile string) (*account.Manager, er
 	if keyFile == "" {
 		keyFile = filepath.Join(data, account.KeyFile)
 	}
-	if err := checkSharedKey(st, keyFile, "sealing key"); err != nil {
+	if err := checkSharedKey(st, keyFile, sealingKey); err != nil {
 		return nil, err
 	}
 	sealer, err := account.LoadSealer(keyFile)

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -26,13 +27,10 @@ func checkSharedKey(st any, path, what string) error {
 	if !ok {
 		return nil
 	}
-	key, err := keyfile.Load(path, what)
+	fp, err := keyFingerprint(path, what)
 	if err != nil {
 		return err
 	}
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte("sesame key fingerprint"))
-	fp := hex.EncodeToString(mac.Sum(nil)[:16])
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	name := filepath.Base(path)
@@ -47,11 +45,66 @@ func checkSharedKey(st any, path, what string) error {
 	return nil
 }
 
+// keyFingerprint loads the key in path (creating it when there is none)
+// and returns its fingerprint, which reveals nothing of the key.
+func keyFingerprint(path, what string) (string, error) {
+	key, err := keyfile.Load(path, what)
+	if err != nil {
+		return "", err
+	}
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("sesame key fingerprint"))
+	return hex.EncodeToString(mac.Sum(nil)[:16]), nil
+}
+
+// The names of the shared keys, as the store keeps their fingerprints.
+const (
+	sealingKey = "sealing key"
+	linkKey    = "link signing key"
+	consoleKey = "console session key"
+)
+
 // checkSharedKeys checks the link and console keys of the data directory;
 // OpenAccounts checks the sealing key.
 func checkSharedKeys(st store.Store, data string) error {
-	if err := checkSharedKey(st, filepath.Join(data, mail.KeyFile), "link signing key"); err != nil {
+	if err := checkSharedKey(st, filepath.Join(data, mail.KeyFile), linkKey); err != nil {
 		return err
 	}
-	return checkSharedKey(st, filepath.Join(data, console.KeyFile), "console session key")
+	return checkSharedKey(st, filepath.Join(data, console.KeyFile), consoleKey)
+}
+
+// SharedKey is a key file that every server on one database holds.
+type SharedKey struct {
+	Name        string // as store.SharedKeys keeps its fingerprint: "sealing key"
+	Path        string
+	Fingerprint string
+}
+
+// SharedKeys returns the key files that servers sharing a database must
+// share, with their fingerprints: the sealing key (keyFile, default
+// <data>/secret.key), the link signing key and the console session key of
+// data. A missing link or console key is created, as a server's start
+// creates it; a missing sealing key is an error, since whatever a store
+// holds sealed was sealed with one (`sesame database copy` records these
+// in the PostgreSQL database it fills).
+func SharedKeys(data, keyFile string) ([]SharedKey, error) {
+	if keyFile == "" {
+		keyFile = filepath.Join(data, account.KeyFile)
+	}
+	if _, err := os.Stat(keyFile); err != nil {
+		return nil, fmt.Errorf("%s: %w (the secrets in the database were sealed with it: give its file with --key-file)", sealingKey, err)
+	}
+	keys := []SharedKey{
+		{Name: sealingKey, Path: keyFile},
+		{Name: linkKey, Path: filepath.Join(data, mail.KeyFile)},
+		{Name: consoleKey, Path: filepath.Join(data, console.KeyFile)},
+	}
+	for i := range keys {
+		fp, err := keyFingerprint(keys[i].Path, keys[i].Name)
+		if err != nil {
+			return nil, err
+		}
+		keys[i].Fingerprint = fp
+	}
+	return keys, nil
 }

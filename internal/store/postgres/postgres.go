@@ -78,6 +78,13 @@ func redacted(cfg *pgxpool.Config) string {
 	return fmt.Sprintf("%s@%s:%d/%s", c.User, c.Host, c.Port, c.Database)
 }
 
+// Transaction runs fn in one transaction and commits it when fn returns
+// nil; anything else rolls it all back. For loading a whole store at once
+// (storecopy), which must leave the database as it was when it fails.
+func (s *Store) Transaction(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, s.pool, fn)
+}
+
 // Close closes the connections.
 func (s *Store) Close() error {
 	s.pool.Close()

@@ -355,8 +355,30 @@ func (r *checkRow) records() []store.CheckRecord {
 	return out
 }
 
-// ListChecks implements store.Checks. A row holds one record (a JSON
-// object, before migration 4) or a checkRow.
+// decodeChecks decodes the data of a row of checks, newest first: one
+// record (a JSON object, before migration 4) or a checkRow.
+func decodeChecks(data []byte) ([]store.CheckRecord, error) {
+	if bytes.HasPrefix(data, checkRowStart) {
+		var row checkRow
+		if err := json.Unmarshal(data, &row); err != nil {
+			return nil, err
+		}
+		return row.records(), nil
+	}
+	recs := make([]store.CheckRecord, 1)
+	return recs, json.Unmarshal(data, &recs[0])
+}
+
+// CheckRecords decodes the data column of a row of checks (this store's
+// encoding of one check's records), oldest first, for a copy of the rows
+// into another store (storecopy).
+func CheckRecords(data []byte) ([]store.CheckRecord, error) {
+	recs, err := decodeChecks(data)
+	slices.Reverse(recs)
+	return recs, err
+}
+
+// ListChecks implements store.Checks.
 func (s *Store) ListChecks(ctx context.Context, k identity.Key, limit int) ([]store.CheckRecord, error) {
 	if limit < 0 || limit > store.MaxChecks { // as SQL's LIMIT -1: all that are kept
 		limit = store.MaxChecks
@@ -376,15 +398,7 @@ func (s *Store) ListChecks(ctx context.Context, k identity.Key, limit int) ([]st
 		if err := rows.Scan(&data); err != nil {
 			return nil, err
 		}
-		var recs []store.CheckRecord
-		if bytes.HasPrefix(data, checkRowStart) {
-			var row checkRow
-			err = json.Unmarshal(data, &row)
-			recs = row.records()
-		} else {
-			recs = make([]store.CheckRecord, 1)
-			err = json.Unmarshal(data, &recs[0])
-		}
+		recs, err := decodeChecks(data)
 		if err != nil {
 			return nil, err
 		}

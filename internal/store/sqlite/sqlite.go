@@ -205,3 +205,18 @@ func (s *Store) writeOne(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	return tx.Commit()
 }
+
+// Snapshot runs fn in a read-only transaction: every query of fn sees the
+// database as it was at the first one, whatever other connections and
+// processes (a running server) commit meanwhile, which WAL mode allows
+// without blocking them. For reading the whole store at once (storecopy).
+func (s *Store) Snapshot(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	// ReadOnly: a deferred BEGIN rather than the BEGIN IMMEDIATE of _txlock,
+	// which would hold the write lock.
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
