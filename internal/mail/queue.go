@@ -48,9 +48,14 @@ type Queue struct {
 
 	wake  chan struct{}
 	freed chan struct{} // an outcome was written: its message may be due again
+	// handed are messages this process stored under this queue's lease
+	// (Reserve, Hand), for the workers without reading them back.
+	handed chan *store.Message
 
-	mu     sync.Mutex
-	flight map[string]bool // IDs claimed and not yet recorded
+	mu       sync.Mutex
+	flight   map[string]bool // IDs claimed or handed and not yet recorded
+	reserved int             // places taken by Reserve and not yet handed
+	running  bool            // Run is taking handed messages
 }
 
 // Lease is how long a claimed message is this queue's alone: other
@@ -100,6 +105,56 @@ func (q *Queue) Init() {
 	if q.Concurrency <= 0 {
 		q.Concurrency = DefaultConcurrency
 	}
+	q.handed = make(chan *store.Message, q.Concurrency+handAhead(q.Concurrency))
+}
+
+// handAhead is how many handed messages may wait for a worker beyond the
+// ones being sent: enough that a busy queue still takes new messages from
+// this process's calls without reading them back, few enough that a
+// process that dies leaves only a handful under its lease (they are sent
+// once it runs out, as the ones being sent are).
+func handAhead(concurrency int) int { return 2 * concurrency }
+
+// Reserve takes a place for a message this process is about to store
+// (SendRawEmail, say) so that the queue sends it without claiming it from
+// the store: a claim is a transaction that reads the message back and
+// writes its lease. ok is false when the queue is not running or holds
+// as many messages as it takes; otherwise store the message queued with
+// NextAttempt = until, a lease that is this queue's, then call Hand with
+// it, or Unreserve if it was not stored.
+func (q *Queue) Reserve(now time.Time) (until time.Time, ok bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if !q.running || len(q.flight)+q.reserved >= q.Concurrency+handAhead(q.Concurrency) {
+		return time.Time{}, false
+	}
+	q.reserved++
+	return now.Add(Lease), true
+}
+
+// Hand gives the queue m, stored under the lease Reserve gave: a worker
+// sends it as if it had been claimed. Once Run has stopped, m is given
+// back instead (due now, for another replica or the next start).
+func (q *Queue) Hand(ctx context.Context, m *store.Message) {
+	q.mu.Lock()
+	q.reserved--
+	q.flight[m.ID] = true
+	if q.running {
+		// Under the lock, so that Run, which stops taking them under it,
+		// still finds m; the buffer has room for every place Reserve gives.
+		q.handed <- m
+		q.mu.Unlock()
+		return
+	}
+	q.mu.Unlock()
+	q.giveBack(ctx, m)
+}
+
+// Unreserve gives back a place whose message was not stored.
+func (q *Queue) Unreserve() {
+	q.mu.Lock()
+	q.reserved--
+	q.mu.Unlock()
 }
 
 // Wake tells the queue a message is due now.
@@ -126,7 +181,16 @@ func (q *Queue) Run(ctx context.Context) {
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
-			for m := range jobs {
+			for {
+				var m *store.Message
+				select {
+				case j, ok := <-jobs:
+					if !ok {
+						return
+					}
+					m = j
+				case m = <-q.handed:
+				}
 				if q.deliver(ctx, m) {
 					outcomes <- m
 				} else {
@@ -135,6 +199,9 @@ func (q *Queue) Run(ctx context.Context) {
 			}
 		}()
 	}
+	q.mu.Lock()
+	q.running = true
+	q.mu.Unlock()
 	recorded := make(chan struct{})
 	go func() {
 		defer close(recorded)
@@ -145,6 +212,12 @@ func (q *Queue) Run(ctx context.Context) {
 	defer func() {
 		close(jobs)
 		workers.Wait()
+		q.mu.Lock()
+		q.running = false // Hand gives back from now on
+		q.mu.Unlock()
+		for len(q.handed) > 0 {
+			q.giveBack(ctx, <-q.handed)
+		}
 		close(outcomes)
 		<-recorded
 		if c, ok := q.Relay.(io.Closer); ok {
@@ -156,7 +229,7 @@ func (q *Queue) Run(ctx context.Context) {
 		// leased, so claiming more would only make it wait under a lease
 		// that other replicas respect.
 		q.mu.Lock()
-		free := q.Concurrency - len(q.flight)
+		free := q.Concurrency - len(q.flight) - q.reserved
 		q.mu.Unlock()
 		var due []*store.Message
 		if free > 0 {

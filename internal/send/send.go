@@ -33,6 +33,18 @@ const (
 	MaxRecipients = 50
 )
 
+// Queue relays what the outbox holds (*mail.Queue).
+type Queue interface {
+	// Wake says a message is due now: the queue claims it from the store.
+	Wake()
+	// Reserve, Hand and Unreserve give the queue a message this process
+	// stores, under a lease that is the queue's, so that it does not read
+	// it back (see mail.Queue.Reserve).
+	Reserve(now time.Time) (until time.Time, ok bool)
+	Hand(ctx context.Context, m *store.Message)
+	Unreserve()
+}
+
 // Sender accepts messages.
 type Sender struct {
 	// Registry answers which addresses are verified (Unverified).
@@ -41,9 +53,10 @@ type Sender struct {
 	States store.SendingStates
 	// Outbox stores accepted messages; it is the queue.
 	Outbox store.Outbox
-	// Queue, if set, relays: accepted messages are queued and it is woken.
-	// Nil keeps them in the local outbox (captured; see api/retro).
-	Queue interface{ Wake() }
+	// Queue, if set, relays: accepted messages are queued and handed to
+	// it, or it is woken to claim them. Nil keeps them in the local outbox
+	// (captured; see api/retro).
+	Queue Queue
 	// Signer signs with the identity's DKIM key; nil signs nothing.
 	Signer Signer
 	Now    func() time.Time
@@ -148,16 +161,27 @@ func (s *Sender) Send(ctx context.Context, sc registry.Scope, m *Message) (strin
 		return "", err
 	}
 	msg := envelope(sc, p, m, id, st.mailFrom, raw, now)
+	handed := false
 	if s.Queue != nil && len(msg.Recipients) > 0 {
 		msg.Status, msg.NextAttempt = store.Queued, now
+		if until, ok := s.Queue.Reserve(now); ok {
+			msg.NextAttempt, handed = until, true
+		}
 	}
 	if err := s.Outbox.AddMessage(ctx, msg, nil, st.limits(sc, now, p)); err != nil {
+		if handed {
+			s.Queue.Unreserve()
+		}
 		return "", err
 	}
-	if msg.Status == store.Queued {
+	status := msg.Status // msg is the queue's once handed
+	switch {
+	case handed:
+		s.Queue.Hand(ctx, msg)
+	case status == store.Queued:
 		s.Queue.Wake()
 	}
 	s.log().Info("message accepted", "account", sc.Account, "region", sc.Region, "message_id", id, "action", m.Action,
-		"recipients", len(p.rcpts), "status", msg.Status)
+		"recipients", len(p.rcpts), "status", status)
 	return id, nil
 }

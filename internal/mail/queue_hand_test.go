@@ -1,0 +1,156 @@
+package mail
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/sesame/sesame/internal/smtptest"
+	"github.com/sesame/sesame/internal/store"
+)
+
+// handMessage stores a message under the lease Reserve gave and hands it
+// to q, as send.Sender does; false when q had no place.
+func handMessage(t *testing.T, q *Queue, st store.Outbox, id string) bool {
+	t.Helper()
+	now := time.Now().UTC()
+	until, ok := q.Reserve(now)
+	if !ok {
+		return false
+	}
+	if got := until.Sub(now); got != Lease {
+		t.Errorf("lease of %s, want %s", got, Lease)
+	}
+	m := &store.Message{ID: id, Kind: store.SentMail, Key: addrKey, From: "app@example.com", To: "to@example.org",
+		Recipients: []string{"to@example.org"}, Raw: []byte("Subject: handed\r\n\r\nbody\r\n"),
+		Created: now, Status: store.Queued, NextAttempt: until}
+	if err := st.AddMessage(context.Background(), m, nil, nil); err != nil {
+		q.Unreserve()
+		t.Fatal(err)
+	}
+	q.Hand(context.Background(), m)
+	return true
+}
+
+// TestQueueHanded: a message handed to the queue is sent at once,
+// although the store holds it under a lease for 15 minutes (so no claim
+// could have taken it), and its outcome is written.
+func TestQueueHanded(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	srv := smtptest.New(t)
+	q := &Queue{Store: st, Relay: relayTo(t, srv)}
+	if _, ok := q.Reserve(time.Now()); ok {
+		t.Fatal("Reserve gave a place before Run")
+	}
+	runQueue(t, q)
+	waitFor(t, func() (bool, bool) { // Run has started taking them
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		return q.running, q.running
+	})
+	if !handMessage(t, q, st, "h1") {
+		t.Fatal("no place in an idle queue")
+	}
+	if got := srv.Next(t); got.From != "app@example.com" {
+		t.Errorf("envelope sender %q", got.From)
+	}
+	if m := waitStatus(t, st, "h1", store.Sent); m.Attempts != 1 || !m.NextAttempt.IsZero() {
+		t.Errorf("after delivery: %+v", m)
+	}
+}
+
+// TestQueueReserveBounded: the queue gives no more places than it sends
+// at once plus handAhead, counting the messages it holds; a place given
+// back is free again.
+func TestQueueReserveBounded(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	// A relay that does not answer the data holds every message in a
+	// worker, so the places fill up.
+	q := &Queue{Store: st, Relay: relayTo(t, stalling(t)), Concurrency: 2}
+	runQueue(t, q)
+	waitFor(t, func() (bool, bool) {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		return q.running, q.running
+	})
+	want := 2 + handAhead(2)
+	n := 0
+	for handMessage(t, q, st, fmt.Sprintf("h%d", n)) {
+		if n++; n > want {
+			break
+		}
+	}
+	if n != want {
+		t.Fatalf("%d messages handed, want %d", n, want)
+	}
+	q.mu.Lock()
+	delete(q.flight, "h0") // as if its outcome were written
+	q.mu.Unlock()
+	if _, ok := q.Reserve(time.Now()); !ok {
+		t.Fatal("no place once a message was released")
+	}
+	q.Unreserve()
+}
+
+// TestQueueHandedAtStop: messages handed but not sent when the queue
+// stops, and one handed after it stopped, are given back due now, so
+// that another replica or the next start sends them without waiting for
+// the lease.
+func TestQueueHandedAtStop(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	// Never delivers: each attempt ends with the queue.
+	q := &Queue{Store: st, Relay: relayTo(t, stalling(t)), Concurrency: 2, Log: slog.New(slog.DiscardHandler)}
+	q.Init()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); q.Run(ctx) }()
+	waitFor(t, func() (bool, bool) {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		return q.running, q.running
+	})
+	for _, id := range []string{"a", "b", "c"} { // a and b are being sent, c waits
+		if !handMessage(t, q, st, id) {
+			t.Fatalf("no place for %s", id)
+		}
+	}
+	until, ok := q.Reserve(time.Now()) // stored while the queue stops
+	if !ok {
+		t.Fatal("no place for d")
+	}
+	cancel()
+	<-done
+	d := &store.Message{ID: "d", Kind: store.SentMail, Key: addrKey, From: "app@example.com", To: "to@example.org",
+		Recipients: []string{"to@example.org"}, Raw: []byte("Subject: d\r\n\r\n"), Created: time.Now().UTC(),
+		Status: store.Queued, NextAttempt: until}
+	if err := st.AddMessage(context.Background(), d, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	q.Hand(context.Background(), d)
+	for _, id := range []string{"a", "b", "c", "d"} {
+		m, err := st.GetMessage(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Status != store.Queued || m.NextAttempt.After(time.Now()) {
+			t.Errorf("%s after the stop: status %s, next attempt in %s; want queued and due", id, m.Status, time.Until(m.NextAttempt).Round(time.Second))
+		}
+	}
+	if _, ok := q.Reserve(time.Now()); ok {
+		t.Error("Reserve gave a place after Run stopped")
+	}
+}
+
+// stalling is an SMTP server that reads each message and does not answer
+// until the test ends.
+func stalling(t *testing.T) *smtptest.Server {
+	stall := make(chan struct{})
+	srv := smtptest.New(t, smtptest.Options{Reply: func(int, smtptest.Message) error {
+		<-stall
+		return nil
+	}})
+	t.Cleanup(func() { close(stall) })
+	return srv
+}
