@@ -127,3 +127,71 @@ func TestGroupCommitPanic(t *testing.T) {
 		}
 	}
 }
+
+// TestLazyWrites: lazy writes commit on the connection without the sync
+// (synchronous=NORMAL), durable ones on the pool's (FULL), and a batch
+// with both is durable; all of them are stored and seen after a reopen.
+func TestLazyWrites(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	level := func(q interface {
+		QueryRowContext(context.Context, string, ...any) *sql.Row
+	}) (n int) {
+		if err := q.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if got := level(s.lazy); got != 1 {
+		t.Errorf("lazy connection: synchronous = %d, want 1 (NORMAL)", got)
+	}
+	if got := level(s.db); got != 2 {
+		t.Errorf("pool: synchronous = %d, want 2 (FULL)", got)
+	}
+	lazy, durable := &pendingWrite{}, &pendingWrite{durable: true}
+	if s.on([]*pendingWrite{lazy, lazy}) != beginner(s.lazy) {
+		t.Error("a batch of lazy writes is not committed lazily")
+	}
+	if s.on([]*pendingWrite{lazy, durable, lazy}) != beginner(s.db) {
+		t.Error("a batch with a durable write is not committed durably")
+	}
+	k := identity.Key{Account: "111111111111", Region: "us-east-1", Name: "example.com"}
+	now := time.Now().UTC()
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := fmt.Sprintf("m%d", i)
+			if err := s.AddMessage(ctx, &store.Message{ID: id, Kind: store.SentMail, Key: k, From: "a@example.com", To: "b@example.org",
+				Recipients: []string{"b@example.org"}, Raw: []byte("Subject: x\r\n\r\n"), Created: now, Status: store.Queued, NextAttempt: now}, nil, nil); err != nil {
+				t.Error(err)
+				return
+			}
+			m, err := s.GetMessage(ctx, id)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			m.Status, m.Attempts, m.NextAttempt, m.Done = store.Sent, 1, time.Time{}, now
+			if err := s.UpdateMessages(ctx, []*store.Message{m}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	s.Close()
+	if s, err = Open(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := range 40 {
+		if m, err := s.GetMessage(ctx, fmt.Sprintf("m%d", i)); err != nil || m.Status != store.Sent {
+			t.Errorf("m%d after a reopen: %+v, %v; want sent", i, m, err)
+		}
+	}
+}

@@ -150,10 +150,10 @@ func (s *Store) UpdateMessage(ctx context.Context, m *store.Message) error {
 	return s.write(ctx, func(tx *sql.Tx) error { return updateMessage(ctx, tx, m) })
 }
 
-// UpdateMessages implements store.MessageBatcher: one commit, so one sync
-// to disk, for all of ms.
+// UpdateMessages implements store.MessageBatcher: one commit for all of
+// ms, written lazily (writeLazy: the queue's outcomes).
 func (s *Store) UpdateMessages(ctx context.Context, ms []*store.Message) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.writeLazy(ctx, func(tx *sql.Tx) error {
 		for _, m := range ms {
 			if err := updateMessage(ctx, tx, m); err != nil {
 				return err

@@ -12,10 +12,12 @@ import (
 // ClaimMessages implements store.Outbox: the due messages are read and
 // leased in one immediate transaction, which holds the write lock, so no
 // other process claims them in between, and a read that fails (the
-// caller's context cancelled) leases nothing.
+// caller's context cancelled) leases nothing. A lease is written lazily:
+// lost with the machine, its messages are due again after the restart,
+// as they would be once it ran out.
 func (s *Store) ClaimMessages(ctx context.Context, now, until time.Time, limit int) ([]*store.Message, error) {
 	var out []*store.Message
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.writeLazy(ctx, func(tx *sql.Tx) error {
 		ms, err := readMessages(ctx, tx, `SELECT `+messageColumns+` FROM mail_messages
 			WHERE status = 'queued' AND next_attempt <= ? ORDER BY next_attempt, rowid LIMIT ?`, now.UnixNano(), limit)
 		if err != nil || len(ms) == 0 {

@@ -3,7 +3,9 @@
 //
 // The database runs in WAL mode with synchronous=FULL: a write is on disk
 // when its transaction commits, so a kill -9 at any moment loses no write
-// that was acknowledged. Writes from this process are serialised by a mutex
+// that was acknowledged; the queue's leases and outcomes are committed
+// without the sync (writeLazy), which a kill -9 does not lose either.
+// Writes from this process are serialised by a mutex
 // (cheaper than SQLite's busy-wait), and those that wait for it are
 // committed together by the next holder (group commit: one sync for all);
 // other processes, such as `sesame accounts create` while the server runs,
@@ -33,8 +35,12 @@ const FileName = "sesame.db"
 
 // Store is a store.Store on one SQLite file.
 type Store struct {
-	db  *sql.DB
-	wmu sync.Mutex // one writer at a time in this process
+	db *sql.DB
+	// lazy is a connection with synchronous=NORMAL, for the writes that
+	// may be lost with the machine (not with the process): see
+	// writeLazy.
+	lazy *sql.Conn
+	wmu  sync.Mutex // one writer at a time in this process
 
 	qmu    sync.Mutex
 	queued []*pendingWrite // waiting for wmu: the next holder commits them
@@ -72,11 +78,21 @@ func OpenFile(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("database %q: %w", path, err)
 	}
+	if s.lazy, err = db.Conn(ctx); err == nil {
+		_, err = s.lazy.ExecContext(ctx, `PRAGMA synchronous=NORMAL`)
+	}
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("database %q: %w", path, err)
+	}
 	return s, nil
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.lazy.Close()
+	return s.db.Close()
+}
 
 // write runs fn in an immediate transaction, one writer at a time, and
 // returns once that transaction is committed (on disk). Writes that arrive
@@ -86,7 +102,23 @@ func (s *Store) Close() error { return s.db.Close() }
 // fn that fails is rolled back alone, and its caller gets its error; a
 // failed commit fails them all, none of them stored.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	w := &pendingWrite{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	return s.enqueue(&pendingWrite{ctx: ctx, fn: fn, durable: true, done: make(chan error, 1)})
+}
+
+// writeLazy is write for what the queue writes about its messages (their
+// leases and the outcomes of attempts): committed without a sync to disk
+// (synchronous=NORMAL), unless a write that must be durable shares the
+// transaction. In WAL mode such a commit survives the process being
+// killed at any moment (it is in the operating system's cache); only the
+// machine's crash or power loss may take the last of them, and then the
+// messages concerned are sent again (at least once, as after a crash
+// between a delivery and its record), while the next durable commit
+// syncs them too. A sync was a third of the CPU of writing an outcome.
+func (s *Store) writeLazy(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.enqueue(&pendingWrite{ctx: ctx, fn: fn, done: make(chan error, 1)})
+}
+
+func (s *Store) enqueue(w *pendingWrite) error {
 	s.qmu.Lock()
 	s.queued = append(s.queued, w)
 	s.qmu.Unlock()
@@ -132,9 +164,27 @@ func (s *Store) lead(w *pendingWrite) error {
 
 // pendingWrite is a write waiting for its commit.
 type pendingWrite struct {
-	ctx  context.Context
-	fn   func(tx *sql.Tx) error
-	done chan error
+	ctx     context.Context
+	fn      func(tx *sql.Tx) error
+	durable bool // synced to disk before it returns (write, not writeLazy)
+	done    chan error
+}
+
+// beginner is where a batch's transaction begins: the pool, or the lazy
+// connection.
+type beginner interface {
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}
+
+// on is where the transaction of batch runs: on the lazy connection
+// unless one of its writes must be durable.
+func (s *Store) on(batch []*pendingWrite) beginner {
+	for _, w := range batch {
+		if w.durable {
+			return s.db
+		}
+	}
+	return s.lazy
 }
 
 // maxGroup bounds the writes committed together.
@@ -146,13 +196,14 @@ func (s *Store) commit(batch []*pendingWrite) {
 		s.commit(batch[:maxGroup])
 		batch = batch[maxGroup:]
 	}
+	db := s.on(batch)
 	if len(batch) == 1 {
 		w := batch[0]
-		w.done <- s.writeOne(w.ctx, w.fn)
+		w.done <- writeOne(w.ctx, db, w.fn)
 		return
 	}
 	// Not one caller's context: its end would roll back the others.
-	tx, err := s.db.BeginTx(context.Background(), nil)
+	tx, err := db.BeginTx(context.Background(), nil)
 	if err != nil {
 		for _, w := range batch {
 			w.done <- err
@@ -195,8 +246,8 @@ func (s *Store) commit(batch []*pendingWrite) {
 }
 
 // writeOne runs fn in a transaction of its own.
-func (s *Store) writeOne(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+func writeOne(ctx context.Context, db beginner, fn func(tx *sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
