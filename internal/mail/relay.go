@@ -1,7 +1,6 @@
 package mail
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -12,6 +11,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +21,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
+	"github.com/sesame/sesame/internal/names"
 	"github.com/sesame/sesame/internal/redact"
 )
 
@@ -146,48 +147,74 @@ func (e *DeliveryError) Unwrap() error { return e.Err }
 
 // Send delivers one message to its recipients in one transaction: a
 // recipient the relay refuses fails the whole message, as go-smtp's
-// SendMail does. It reuses an idle connection when there is one (checked
-// with RSET, which also clears any state the last transaction left), and
+// SendMail does. It reuses an idle connection when there is one, and
 // keeps the connection open afterwards for the next message: a new
 // connection costs a TCP and a TLS handshake, and a login, per message.
-// A connection that failed in any way is closed, never reused.
+// Only a connection whose last transaction succeeded is kept, so the next
+// starts with MAIL, without an RSET (a round trip per message); if the
+// server closed it while it was idle, MAIL fails before anything of the
+// message was sent, and another connection is as good. A connection that
+// failed in any other way is closed, never reused.
 func (r *Relay) Send(ctx context.Context, from string, to []string, msg []byte) error {
-	pc := r.idleConn()
-	for pc != nil {
-		stop := context.AfterFunc(ctx, func() { pc.conn.Close() })
-		err := pc.c.Reset()
-		if stop() && err == nil {
-			break
+	var opts *smtp.MailOptions
+	if !names.IsASCII(from) || slices.ContainsFunc(to, func(a string) bool { return !names.IsASCII(a) }) {
+		opts = &smtp.MailOptions{UTF8: true}
+	}
+	for {
+		pc := r.idleConn()
+		reused := pc != nil
+		if !reused {
+			var err error
+			if pc, err = r.dial(ctx); err != nil {
+				return &DeliveryError{Err: fmt.Errorf("relay %s: %w", r, err)}
+			}
 		}
-		// The server closed it while idle, or it broke: nothing was
-		// sent on it, so another connection is as good.
+		stop := context.AfterFunc(ctx, func() { pc.conn.Close() })
+		err := pc.c.Mail(from, opts)
+		mailed := err == nil
+		if mailed {
+			err = transaction(pc.c, to, msg)
+		}
+		ended := !stop() // ctx ended, and closed the connection
+		switch {
+		case err == nil && ended:
+			// The message was accepted as ctx ended: the connection may be
+			// closed half-way through; do not keep it.
+			pc.close()
+			return nil
+		case err == nil:
+			r.keep(pc)
+			return nil
+		}
 		pc.close()
-		if ctx.Err() != nil {
+		if ended {
 			return &DeliveryError{Err: fmt.Errorf("relay %s: %w", r, ctx.Err())}
 		}
-		pc = r.idleConn()
+		var se *smtp.SMTPError
+		isReply := errors.As(err, &se)
+		if reused && !mailed && (!isReply || se.Code == 421) {
+			continue // closed while idle: nothing was sent on it
+		}
+		return &DeliveryError{Permanent: isReply && se.Code/100 == 5, Err: fmt.Errorf("relay %s: %w", r, err)}
 	}
-	if pc == nil {
-		var err error
-		if pc, err = r.dial(ctx); err != nil {
-			return &DeliveryError{Err: fmt.Errorf("relay %s: %w", r, err)}
+}
+
+// transaction is the rest of SendMail after MAIL: RCPT, DATA and the
+// message.
+func transaction(c *smtp.Client, to []string, msg []byte) error {
+	for _, addr := range to {
+		if err := c.Rcpt(addr, nil); err != nil {
+			return err
 		}
 	}
-	stop := context.AfterFunc(ctx, func() { pc.conn.Close() })
-	err := pc.c.SendMail(from, to, bytes.NewReader(msg))
-	if !stop() && err == nil {
-		// ctx ended as the reply came: the message was accepted, but the
-		// connection may be closed half-way through; do not keep it.
-		pc.close()
-		return nil
-	}
+	w, err := c.Data()
 	if err != nil {
-		pc.close()
-		var se *smtp.SMTPError
-		return &DeliveryError{Permanent: errors.As(err, &se) && se.Code/100 == 5, Err: fmt.Errorf("relay %s: %w", r, err)}
+		return err
 	}
-	r.keep(pc)
-	return nil
+	if _, err := w.Write(msg); err != nil {
+		return err
+	}
+	return w.Close()
 }
 
 // DefaultMaxIdle is how many connections a Relay keeps open between

@@ -58,7 +58,7 @@ func checkCanonicalDomain(t *testing.T, in, d string) {
 	if d == "" || len(d) > MaxDomainLen {
 		t.Fatalf("%q: canonical domain %q has length %d", in, d, len(d))
 	}
-	if !isASCII(d) || strings.ToLower(d) != d {
+	if !IsASCII(d) || strings.ToLower(d) != d {
 		t.Fatalf("%q: canonical domain %q is not lower-case ASCII", in, d)
 	}
 	labels := strings.Split(d, ".")
@@ -83,7 +83,7 @@ func checkCanonicalDomain(t *testing.T, in, d string) {
 // checkCanonicalEmail checks the properties every canonical address has.
 func checkCanonicalEmail(t *testing.T, in, e string) {
 	t.Helper()
-	if len(e) > MaxEmailLen || !isASCII(e) {
+	if len(e) > MaxEmailLen || !IsASCII(e) {
 		t.Fatalf("%q: canonical address %q is too long or not ASCII", in, e)
 	}
 	local, dom := LocalOf(e), DomainOf(e)

@@ -156,7 +156,8 @@ func fail(sentinel error, format string, args ...any) *problem {
 	return &problem{sentinel, fmt.Sprintf(format, args...)}
 }
 
-func isASCII(s string) bool {
+// IsASCII says whether s is 7-bit ASCII, as SES wants addresses.
+func IsASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
 			return false

@@ -58,10 +58,8 @@ func address(field, v string) (string, error) {
 	if err != nil {
 		return "", invalidf("Illegal address in %s: %q (%v).", field, v, err)
 	}
-	for i := 0; i < len(a.Address); i++ {
-		if a.Address[i] >= 0x80 {
-			return "", invalidf("Illegal address in %s: %q has non-ASCII characters: SES does not support SMTPUTF8; give the domain as Punycode.", field, v)
-		}
+	if !names.IsASCII(a.Address) {
+		return "", invalidf("Illegal address in %s: %q has non-ASCII characters: SES does not support SMTPUTF8; give the domain as Punycode.", field, v)
 	}
 	e, err := names.Email(a.Address)
 	if err != nil {
