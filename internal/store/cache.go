@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,8 +28,14 @@ type Cache struct {
 	// to the store.
 	Max int
 
-	mu     sync.RWMutex
-	ids    map[identity.Key]*identity.Identity
+	mu  sync.RWMutex
+	ids map[identity.Key]*identity.Identity
+	// absent are identities the store did not have when last read: a
+	// sender's address under a verified domain is looked up at every
+	// message, and is seldom an identity of its own. Bounded apart from
+	// ids (maxAbsent), so that lookups of made-up names cannot take the
+	// room of real identities.
+	absent map[identity.Key]struct{}
 	writes uint64 // bumped by every write, so a read that raced one is not cached
 	// paused: nothing is served or kept (Pause).
 	paused atomic.Bool
@@ -36,18 +43,25 @@ type Cache struct {
 
 // NewCache wraps s with a cache of at most max identities.
 func NewCache(s Store, max int) *Cache {
-	return &Cache{s: s, Max: max, ids: make(map[identity.Key]*identity.Identity)}
+	return &Cache{s: s, Max: max, ids: make(map[identity.Key]*identity.Identity), absent: make(map[identity.Key]struct{})}
 }
+
+// maxAbsent bounds the identities known to be absent; past it they are
+// all forgotten and learnt again.
+const maxAbsent = 4096
 
 var _ Store = (*Cache)(nil)
 
-func (c *Cache) lookup(k identity.Key) (*identity.Identity, uint64) {
+// lookup is the cached copy of k, whether k is known to be absent, and
+// the write count to fill with.
+func (c *Cache) lookup(k identity.Key) (*identity.Identity, bool, uint64) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if c.paused.Load() {
-		return nil, c.writes
+		return nil, false, c.writes
 	}
-	return c.ids[k], c.writes
+	_, absent := c.absent[k]
+	return c.ids[k], absent, c.writes
 }
 
 // fill caches ids read while the write count was gen.
@@ -65,13 +79,35 @@ func (c *Cache) fill(gen uint64, ids ...*identity.Identity) {
 	}
 }
 
+// fillAbsent notes keys that the store did not have while the write count
+// was gen.
+func (c *Cache) fillAbsent(gen uint64, keys ...identity.Key) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.writes != gen || c.paused.Load() {
+		return
+	}
+	for _, k := range keys {
+		if len(c.absent) >= maxAbsent {
+			clear(c.absent)
+		}
+		c.absent[k] = struct{}{}
+	}
+}
+
 // GetIdentity implements Identities.
 func (c *Cache) GetIdentity(ctx context.Context, k identity.Key) (*identity.Identity, error) {
-	id, gen := c.lookup(k)
-	if id != nil {
+	id, absent, gen := c.lookup(k)
+	switch {
+	case id != nil:
 		return id.Clone(), nil
+	case absent:
+		return nil, ErrNotFound
 	}
 	id, err := c.s.GetIdentity(ctx, k)
+	if errors.Is(err, ErrNotFound) {
+		c.fillAbsent(gen, k)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -87,9 +123,10 @@ func (c *Cache) GetIdentities(ctx context.Context, account, region string, names
 	gen := c.writes
 	paused := c.paused.Load()
 	for _, n := range names {
-		if id := c.ids[identity.Key{Account: account, Region: region, Name: n}]; id != nil && !paused {
+		k := identity.Key{Account: account, Region: region, Name: n}
+		if id := c.ids[k]; id != nil && !paused {
 			out[n] = id.Clone()
-		} else {
+		} else if _, absent := c.absent[k]; !absent || paused {
 			missing = append(missing, n)
 		}
 	}
@@ -107,12 +144,19 @@ func (c *Cache) GetIdentities(ctx context.Context, account, region string, names
 		fill = append(fill, id)
 	}
 	c.fill(gen, fill...)
+	var absent []identity.Key
+	for _, n := range missing {
+		if _, ok := got[n]; !ok {
+			absent = append(absent, identity.Key{Account: account, Region: region, Name: n})
+		}
+	}
+	c.fillAbsent(gen, absent...)
 	return out, nil
 }
 
 // UpdateIdentity implements Identities.
 func (c *Cache) UpdateIdentity(ctx context.Context, k identity.Key, fn func(cur *identity.Identity) (*identity.Identity, error)) (*identity.Identity, error) {
-	_, gen := c.lookup(k)
+	_, _, gen := c.lookup(k)
 	id, err := c.s.UpdateIdentity(ctx, k, fn)
 	c.mu.Lock()
 	// Another write that ended while this one ran may have stored a newer
@@ -121,6 +165,7 @@ func (c *Cache) UpdateIdentity(ctx context.Context, k identity.Key, fn func(cur 
 	alone := c.writes == gen
 	c.writes++
 	delete(c.ids, k)
+	delete(c.absent, k)
 	if err == nil && alone && len(c.ids) < c.Max && !c.paused.Load() {
 		c.ids[k] = id.Clone()
 	}
@@ -134,6 +179,7 @@ func (c *Cache) DeleteIdentity(ctx context.Context, k identity.Key) (bool, error
 	c.mu.Lock()
 	c.writes++
 	delete(c.ids, k)
+	delete(c.absent, k) // absent now, but the write may have failed
 	c.mu.Unlock()
 	return ok, err
 }
@@ -159,6 +205,7 @@ func (c *Cache) forget(keys ...identity.Key) {
 	c.writes++
 	for _, k := range keys {
 		delete(c.ids, k)
+		delete(c.absent, k)
 	}
 }
 

@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,5 +161,65 @@ func TestCacheWritesInvalidate(t *testing.T) {
 				t.Errorf("after %s, GetIdentities through the cache differs from the store (-store +cache):\n%s", m, d)
 			}
 		})
+	}
+}
+
+// TestCacheAbsent: an identity the store does not have is remembered as
+// absent (a sender's address under its verified domain is looked up at
+// every message): a write straight to the store, which the cache does not
+// see, stays unseen, as a cached identity's would; a write through the
+// cache, Forget (a replica's write heard of) or ForgetAll makes it seen.
+func TestCacheAbsent(t *testing.T) {
+	ctx := t.Context()
+	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	db, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := store.NewCache(db, 10)
+	defer c.Close()
+	seen := func(id *identity.Identity) (one, many bool) {
+		t.Helper()
+		_, gerr := c.GetIdentity(ctx, id.Key)
+		if gerr != nil && !errors.Is(gerr, store.ErrNotFound) {
+			t.Fatal(gerr)
+		}
+		got, err := c.GetIdentities(ctx, id.Account, id.Region, []string{id.Name, "other.example"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return gerr == nil, got[id.Name] != nil
+	}
+	for name, reveal := range map[string]func(id *identity.Identity){
+		"Forget":    func(id *identity.Identity) { c.Forget(id.Key) },
+		"ForgetAll": func(*identity.Identity) { c.ForgetAll() },
+		"UpdateIdentity": func(id *identity.Identity) {
+			if _, err := c.UpdateIdentity(ctx, id.Key, func(cur *identity.Identity) (*identity.Identity, error) {
+				cur.Token = "updated"
+				return cur, nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"Import": func(id *identity.Identity) {
+			if err := c.Import(ctx, []*identity.Identity{id}); err != nil {
+				t.Fatal(err)
+			}
+		},
+	} {
+		id := testDomain(strings.ToLower(name)+".example", now)
+		if one, many := seen(id); one || many {
+			t.Fatalf("%s: an identity never stored is found", name)
+		}
+		if err := db.Import(ctx, []*identity.Identity{id}); err != nil { // behind the cache's back
+			t.Fatal(err)
+		}
+		if one, many := seen(id); one || many {
+			t.Errorf("%s: the cache did not remember the identity as absent (GetIdentity %v, GetIdentities %v)", name, one, many)
+		}
+		reveal(id)
+		if one, many := seen(id); !one || !many {
+			t.Errorf("after %s: the identity is not found (GetIdentity %v, GetIdentities %v)", name, one, many)
+		}
 	}
 }

@@ -15,6 +15,7 @@ func (c *Cache) ForgetAll() {
 	defer c.mu.Unlock()
 	c.writes++
 	clear(c.ids)
+	clear(c.absent)
 }
 
 // Pause stops the cache from serving or keeping anything, and empties it:
