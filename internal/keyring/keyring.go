@@ -61,10 +61,11 @@ type Keyring struct {
 	NoEasyKeys bool
 
 	mu        sync.Mutex
-	opened    map[string]openedKey // parsed private keys by token
-	published map[string]string    // DNS answers by token, "" for none (DKIMKey)
-	gen       int64                // the store's DKIM generation they are of
-	genRead   time.Time            // when it was last read
+	opened    map[string]openedKey             // parsed private keys by token
+	published map[string]string                // DNS answers by token, "" for none (DKIMKey)
+	signing   map[identity.Key][]store.DKIMKey // the keys that sign, by identity (signingKeys)
+	gen       int64                            // the store's DKIM generation they are of
+	genRead   time.Time                        // when it was last read
 }
 
 type openedKey struct {
@@ -167,10 +168,19 @@ func (k *Keyring) refresh(ctx context.Context) error {
 	}
 	k.mu.Lock()
 	if g != k.gen || k.published == nil {
-		k.gen, k.published = g, map[string]string{}
+		k.gen, k.published, k.signing = g, map[string]string{}, map[identity.Key][]store.DKIMKey{}
 	}
 	k.mu.Unlock()
 	return nil
+}
+
+// changed makes the next read of keys look at the store's generation at
+// once: this process has just written keys, and its own mail and answers
+// need not lag them.
+func (k *Keyring) changed() {
+	k.mu.Lock()
+	k.genRead = time.Time{}
+	k.mu.Unlock()
 }
 
 // PublishDelay is how long the DNS answers of the keyring may lag a
@@ -211,6 +221,7 @@ func (k *Keyring) EnsureKeys(ctx context.Context, id *identity.Identity) error {
 	if !id.IsDomain() || id.DKIM.External() || id.DKIM.ParentRegion() != "" { // a DEED replica uses its parent's
 		return nil
 	}
+	defer k.changed()
 	have, err := k.Keys.ListDKIMKeys(ctx, id.Key)
 	if err != nil {
 		return err
@@ -268,6 +279,7 @@ func isExternal(key store.DKIMKey) bool { return key.State == store.DKIMExternal
 // the same selector never collide and no DNS name of Sesame's zone is
 // ever its selector.
 func (k *Keyring) SetExternalKey(ctx context.Context, id *identity.Identity, pk *rsa.PrivateKey) error {
+	defer k.changed()
 	token := identity.NewDKIMTokens()[0]
 	der, err := dkim.Marshal(pk)
 	if err != nil {
@@ -343,14 +355,11 @@ func (k *Keyring) SigningKey(ctx context.Context, sc registry.Scope, source stri
 			return nil, err
 		}
 	}
-	keys, err := k.Keys.ListDKIMKeys(ctx, registry.KeysOf(d)) // a DEED replica signs with its parent's keys
+	keys, err := k.signingKeys(ctx, registry.KeysOf(d)) // a DEED replica signs with its parent's keys
 	if err != nil {
 		return nil, err
 	}
 	for _, key := range keys {
-		if key.State != store.DKIMCurrent && key.State != store.DKIMExternal {
-			continue
-		}
 		pk, err := k.open(key)
 		if err != nil {
 			return nil, err
@@ -362,6 +371,43 @@ func (k *Keyring) SigningKey(ctx context.Context, sc registry.Scope, source stri
 		return &Signing{Domain: domain, Selector: sel, Key: pk}, nil
 	}
 	return nil, nil // tokens made before keys existed: `sesame dkim rotate` makes them
+}
+
+// signingKeys are id's keys that sign (current, or the customer's),
+// from memory, as DKIMKey's answers are: forgotten when the store's DKIM
+// generation changes, so a rotation signs with the new key within
+// PublishDelay (the old one stays published for its grace). A message
+// would otherwise cost a read of the identity's keys.
+func (k *Keyring) signingKeys(ctx context.Context, id identity.Key) ([]store.DKIMKey, error) {
+	if err := k.refresh(ctx); err != nil {
+		return nil, err
+	}
+	k.mu.Lock()
+	keys, ok := k.signing[id]
+	gen := k.gen
+	k.mu.Unlock()
+	if ok {
+		return keys, nil
+	}
+	all, err := k.Keys.ListDKIMKeys(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	keys = []store.DKIMKey{} // none is an answer too
+	for _, key := range all {
+		if key.State == store.DKIMCurrent || key.State == store.DKIMExternal {
+			keys = append(keys, key)
+		}
+	}
+	k.mu.Lock()
+	if k.gen == gen && k.signing != nil { // not if the keys changed meanwhile
+		if len(k.signing) >= maxPublished {
+			clear(k.signing)
+		}
+		k.signing[id] = keys
+	}
+	k.mu.Unlock()
+	return keys, nil
 }
 
 // Sign implements send.Signer: msg with the DKIM-Signature of the key that

@@ -11,6 +11,7 @@ import (
 	"github.com/sesame/sesame/internal/identity"
 	"github.com/sesame/sesame/internal/keyring"
 	"github.com/sesame/sesame/internal/names"
+	"github.com/sesame/sesame/internal/registry"
 	"github.com/sesame/sesame/internal/seal"
 	"github.com/sesame/sesame/internal/store"
 	"github.com/sesame/sesame/internal/store/sqlite"
@@ -357,5 +358,78 @@ func TestExternalKey(t *testing.T) {
 	}
 	if m := states(t, st, id.Key); len(m) != 3 || len(byState(m, store.DKIMExternal)) != 0 || len(byState(m, store.DKIMCurrent)) != 1 {
 		t.Errorf("back to Easy DKIM: %+v", m)
+	}
+}
+
+// TestSigningFollowsKeys: the key that signs is read from memory, yet a
+// rotation through the same keyring signs with the new key at once, and
+// one through another keyring on the same store (`sesame dkim rotate` in
+// another process) within PublishDelay.
+func TestSigningFollowsKeys(t *testing.T) {
+	ctx := context.Background()
+	k, st, id, c := setup(t, dkim.RSA1024)
+	id.DKIM.Check.Status = identity.Success
+	if _, err := st.UpdateIdentity(ctx, id.Key, func(*identity.Identity) (*identity.Identity, error) { return id, nil }); err != nil {
+		t.Fatal(err)
+	}
+	k.Registry = &registry.Registry{Store: st}
+	if err := k.EnsureKeys(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	sc := registry.Scope{Account: id.Account, Region: id.Region}
+	signer := func() string {
+		t.Helper()
+		s, err := k.SigningKey(ctx, sc, "app@example.com")
+		if err != nil || s == nil {
+			t.Fatalf("signing key: %v, %v", s, err)
+		}
+		return s.Selector
+	}
+	current := func() string {
+		t.Helper()
+		cur := byState(states(t, st, id.Key), store.DKIMCurrent)
+		if len(cur) != 1 {
+			t.Fatalf("%d current keys", len(cur))
+		}
+		return cur[0].Token
+	}
+	if got, want := signer(), current(); got != want {
+		t.Fatalf("signs with %s, want the current key %s", got, want)
+	}
+	// Through this keyring: a rotation makes a next key, which signs
+	// once it has been published for the TTL.
+	if _, err := k.Rotate(ctx, id.Key); err != nil {
+		t.Fatal(err)
+	}
+	c.add(5*time.Minute + keyring.PublishDelay)
+	if _, err := k.Step(ctx, id.Key); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := signer(), current(); got != want {
+		t.Fatalf("after a rotation here, signs with %s, want the new current key %s", got, want)
+	}
+	// Through another keyring.
+	other := &keyring.Keyring{Keys: k.Keys, Identities: k.Identities, Sealer: k.Sealer, TTL: k.TTL, Grace: k.Grace, Now: c.now}
+	before := current()
+	if _, err := other.Rotate(ctx, id.Key); err != nil {
+		t.Fatal(err)
+	}
+	c.add(5*time.Minute + keyring.PublishDelay)
+	if _, err := other.Step(ctx, id.Key); err != nil {
+		t.Fatal(err)
+	}
+	after := current()
+	if after == before {
+		t.Fatal("the other keyring's rotation made no new current key")
+	}
+	deadline := time.Now().Add(keyring.PublishDelay + 2*time.Second)
+	for got := signer(); got != after; got = signer() {
+		if got != before {
+			t.Fatalf("signs with %s, neither the old key %s nor the new %s", got, before, after)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still signing with the old key %v after the other keyring's rotation", keyring.PublishDelay+2*time.Second)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -138,6 +138,7 @@ func (k *Keyring) plan(cur []store.DKIMKey, now time.Time, force bool) (plan, er
 }
 
 func (k *Keyring) step(ctx context.Context, id identity.Key, force bool) ([]store.DKIMKey, error) {
+	defer k.changed()
 	ident, err := k.identity(ctx, id)
 	if err != nil {
 		return nil, err
