@@ -69,6 +69,7 @@ func main() {
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the closed loops to this file")
 	flag.Parse()
 	log.SetFlags(0)
+	server.TuneGC() // as sesame serve does
 	for _, tool := range []string{"smtp-sink", "smtp-source"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			log.Fatalf("%s not found: apt-get install -y postfix (the binaries only; the service need not run)", tool)
@@ -96,9 +97,9 @@ func main() {
 		}
 		a, rc, rcCPU := closedLoop(key, msg, *dur, *conc)
 		pprof.StopCPUProfile()
-		p50, p99, ro := openLoop(key, msg, *dur, *rate, *conc)
-		fmt.Printf("run %d: sign %.0f/s (%.0f per CPU-s); smtp-source→smtp-sink %.0f/s; closed loop accepted %.0f/s, relayed %.0f/s (%.0f per CPU-s): %.0f%% of sign, %.0f%% per CPU-s; open loop at %g/s: p50 %.1f ms, p99 %.1f ms, relayed %.0f/s\n",
-			run, s, sCPU, m, a, rc, rcCPU, 100*rc/s, 100*rcCPU/sCPU, *rate, p50, p99, ro)
+		p50, p99, ro, thr := openLoop(key, msg, *dur, *rate, *conc)
+		fmt.Printf("run %d: sign %.0f/s (%.0f per CPU-s); smtp-source→smtp-sink %.0f/s; closed loop accepted %.0f/s, relayed %.0f/s (%.0f per CPU-s): %.0f%% of sign, %.0f%% per CPU-s; open loop at %g/s: p50 %.1f ms, p99 %.1f ms, relayed %.0f/s, %d throttled\n",
+			run, s, sCPU, m, a, rc, rcCPU, 100*rc/s, 100*rcCPU/sCPU, *rate, p50, p99, ro, thr)
 		signs, smtps, accepted, relayedClosed = append(signs, s), append(smtps, m), append(accepted, a), append(relayedClosed, rc)
 		p50s, p99s, relayedOpen = append(p50s, p50), append(p99s, p99), append(relayedOpen, ro)
 		ratios, cpuRatios = append(ratios, rc/s), append(cpuRatios, rcCPU/sCPU)
@@ -251,15 +252,22 @@ func newBench(key *rsa.PrivateKey, msg []byte, conc int) *bench {
 
 var messageID = regexp.MustCompile(`<MessageId>[^<]+</MessageId>`)
 
-// call makes one SendRawEmail and fails on anything but a MessageId.
-func (b *bench) call() {
+// call makes one SendRawEmail and fails on anything but a MessageId, or,
+// when throttling is allowed, SES's Throttling (the server holds its
+// budget of request bodies: calls pile up when it falls behind); it says
+// whether the call was throttled.
+func (b *bench) call(throttling bool) (throttled bool) {
 	r := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/", strings.NewReader(b.body))
 	r.Header = b.header
 	w := httptest.NewRecorder()
 	b.s.Handler.ServeHTTP(w, r)
+	if throttling && w.Code == 400 && strings.Contains(w.Body.String(), "<Code>Throttling</Code>") {
+		return true
+	}
 	if w.Code != 200 || !messageID.Match(w.Body.Bytes()) {
 		log.Fatalf("SendRawEmail: status %d: %s", w.Code, w.Body)
 	}
+	return false
 }
 
 // drained waits until the queue has delivered everything, and returns when
@@ -296,7 +304,7 @@ func closedLoop(key *rsa.PrivateKey, msg []byte, d time.Duration, conc int) (acc
 		go func() {
 			defer wg.Done()
 			for time.Now().Before(end) {
-				b.call()
+				b.call(false)
 				n.Add(1)
 			}
 		}()
@@ -311,12 +319,13 @@ func closedLoop(key *rsa.PrivateKey, msg []byte, d time.Duration, conc int) (acc
 // openLoop: one call every 1/rate s, each on its own goroutine, whatever
 // the earlier ones do; the latency of each is from its scheduled time, so
 // that a stalled sender does not hide the wait (coordinated omission).
-func openLoop(key *rsa.PrivateKey, msg []byte, d time.Duration, rate float64, conc int) (p50, p99, relayed float64) {
+func openLoop(key *rsa.PrivateKey, msg []byte, d time.Duration, rate float64, conc int) (p50, p99, relayed float64, throttled int64) {
 	b := newBench(key, msg, conc)
 	defer b.stop()
 	n := int(rate * d.Seconds())
 	interval := time.Duration(float64(time.Second) / rate)
 	lat := make([]time.Duration, n)
+	var thr atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i := range n {
@@ -325,7 +334,9 @@ func openLoop(key *rsa.PrivateKey, msg []byte, d time.Duration, rate float64, co
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			b.call()
+			if b.call(true) {
+				thr.Add(1)
+			}
 			lat[i] = time.Since(at)
 		}()
 	}
@@ -333,5 +344,5 @@ func openLoop(key *rsa.PrivateKey, msg []byte, d time.Duration, rate float64, co
 	done := b.drained()
 	slices.Sort(lat)
 	ms := func(q float64) float64 { return float64(lat[int(q*float64(n-1))]) / float64(time.Millisecond) }
-	return ms(0.50), ms(0.99), float64(n) / done.Sub(start).Seconds()
+	return ms(0.50), ms(0.99), float64(n-int(thr.Load())) / done.Sub(start).Seconds(), thr.Load()
 }
