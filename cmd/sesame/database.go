@@ -4,18 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
-	"github.com/sesame/sesame/internal/account"
 	"github.com/sesame/sesame/internal/redact"
 	"github.com/sesame/sesame/internal/server"
-	"github.com/sesame/sesame/internal/store/postgres"
-	"github.com/sesame/sesame/internal/store/sqlite"
-	"github.com/sesame/sesame/internal/store/storecopy"
 )
 
 func newDatabase(g *globals) *cobra.Command {
@@ -63,7 +57,7 @@ replica started with other files is refused.`,
 			if dest == "" {
 				return usageError{errors.New("--to: the PostgreSQL database to copy into, postgres://user:password@host:5432/database")}
 			}
-			if !postgres.IsURL(dest) {
+			if !server.IsDatabaseURL(dest) {
 				return usageError{fmt.Errorf("--to %s: want postgres://user:password@host:5432/database", redact.String(dest))}
 			}
 			return copyDatabase(cmd, g.data, dest, keyFile, replace, output)
@@ -83,47 +77,17 @@ replica started with other files is refused.`,
 type copyOut struct {
 	Source      string
 	Destination string
-	Tables      []storecopy.Count
+	Tables      []server.TableCount
 	// KeyFiles are the files every replica needs, as they are here.
 	KeyFiles []server.SharedKey
 }
 
 func copyDatabase(cmd *cobra.Command, data, dest, keyFile string, replace bool, output string) error {
-	ctx := cmd.Context()
-	path := filepath.Join(data, sqlite.FileName)
-	if _, err := os.Stat(path); err != nil {
-		return fmt.Errorf("no SQLite database to copy in --data %s: %w", data, err)
-	}
-	keys, err := server.SharedKeys(data, keyFile)
+	c, err := server.CopyDatabase(cmd.Context(), data, dest, keyFile, replace)
 	if err != nil {
 		return err
 	}
-	sealer, err := account.LoadSealer(keys[0].Path)
-	if err != nil {
-		return err
-	}
-	opts := storecopy.Options{Replace: replace, Sealer: sealer}
-	for _, k := range keys {
-		opts.Keys = append(opts.Keys, storecopy.Key{Name: k.Name, Fingerprint: k.Fingerprint})
-	}
-	src, err := sqlite.Open(ctx, data)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	dst, err := postgres.Open(ctx, dest)
-	if err != nil {
-		return err
-	}
-	defer dst.Close()
-	counts, err := storecopy.Copy(ctx, src, dst, opts)
-	if errors.Is(err, storecopy.ErrNotEmpty) {
-		return fmt.Errorf("%w: nothing copied; --replace deletes everything in it first", err)
-	}
-	if err != nil {
-		return fmt.Errorf("nothing copied: %w", err)
-	}
-	out := copyOut{Source: path, Destination: redact.String(dest), Tables: counts, KeyFiles: keys}
+	out := copyOut{Source: c.Source, Destination: redact.String(dest), Tables: c.Tables, KeyFiles: c.Keys}
 	if output == "json" {
 		return writeJSON(cmd.OutOrStdout(), out)
 	}
@@ -135,7 +99,7 @@ func printCopy(w io.Writer, out copyOut) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, c := range out.Tables {
 		name := c.Table
-		if name == storecopy.MetaTable {
+		if name == server.MetaTable {
 			name += " (console sign-outs)"
 		}
 		fmt.Fprintf(tw, "  %s\t%d\n", name, c.Rows)
