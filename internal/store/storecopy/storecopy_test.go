@@ -1,4 +1,4 @@
-package storecopy
+package storecopy_test
 
 import (
 	"bytes"
@@ -32,6 +32,7 @@ import (
 	"github.com/sesame/sesame/internal/store"
 	"github.com/sesame/sesame/internal/store/postgres"
 	"github.com/sesame/sesame/internal/store/sqlite"
+	"github.com/sesame/sesame/internal/store/storecopy"
 )
 
 const (
@@ -79,27 +80,27 @@ func TestSchemasCovered(t *testing.T) {
 	src := openSQLite(t, t.TempDir())
 	dst := openPostgres(t, pgtest.Start(t).NewDatabase(t))
 	err := src.Snapshot(ctx, func(tx *sql.Tx) error {
-		have, err := sourceTables(ctx, tx)
+		have, err := storecopy.SourceTables(ctx, tx)
 		if err != nil {
 			return err
 		}
-		if len(have) != len(tables)+1 {
-			t.Errorf("the SQLite schema has %d tables, the copy handles %d", len(have), len(tables)+1)
+		if len(have) != len(storecopy.Tables)+1 {
+			t.Errorf("the SQLite schema has %d tables, the copy handles %d", len(have), len(storecopy.Tables)+1)
 		}
-		return checkSource(ctx, tx)
+		return storecopy.CheckSource(ctx, tx)
 	})
 	if err != nil {
 		t.Errorf("SQLite: %v", err)
 	}
 	err = dst.Transaction(ctx, func(tx pgx.Tx) error {
-		_, err := destColumns(ctx, tx)
+		_, err := storecopy.DestColumns(ctx, tx)
 		return err
 	})
 	if err != nil {
 		t.Errorf("PostgreSQL: %v", err)
 	}
 	// And the copy of an empty store runs the same checks, and succeeds.
-	counts, err := Copy(ctx, src, dst, Options{})
+	counts, err := storecopy.Copy(ctx, src, dst, storecopy.Options{})
 	if err != nil {
 		t.Fatalf("copy of an empty store: %v", err)
 	}
@@ -143,7 +144,7 @@ func TestCopyRefusesTheUnknown(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			_, err := Copy(ctx, src, dst, Options{})
+			_, err := storecopy.Copy(ctx, src, dst, storecopy.Options{})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("copy: %v; want a refusal naming %s", err, tc.want)
 			}
@@ -191,11 +192,11 @@ func TestCopy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := Options{Sealer: sealer}
+	opts := storecopy.Options{Sealer: sealer}
 	for _, k := range keys {
-		opts.Keys = append(opts.Keys, Key{k.Name, k.Fingerprint})
+		opts.Keys = append(opts.Keys, storecopy.Key{Name: k.Name, Fingerprint: k.Fingerprint})
 	}
-	counts, err := Copy(ctx, src, dst, opts)
+	counts, err := storecopy.Copy(ctx, src, dst, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,16 +220,16 @@ func TestCopy(t *testing.T) {
 	// A wrong sealing key is refused before anything is written.
 	other32 := bytes.Repeat([]byte{7}, 32)
 	wrong, _ := seal.NewSealer(other32)
-	if _, err := Copy(ctx, src, openPostgres(t, pgtest.Start(t).NewDatabase(t)), Options{Sealer: wrong}); err == nil || !strings.Contains(err.Error(), "does not open") {
+	if _, err := storecopy.Copy(ctx, src, openPostgres(t, pgtest.Start(t).NewDatabase(t)), storecopy.Options{Sealer: wrong}); err == nil || !strings.Contains(err.Error(), "does not open") {
 		t.Errorf("copy with another sealing key: %v; want a refusal", err)
 	}
 
 	// Again: refused, then with Replace the same again.
-	if _, err := Copy(ctx, src, dst, opts); !errors.Is(err, ErrNotEmpty) || !strings.Contains(err.Error(), "accounts") {
+	if _, err := storecopy.Copy(ctx, src, dst, opts); !errors.Is(err, storecopy.ErrNotEmpty) || !strings.Contains(err.Error(), "accounts") {
 		t.Errorf("a second copy: %v; want ErrNotEmpty naming accounts", err)
 	}
 	opts.Replace = true
-	if _, err := Copy(ctx, src, dst, opts); err != nil {
+	if _, err := storecopy.Copy(ctx, src, dst, opts); err != nil {
 		t.Fatalf("copy with Replace: %v", err)
 	}
 	if diff := cmp.Diff(want, dump(t, dst, now)); diff != "" {
