@@ -23,6 +23,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("List", func(t *testing.T) { testList(t, newStore(t)) })
 	t.Run("Due", func(t *testing.T) { testDue(t, newStore(t)) })
 	t.Run("ConcurrentUpdates", func(t *testing.T) { testConcurrent(t, newStore(t)) })
+	t.Run("ConcurrentCreates", func(t *testing.T) { testConcurrentCreates(t, newStore(t)) })
 	t.Run("Claim", func(t *testing.T) { testClaim(t, newStore(t)) })
 	t.Run("Checks", func(t *testing.T) { testChecks(t, newStore(t)) })
 	t.Run("Accounts", func(t *testing.T) { testAccounts(t, newStore(t)) })
@@ -250,6 +251,49 @@ func testConcurrent(t *testing.T, s store.Store) {
 	got, _ := s.GetIdentity(ctx, d.Key)
 	if len(got.Tags) != 20 {
 		t.Errorf("%d of 20 concurrent updates kept", len(got.Tags))
+	}
+}
+
+// testConcurrentCreates: updates of identities that do not exist yet,
+// started at once, each creating the identity if it finds none and adding
+// a tag to it: the first creates it, every other one sees the writes
+// before it, none is lost (a store that locks only rows that exist lets
+// two of them both find none and the second overwrite the first).
+func testConcurrentCreates(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	const ids, writers = 8, 8
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range ids {
+		name := fmt.Sprintf("new%d.example.com", i)
+		for w := range writers {
+			wg.Go(func() {
+				<-start
+				_, err := s.UpdateIdentity(ctx, identity.Key{Account: "111111111111", Region: "us-east-1", Name: name},
+					func(cur *identity.Identity) (*identity.Identity, error) {
+						if cur == nil {
+							cur = domain("111111111111", "us-east-1", name)
+						}
+						cur.Tags = append(cur.Tags, identity.Tag{Key: fmt.Sprint(w)})
+						return cur, nil
+					})
+				if err != nil {
+					t.Error(err)
+				}
+			})
+		}
+	}
+	close(start)
+	wg.Wait()
+	for i := range ids {
+		k := identity.Key{Account: "111111111111", Region: "us-east-1", Name: fmt.Sprintf("new%d.example.com", i)}
+		got, err := s.GetIdentity(ctx, k)
+		if err != nil {
+			t.Fatalf("%s: %v", k.Name, err)
+		}
+		if len(got.Tags) != writers {
+			t.Errorf("%s: %d of %d concurrent creating updates kept", k.Name, len(got.Tags), writers)
+		}
 	}
 }
 
