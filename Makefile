@@ -30,13 +30,13 @@ bench-attack: build
 
 # Issue 18: 1 replica on SQLite, 1 and 3 on PostgreSQL (started by internal/pgtest), in one sitting:
 # a mix with 10% writes, then reads only, then writes only; CPU per request includes the database's.
-# Then the verifier (one process) on SQLite and PostgreSQL, alternating.
+# Then the verifier on SQLite, PostgreSQL and three verifiers on one PostgreSQL, alternating.
 bench-pg: build
 	$(GO) run ./bench/apiload -sesame ./sesame -setups sqlite:1,postgres:1,postgres:3 -writes 0.1 -runs 3 -duration 10s
 	$(GO) run ./bench/apiload -sesame ./sesame -setups sqlite:1,postgres:1,postgres:3 -runs 3 -duration 10s
 	$(GO) run ./bench/apiload -sesame ./sesame -setups sqlite:1,postgres:1,postgres:3 -writes 1 -runs 3 -duration 5s
 	$(GO) build -o /tmp/verifyload ./bench/verifyload
-	for i in 1 2 3; do /tmp/verifyload -n 20000 -store sqlite && /tmp/verifyload -n 20000 -store postgres || exit 1; done
+	for i in 1 2 3; do /tmp/verifyload -n 20000 -store sqlite && /tmp/verifyload -n 20000 -store postgres && /tmp/verifyload -n 20000 -store postgres -replicas 3 || exit 1; done
 
 # Needs dnsperf (apt-get install -y dnsperf) for the comparison. Twice: the
 # verifier and the DNS server sharing both CPUs, then each on one (-pin).

@@ -31,6 +31,7 @@ import (
 type setup struct {
 	name     string // sqlite or postgres
 	replicas int
+	bin      string // the sesame binary, when not -sesame's (store:replicas@binary)
 	pg       *pgtest.Server
 	reps     []replica
 	reqs     []signed
@@ -45,13 +46,17 @@ func (s *setup) String() string {
 	if s.pg != nil {
 		store = "PostgreSQL"
 	}
+	if s.bin != "" {
+		return fmt.Sprintf("%d %s, %s, %s", s.replicas, r, store, s.bin)
+	}
 	return fmt.Sprintf("%d %s, %s", s.replicas, r, store)
 }
 
 func parseSetups(v string) []*setup {
 	var out []*setup
 	for _, f := range strings.Split(v, ",") {
-		name, n, ok := strings.Cut(strings.TrimSpace(f), ":")
+		f, bin, _ := strings.Cut(strings.TrimSpace(f), "@")
+		name, n, ok := strings.Cut(f, ":")
 		r, err := strconv.Atoi(n)
 		if !ok || err != nil || r < 1 || (name != "sqlite" && name != "postgres") {
 			log.Fatalf("-setups: %q is not store:replicas (sqlite:1, postgres:3)", f)
@@ -59,7 +64,7 @@ func parseSetups(v string) []*setup {
 		if name == "sqlite" && r != 1 {
 			log.Fatalf("-setups: %q: SQLite serves one replica (its data directory); several need postgres", f)
 		}
-		out = append(out, &setup{name: name, replicas: r})
+		out = append(out, &setup{name: name, replicas: r, bin: bin})
 	}
 	return out
 }
@@ -92,7 +97,11 @@ func compare(ctx context.Context, bin, spec string, n, workers, pool int, writes
 		creds, _ := seed(ctx, dir, url, n)
 		var addrs []string
 		for range s.replicas {
-			r := start(bin, dir, flags...)
+			b := bin
+			if s.bin != "" {
+				b = s.bin
+			}
+			r := start(b, dir, flags...)
 			p.Cleanup(r.stop)
 			s.reps = append(s.reps, r)
 			addrs = append(addrs, r.addr)
@@ -144,10 +153,11 @@ func compare(ctx context.Context, bin, spec string, n, workers, pool int, writes
 	// separate machines do not pay), and the database on a machine of two
 	// cores of its own (the database CPU per request of the set-up with the
 	// most replicas, which pays for their notifications and heartbeats).
-	// The replicas scale with N; the database does not.
+	// The replicas scale with N; the database does not. Set-ups of another
+	// binary than -sesame's (a version compared with it) are left out.
 	one, most := -1, -1
 	for i, s := range setups {
-		if s.pg == nil {
+		if s.pg == nil || s.bin != "" {
 			continue
 		}
 		if one < 0 || s.replicas < setups[one].replicas {

@@ -64,7 +64,7 @@ func main() {
 	attackMiB := flag.Int64("attack-mib", 32, "Content-Length of each attacking connection, MiB")
 	trickle := flag.Duration("trickle", 0, "attacking connections send a byte this often instead of stalling")
 	runs := flag.Int("runs", 3, "pairs of phases with -attack; rounds of phases with -setups")
-	setups := flag.String("setups", "", "instead of the two phases, compare set-ups in one sitting, each -runs times, rounds interleaved: store:replicas, comma-separated, e.g. sqlite:1,postgres:1,postgres:3 (PostgreSQL started by internal/pgtest; compare.go)")
+	setups := flag.String("setups", "", "instead of the two phases, compare set-ups in one sitting, each -runs times, rounds interleaved: store:replicas, comma-separated, e.g. sqlite:1,postgres:1,postgres:3 (PostgreSQL started by internal/pgtest; compare.go); store:replicas@binary runs another sesame binary than -sesame's, to compare two versions in one sitting")
 	writes := flag.Float64("writes", 0, "with -setups, the share of requests that are VerifyDomainIdentity of a seeded domain (a write: a new verification window), the rest reads")
 	flag.Parse()
 

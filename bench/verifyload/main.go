@@ -77,6 +77,7 @@ func main() {
 	memProfile := flag.String("memprofile", "", "write the verifier's allocation profile to this file")
 	traceFile := flag.String("trace", "", "write an execution trace of the verifier to this file")
 	storeKind := flag.String("store", "sqlite", "sqlite (durable, as sesame serve runs), postgres (a cluster started by internal/pgtest, as sesame serve --database-url runs) or memory (the verifier alone)")
+	replicas := flag.Int("replicas", 1, "with -store postgres, this many verifiers on the database, each with its own store (connection pool) and identity cache kept by LISTEN (Watch), claiming with FOR UPDATE SKIP LOCKED as sesame serve replicas do, in this one process")
 	pin := flag.Bool("pin", false, "run the DNS server on CPU 0 and the client, the verifier and then dnsperf, on CPU 1 (taskset): each side has a core of its own")
 	flag.Parse()
 	if *serve != "" {
@@ -102,6 +103,16 @@ func main() {
 		store.Store
 		Import(context.Context, []*identity.Identity) error
 	}
+	if *replicas < 1 || (*replicas > 1 && *storeKind != "postgres") {
+		log.Fatalf("-replicas %d: several verifiers need -store postgres", *replicas)
+	}
+	var reps []store.Store // the verifiers' stores, the first st's
+	var stopWatch []func()
+	defer func() {
+		for _, stop := range stopWatch {
+			stop()
+		}
+	}()
 	switch *storeKind {
 	case "sqlite":
 		db, err := sqlite.Open(ctx, dir)
@@ -112,10 +123,24 @@ func main() {
 		p := &pgtest.Program{}
 		defer p.Close()
 		pg = pgtest.Start(p)
-		db, err := postgres.Open(ctx, pg.NewDatabase(p))
-		check(err)
-		defer db.Close()
-		st = db
+		url := pg.NewDatabase(p)
+		for i := range *replicas {
+			db, err := postgres.Open(ctx, url)
+			check(err)
+			defer db.Close()
+			if i == 0 {
+				st = db
+			}
+			// As sesame serve on PostgreSQL: the verifier works through
+			// the identity cache, which its replica's listener keeps
+			// (every replica hears every claim and save).
+			c := store.NewCache(db, 100000)
+			wctx, cancel := context.WithCancel(ctx)
+			var wg sync.WaitGroup
+			wg.Go(func() { db.Watch(wctx, c) })
+			stopWatch = append(stopWatch, func() { cancel(); wg.Wait() })
+			reps = append(reps, c)
+		}
 	case "memory":
 		st = newMemStore()
 	default:
@@ -154,12 +179,19 @@ func main() {
 		// wait a few nanoseconds, which a timer rounds up to a millisecond.
 		*rateLimit = math.Inf(1)
 	}
-	cs := &countingStore{Store: st, target: int64(*n), done: make(chan struct{})}
-	v := &verify.Verifier{
-		Store:       cs,
-		DNS:         &dnsclient.Client{Resolver: addr, AuthPort: port, RateLimit: *rateLimit},
-		Log:         slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Concurrency: *concurrency,
+	if reps == nil {
+		reps = []store.Store{st}
+	}
+	t := &tally{target: int64(*n), done: make(chan struct{})}
+	cs := &countingStore{Store: reps[0], tally: t}
+	var vs []*verify.Verifier
+	for _, r := range reps {
+		vs = append(vs, &verify.Verifier{
+			Store:       &countingStore{Store: r, tally: t},
+			DNS:         &dnsclient.Client{Resolver: addr, AuthPort: port, RateLimit: *rateLimit},
+			Log:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Concurrency: *concurrency,
+		})
 	}
 	before := serverCount(addr)
 	var peakHeap atomic.Uint64
@@ -201,13 +233,17 @@ func main() {
 	cpu0, serverCPU0, busy0, gc0, db0 := cpuTime(), procCPU(serverPID), machineBusy(), gcStats(), pg.CPU()
 	start := time.Now()
 	rctx, cancel := context.WithCancel(ctx)
-	done := make(chan error)
-	go func() { done <- v.Run(rctx) }()
+	done := make(chan error, len(vs))
+	for _, v := range vs {
+		go func() { done <- v.Run(rctx) }()
+	}
 	<-cs.done
 	elapsed := time.Since(start)
 	cpu, serverCPU, busy, gc, dbCPU := cpuTime()-cpu0, procCPU(serverPID)-serverCPU0, machineBusy()-busy0, gcStats().minus(gc0), pg.CPU()-db0
 	cancel()
-	check(<-done)
+	for range vs {
+		check(<-done)
+	}
 	sample.Stop()
 	pprof.StopCPUProfile()
 	queries := serverCount(addr) - before - 1
@@ -225,8 +261,8 @@ func main() {
 	check(syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
 	ids := float64(*n) / elapsed.Seconds()
 	qps := float64(queries) / elapsed.Seconds()
-	fmt.Printf("verifier: %d identities (TXT + 3 DKIM + MAIL FROM MX and SPF) in %.2fs, concurrency %d, GOMAXPROCS %d, %s store\n",
-		*n, elapsed.Seconds(), *concurrency, runtime.GOMAXPROCS(0), *storeKind)
+	fmt.Printf("verifier: %d identities (TXT + 3 DKIM + MAIL FROM MX and SPF) in %.2fs, concurrency %d, GOMAXPROCS %d, %s store, %d verifier(s)\n",
+		*n, elapsed.Seconds(), *concurrency, runtime.GOMAXPROCS(0), *storeKind, len(vs))
 	fmt.Printf("  %.0f identities/s, %.0f DNS queries/s (%.1f queries per identity)\n", ids, qps, float64(queries)/float64(*n))
 	fmt.Printf("  peak heap in use %.0f MiB, max RSS %.0f MiB\n", float64(peakHeap.Load())/(1<<20), float64(ru.Maxrss)/1024)
 	fmt.Printf("  checks in flight %.0f, claimed and waiting %.0f (means of samples)\n", gauges.mean("sesame_verify_in_flight"), gauges.mean("sesame_verify_backlog"))
@@ -499,9 +535,14 @@ func serverCount(addr string) int64 {
 	return c
 }
 
-// countingStore closes done once target checks are saved.
+// countingStore closes done once target checks are saved, by the
+// verifiers that share its tally.
 type countingStore struct {
 	store.Store
+	*tally
+}
+
+type tally struct {
 	n, target        int64
 	done             chan struct{}
 	saves, claims    atomic.Int64 // transactions

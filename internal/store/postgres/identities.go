@@ -7,6 +7,7 @@ import (
 
 	json "github.com/go-json-experiment/json/v1"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sesame/sesame/internal/identity"
 	"github.com/sesame/sesame/internal/names"
@@ -68,53 +69,66 @@ func (s *Store) GetIdentities(ctx context.Context, account, region string, names
 	return out, nil
 }
 
-// lockIdentity serialises the read-modify-writes of one identity, which
-// may not exist yet (FOR UPDATE locks only rows that do).
-func lockIdentity(ctx context.Context, tx pgx.Tx, k identity.Key) error {
-	return lock(ctx, tx, classIdentity, k.Account, k.Region, k.Name)
+// lockIdentitySQL serialises the read-modify-writes of one identity, which
+// may not exist yet: it locks the identity's row FOR UPDATE where there is
+// one, and only where there is none takes the identity's advisory lock (a
+// row that does not exist cannot be locked). Either way it holds one of
+// the two locks every writer of the identity takes before reading it (a
+// deletion both), so a read of the identity after it (a statement of its
+// own, whose snapshot is taken once the lock is held) reads the last
+// committed write and no other transaction writes it until this one ends:
+// a row that was there is locked and cannot go; a row that was not is
+// created only by a writer holding the advisory lock. A row deleted while
+// this waits for its lock is gone when the wait ends, and the advisory lock
+// is taken instead. Its arguments are lockArgs.
+const lockIdentitySQL = `SELECT pg_advisory_xact_lock($1, $2) WHERE NOT EXISTS
+	(SELECT FROM identities WHERE account = $3 AND region = $4 AND name = $5 FOR UPDATE)`
+
+func lockArgs(k identity.Key) []any {
+	return []any{classIdentity, lockHash(k.Account, k.Region, k.Name), k.Account, k.Region, k.Name}
 }
 
-// UpdateIdentity implements store.Identities. Its statements go in two
-// pipelined batches (the lock and the read; the write and the
-// notification): in a transaction they run one after the other as if sent
-// one by one, the read after the lock is held, and a write costs the
-// database two round trips fewer (a wake-up of its backend each).
+// UpdateIdentity implements store.Identities in two round trips
+// (pipelined): BEGIN, the lock (lockIdentitySQL) and the read FOR UPDATE;
+// then the upsert, the notification and COMMIT. The read is FOR UPDATE
+// too, so that a row that appeared after the lock took the advisory one
+// (Import writes without it) is locked as well.
 func (s *Store) UpdateIdentity(ctx context.Context, k identity.Key, fn func(cur *identity.Identity) (*identity.Identity, error)) (*identity.Identity, error) {
 	var out *identity.Identity
-	err := s.write(ctx, func(tx pgx.Tx) error {
-		// FOR UPDATE too: a claim (ClaimDue) skips the row rather than
-		// leasing what this transaction is rewriting.
+	err := s.pipelined(ctx, func(p *pipe) (*pgx.Batch, error) {
+		// FOR UPDATE keeps a claim (ClaimDue) too from leasing what this
+		// transaction is rewriting: it skips the row.
 		b := new(pgx.Batch)
-		b.Queue(lockSQL, classIdentity, lockHash(k.Account, k.Region, k.Name)) // lockIdentity's
+		b.Queue(lockIdentitySQL, lockArgs(k)...)
 		b.Queue(selectIdentity+" FOR UPDATE", k.Account, k.Region, k.Name)
-		cur, err := lockedIdentity(tx.SendBatch(ctx, b))
+		cur, err := lockedIdentity(p.send(ctx, b))
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
+			return nil, err
 		}
 		next, err := fn(cur)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if next == nil {
 			out = cur
-			return nil
+			return nil, nil
 		}
 		next.Key = k
 		out = next
 		args, err := identityArgs(next)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		payloads, err := identityPayloads([]identity.Key{k})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		b = new(pgx.Batch)
 		b.Queue(upsertIdentity, args...)
-		for _, p := range payloads {
-			b.Queue(notifySQL, identityChannel, p)
+		for _, pl := range payloads {
+			b.Queue(notifySQL, identityChannel, pl)
 		}
-		return tx.SendBatch(ctx, b).Close()
+		return b, nil
 	})
 	if err != nil {
 		return nil, err
@@ -207,22 +221,27 @@ func queueIdentity(b *pgx.Batch, id *identity.Identity) error {
 }
 
 // DeleteIdentity implements store.Identities; the identity's checks go
-// with it.
+// with it. Its statements are known in advance: BEGIN, the lock, the two
+// deletions, the notification and COMMIT go in one round trip.
 func (s *Store) DeleteIdentity(ctx context.Context, k identity.Key) (bool, error) {
 	var n int64
-	err := s.write(ctx, func(tx pgx.Tx) error {
-		if err := lockIdentity(ctx, tx, k); err != nil {
-			return err
-		}
-		tag, err := tx.Exec(ctx, `DELETE FROM identities WHERE account = $1 AND region = $2 AND name = $3`, k.Account, k.Region, k.Name)
+	err := s.pipelined(ctx, func(p *pipe) (*pgx.Batch, error) {
+		payloads, err := identityPayloads([]identity.Key{k})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		n = tag.RowsAffected()
-		if _, err = tx.Exec(ctx, `DELETE FROM checks WHERE account = $1 AND region = $2 AND name = $3`, k.Account, k.Region, k.Name); err != nil {
-			return err
+		b := new(pgx.Batch)
+		b.Queue(lockIdentitySQL, lockArgs(k)...)
+		b.Queue(`DELETE FROM identities WHERE account = $1 AND region = $2 AND name = $3`, k.Account, k.Region, k.Name).
+			Exec(func(tag pgconn.CommandTag) error {
+				n = tag.RowsAffected()
+				return nil
+			})
+		b.Queue(`DELETE FROM checks WHERE account = $1 AND region = $2 AND name = $3`, k.Account, k.Region, k.Name)
+		for _, pl := range payloads {
+			b.Queue(notifySQL, identityChannel, pl)
 		}
-		return notifyIdentities(ctx, tx, []identity.Key{k})
+		return b, nil
 	})
 	return n > 0, err
 }
