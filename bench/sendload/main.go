@@ -8,7 +8,7 @@
 //   - smtp: Postfix's smtp-source → smtp-sink, 10 KB messages on 4 sessions
 //     (as many as Sesame's --relay-concurrency), the raw SMTP rate.
 //
-// Then, per run: closed loop, 2 goroutines per core calling SendRawEmail as
+// Then, per run: closed loop, -clients goroutines per core (2) calling SendRawEmail as
 // fast as they are answered: accepted/s, and relayed/s (every accepted
 // message over the time until the queue has delivered the last); and open
 // loop, one call every 1/rate s whatever the earlier ones do: the latency
@@ -66,6 +66,7 @@ func main() {
 	dur := flag.Duration("duration", 5*time.Second, "length of each measure")
 	rate := flag.Float64("rate", 200, "offered rate of the open loop, calls a second")
 	conc := flag.Int("relay-concurrency", mail.DefaultConcurrency, "the queue's deliveries at once")
+	clients := flag.Int("clients", 2, "callers per core in the closed loop")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the closed loops to this file")
 	flag.Parse()
 	log.SetFlags(0)
@@ -95,7 +96,7 @@ func main() {
 			}
 			pprof.StartCPUProfile(f)
 		}
-		a, rc, rcCPU := closedLoop(key, msg, *dur, *conc)
+		a, rc, rcCPU := closedLoop(key, msg, *dur, *conc, *clients*runtime.GOMAXPROCS(0))
 		pprof.StopCPUProfile()
 		p50, p99, ro, thr := openLoop(key, msg, *dur, *rate, *conc)
 		fmt.Printf("run %d: sign %.0f/s (%.0f per CPU-s); smtp-source→smtp-sink %.0f/s; closed loop accepted %.0f/s, relayed %.0f/s (%.0f per CPU-s): %.0f%% of sign, %.0f%% per CPU-s; open loop at %g/s: p50 %.1f ms, p99 %.1f ms, relayed %.0f/s, %d throttled\n",
@@ -288,10 +289,11 @@ func (b *bench) drained() time.Time {
 	return time.Time{}
 }
 
-// closedLoop: 2 goroutines per core, each call after the last is answered.
+// closedLoop: callers goroutines (-clients per core), each call after the
+// last is answered.
 // perCPU is the messages relayed per second of this process's CPU, until
 // the last is relayed.
-func closedLoop(key *rsa.PrivateKey, msg []byte, d time.Duration, conc int) (accepted, relayed, perCPU float64) {
+func closedLoop(key *rsa.PrivateKey, msg []byte, d time.Duration, conc, callers int) (accepted, relayed, perCPU float64) {
 	b := newBench(key, msg, conc)
 	defer b.stop()
 	c0 := cpu()
@@ -299,7 +301,7 @@ func closedLoop(key *rsa.PrivateKey, msg []byte, d time.Duration, conc int) (acc
 	var wg sync.WaitGroup
 	start := time.Now()
 	end := start.Add(d)
-	for range 2 * runtime.GOMAXPROCS(0) {
+	for range callers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
