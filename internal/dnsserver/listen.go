@@ -2,6 +2,7 @@ package dnsserver
 
 import (
 	"context"
+	"errors"
 	"net"
 	"runtime"
 	"strconv"
@@ -16,6 +17,19 @@ import (
 // authoritative servers do (one reader alone spends its time in recvmsg
 // while the CPUs idle). Where SO_REUSEPORT is refused, one socket.
 func Listen(addr string) ([]net.PacketConn, net.Listener, error) {
+	_, port, _ := net.SplitHostPort(addr)
+	for try := 0; ; try++ {
+		pcs, l, err := listen(addr)
+		// Port 0 takes the UDP port the system picks, which another
+		// process may hold in TCP: pick again.
+		if port == "0" && errors.Is(err, syscall.EADDRINUSE) && try < 10 {
+			continue
+		}
+		return pcs, l, err
+	}
+}
+
+func listen(addr string) ([]net.PacketConn, net.Listener, error) {
 	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
 		var serr error
 		err := c.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1) })
