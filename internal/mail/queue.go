@@ -53,7 +53,8 @@ type Queue struct {
 	handed chan *store.Message
 
 	mu       sync.Mutex
-	flight   map[string]bool // IDs claimed or handed and not yet recorded
+	flight   map[string]bool // IDs claimed (true) or handed (false) and not yet recorded
+	claimed  int             // of flight, the claimed ones
 	reserved int             // places taken by Reserve and not yet handed
 	running  bool            // Run is taking handed messages
 }
@@ -138,7 +139,7 @@ func (q *Queue) Reserve(now time.Time) (until time.Time, ok bool) {
 func (q *Queue) Hand(ctx context.Context, m *store.Message) {
 	q.mu.Lock()
 	q.reserved--
-	q.flight[m.ID] = true
+	q.flight[m.ID] = false
 	if q.running {
 		// Under the lock, so that Run, which stops taking them under it,
 		// still finds m; the buffer has room for every place Reserve gives.
@@ -190,6 +191,14 @@ func (q *Queue) Run(ctx context.Context) {
 					}
 					m = j
 				case m = <-q.handed:
+					if !q.now().Before(m.NextAttempt.Add(-Lease / 2)) {
+						// It waited half its lease for a worker (slow
+						// relays): claimed afresh, it gets a whole one,
+						// rather than run out while it is being sent
+						// and be sent by another replica too.
+						q.giveBack(ctx, m)
+						continue
+					}
 				}
 				if q.deliver(ctx, m) {
 					outcomes <- m
@@ -228,8 +237,12 @@ func (q *Queue) Run(ctx context.Context) {
 		// Claim as many as there are idle workers: a claimed message is
 		// leased, so claiming more would only make it wait under a lease
 		// that other replicas respect.
+		// Handed messages do not count: the workers take claimed and handed
+		// ones alike, so retries, verification mail and other replicas'
+		// messages still go out while this process's calls keep the
+		// handed places full.
 		q.mu.Lock()
-		free := q.Concurrency - len(q.flight) - q.reserved
+		free := q.Concurrency - q.claimed
 		q.mu.Unlock()
 		var due []*store.Message
 		if free > 0 {
@@ -261,7 +274,7 @@ func (q *Queue) Run(ctx context.Context) {
 		if next, err := q.Store.NextDue(ctx); err == nil && !next.IsZero() {
 			wait = min(wait, next.Sub(q.now()))
 			if wait <= 0 {
-				if q.busy() {
+				if q.full() {
 					// Due, but the workers are busy: a free one
 					// comes through freed.
 					wait = Poll
@@ -286,32 +299,38 @@ func (q *Queue) take(m *store.Message) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.flight[m.ID] = true
+	q.claimed++
 }
 
-// busy says whether messages are being delivered.
-func (q *Queue) busy() bool {
+// full says whether the queue claims no more: it has Concurrency
+// claimed messages being delivered.
+func (q *Queue) full() bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return len(q.flight) > 0
+	return q.claimed >= q.Concurrency
 }
 
 // release ends the delivery of m, its outcome written: a worker is free.
 func (q *Queue) release(m *store.Message) {
 	q.mu.Lock()
+	if q.flight[m.ID] {
+		q.claimed--
+	}
 	delete(q.flight, m.ID)
 	q.mu.Unlock()
 	signal(q.freed)
 }
 
 // giveBack ends the claim of a message not sent because the queue is
-// stopping: it stays queued as it was, due now, so that another replica
+// stopping (or a handed one that waited too long): it stays queued as it
+// was, due now, so that another replica, or this queue's next claim,
 // sends it at once rather than when the lease runs out.
 func (q *Queue) giveBack(ctx context.Context, m *store.Message) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	m.NextAttempt = q.now()
 	if err := q.Store.UpdateMessage(rctx, m); err != nil {
-		q.logger(m).Warn("giving back the lease of a message at shutdown", "err", err)
+		q.logger(m).Warn("giving back the lease of a message", "err", err)
 	}
 	q.release(m)
 }

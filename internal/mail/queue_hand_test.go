@@ -154,3 +154,60 @@ func stalling(t *testing.T) *smtptest.Server {
 	t.Cleanup(func() { close(stall) })
 	return srv
 }
+
+// TestQueueClaimsUnderHandedLoad: while this process's calls keep every
+// handed place taken, a message that only a claim can take (queued before,
+// a retry, another replica's) is still sent.
+func TestQueueClaimsUnderHandedLoad(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	// A slow relay, so that the calls keep the places taken.
+	srv := smtptest.New(t, smtptest.Options{CountOnly: true, Reply: func(int, smtptest.Message) error {
+		time.Sleep(20 * time.Millisecond)
+		return nil
+	}})
+	q := &Queue{Store: st, Relay: relayTo(t, srv), Concurrency: 2}
+	runQueue(t, q)
+	waitFor(t, func() (bool, bool) {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		return q.running, q.running
+	})
+	stop := make(chan struct{})
+	done := make(chan int)
+	for w := range 4 {
+		go func() {
+			n := 0
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					done <- n
+					return
+				default:
+				}
+				if handMessage(t, q, st, fmt.Sprintf("w%d-%d", w, i)) {
+					n++
+				}
+			}
+		}()
+	}
+	waitFor(t, func() (int, bool) { // the places taken
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		n := len(q.flight) + q.reserved
+		return n, n >= 2
+	})
+	queueMessage(t, st, "claimed")
+	q.Wake()
+	m := waitStatus(t, st, "claimed", store.Sent)
+	close(stop)
+	handed := 0
+	for range 4 {
+		handed += <-done
+	}
+	if m.Attempts != 1 {
+		t.Errorf("the claimed message: %+v", m)
+	}
+	if handed == 0 {
+		t.Error("no message was handed: the test did not load the queue")
+	}
+}

@@ -161,22 +161,25 @@ func (s *Sender) Send(ctx context.Context, sc registry.Scope, m *Message) (strin
 		return "", err
 	}
 	msg := envelope(sc, p, m, id, st.mailFrom, raw, now)
-	handed := false
+	reserved := false
 	if s.Queue != nil && len(msg.Recipients) > 0 {
 		msg.Status, msg.NextAttempt = store.Queued, now
 		if until, ok := s.Queue.Reserve(now); ok {
-			msg.NextAttempt, handed = until, true
+			msg.NextAttempt, reserved = until, true
+			defer func() { // not stored (an error, a panic): the place is free again
+				if reserved {
+					s.Queue.Unreserve()
+				}
+			}()
 		}
 	}
 	if err := s.Outbox.AddMessage(ctx, msg, nil, st.limits(sc, now, p)); err != nil {
-		if handed {
-			s.Queue.Unreserve()
-		}
 		return "", err
 	}
 	status := msg.Status // msg is the queue's once handed
 	switch {
-	case handed:
+	case reserved:
+		reserved = false
 		s.Queue.Hand(ctx, msg)
 	case status == store.Queued:
 		s.Queue.Wake()
