@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/emersion/go-sasl"
@@ -192,11 +194,26 @@ func (r *Relay) Send(ctx context.Context, from string, to []string, msg []byte) 
 		}
 		var se *smtp.SMTPError
 		isReply := errors.As(err, &se)
-		if reused && !mailed && (!isReply || se.Code == 421) {
-			continue // closed while idle: nothing was sent on it
+		if reused && !mailed && closedWhileIdle(err) {
+			continue // nothing was sent on it: another connection is as good
 		}
 		return &DeliveryError{Permanent: isReply && se.Code/100 == 5, Err: fmt.Errorf("relay %s: %w", r, err)}
 	}
+}
+
+// closedWhileIdle says whether MAIL on a kept connection failed because
+// the server or the network closed it while it waited: the server's 421
+// (closing), or the connection found closed or reset. Not a timeout (a
+// silent link would cost a minute for each connection tried) nor go-smtp's
+// own refusals before anything is sent (an address it cannot send on any
+// connection).
+func closedWhileIdle(err error) bool {
+	var se *smtp.SMTPError
+	if errors.As(err, &se) {
+		return se.Code == 421
+	}
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // transaction is the rest of SendMail after MAIL: RCPT, DATA and the

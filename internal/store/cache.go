@@ -84,7 +84,7 @@ func (c *Cache) fill(gen uint64, ids ...*identity.Identity) {
 func (c *Cache) fillAbsent(gen uint64, keys ...identity.Key) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.writes != gen || c.paused.Load() {
+	if c.writes != gen || c.paused.Load() || c.Max == 0 { // Max 0: no cache, and nothing watches the store
 		return
 	}
 	for _, k := range keys {

@@ -223,3 +223,25 @@ func TestCacheAbsent(t *testing.T) {
 		}
 	}
 }
+
+// TestCacheOffRemembersNothing: a cache of no identities (Max 0, as on a
+// store no watcher follows) does not remember absent ones either.
+func TestCacheOffRemembersNothing(t *testing.T) {
+	ctx := t.Context()
+	db, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := store.NewCache(db, 0)
+	defer c.Close()
+	id := testDomain("later.example", time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC))
+	if _, err := c.GetIdentity(ctx, id.Key); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("before: %v", err)
+	}
+	if err := db.Import(ctx, []*identity.Identity{id}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetIdentity(ctx, id.Key); err != nil {
+		t.Errorf("written behind a cache of size 0: %v", err)
+	}
+}
