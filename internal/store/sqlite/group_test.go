@@ -184,6 +184,18 @@ func TestLazyWrites(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	// A lazy connection that database/sql discarded is opened again.
+	s.lazy.Close()
+	m, err := s.GetMessage(ctx, "m0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateMessages(ctx, []*store.Message{m}); err != nil {
+		t.Errorf("a lazy write after the lazy connection was closed: %v", err)
+	}
+	if got := level(s.lazy); got != 1 {
+		t.Errorf("lazy connection opened again: synchronous = %d, want 1 (NORMAL)", got)
+	}
 	s.Close()
 	if s, err = Open(ctx, dir); err != nil {
 		t.Fatal(err)

@@ -21,6 +21,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -90,8 +91,31 @@ func OpenFile(ctx context.Context, path string) (*Store, error) {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.wmu.Lock()
 	s.lazy.Close()
+	s.wmu.Unlock()
 	return s.db.Close()
+}
+
+// lazyConn is the lazy connection, opened again if database/sql has
+// discarded it (a bad connection ends a sql.Conn for good); the pool's
+// durable connections meanwhile, if it cannot be. Under wmu.
+func (s *Store) lazyConn() beginner {
+	if err := s.lazy.Raw(func(any) error { return nil }); !errors.Is(err, sql.ErrConnDone) {
+		return s.lazy
+	}
+	ctx := context.Background()
+	c, err := s.db.Conn(ctx)
+	if err == nil {
+		if _, err = c.ExecContext(ctx, `PRAGMA synchronous=NORMAL`); err != nil {
+			c.Close()
+		}
+	}
+	if err != nil {
+		return s.db
+	}
+	s.lazy = c
+	return c
 }
 
 // write runs fn in an immediate transaction, one writer at a time, and
@@ -184,7 +208,7 @@ func (s *Store) on(batch []*pendingWrite) beginner {
 			return s.db
 		}
 	}
-	return s.lazy
+	return s.lazyConn()
 }
 
 // maxGroup bounds the writes committed together.
