@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 
+	"github.com/sesame/sesame/internal/netlimit"
 	"github.com/sesame/sesame/internal/sestest"
 )
 
@@ -78,13 +79,28 @@ func TestConnectionLimits(t *testing.T) {
 	if _, err := a.V1("").ListIdentities(ctx, &ses.ListIdentitiesInput{}); err != nil {
 		t.Errorf("another client's call: %v", err)
 	}
-	// Two more from 127.0.0.3 fill the server (with the SDK's from
-	// 127.0.0.1); then another address is refused too.
-	for range 2 {
-		dialFrom(t, srv, "127.0.0.3")
+	// Three more from 127.0.0.3 fill the server, once the SDK's idle
+	// connection from 127.0.0.1 is closed (whether the SDK keeps it is
+	// not this test's business); then another address is refused too.
+	srv.HTTP.Client().Transport.(*http.Transport).CloseIdleConnections()
+	ln := srv.HTTP.Listener.(*netlimit.Listener)
+	for deadline := time.Now().Add(5 * time.Second); ln.Open() != 3; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections open, want the 3 from 127.0.0.2", ln.Open())
+		}
+	}
+	var last net.Conn
+	for range 3 {
+		last = dialFrom(t, srv, "127.0.0.3")
 	}
 	if !refused(t, dialFrom(t, srv, "127.0.0.4")) {
 		t.Error("a seventh connection was accepted (--max-connections 6)")
+	}
+	last.Close() // room for reading the metrics
+	for deadline := time.Now().Add(5 * time.Second); ln.Open() > 5; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections open after one closed, want 5", ln.Open())
+		}
 	}
 	for _, limit := range []string{"client", "server"} {
 		if v := metric(t, srv, `sesame_connections_refused_total{limit="`+limit+`"}`); v == "" || v == "0" {
