@@ -19,6 +19,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
+
+	"github.com/sesame/sesame/internal/sestest"
 )
 
 // buildSesame compiles the binary once per test binary.
@@ -92,7 +94,7 @@ func sesClient(url string, c map[string]string) *ses.Client {
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 			return aws.Credentials{AccessKeyID: c["AccessKeyId"], SecretAccessKey: c["SecretAccessKey"]}, nil
 		}),
-		Retryer: aws.NopRetryer{},
+		Retryer: sestest.ClosedConnRetryer(), // retries off, but for the transport race it names
 	})
 }
 

@@ -29,6 +29,7 @@ import (
 	"github.com/sesame/sesame/internal/identity"
 	"github.com/sesame/sesame/internal/mail"
 	"github.com/sesame/sesame/internal/server"
+	"github.com/sesame/sesame/internal/sestest"
 	"github.com/sesame/sesame/internal/smtptest"
 	"github.com/sesame/sesame/internal/store"
 )
@@ -89,8 +90,8 @@ func restart(t *testing.T, o server.Options, earlier *env) *env {
 		}
 		e.acct, e.creds = c.AccountId, credentials.NewStaticCredentialsProvider(c.AccessKeyId, string(c.SecretAccessKey), "")
 	}
-	e.v1 = ses.New(ses.Options{Region: region, Credentials: e.creds, BaseEndpoint: aws.String(hs.URL), Retryer: aws.NopRetryer{}})
-	e.v2 = sesv2.New(sesv2.Options{Region: region, Credentials: e.creds, BaseEndpoint: aws.String(hs.URL), Retryer: aws.NopRetryer{}})
+	e.v1 = ses.New(ses.Options{Region: region, Credentials: e.creds, BaseEndpoint: aws.String(hs.URL), Retryer: sestest.ClosedConnRetryer()})
+	e.v2 = sesv2.New(sesv2.Options{Region: region, Credentials: e.creds, BaseEndpoint: aws.String(hs.URL), Retryer: sestest.ClosedConnRetryer()})
 	return e
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/sesame/sesame/internal/identity"
 	"github.com/sesame/sesame/internal/registry"
 	"github.com/sesame/sesame/internal/server"
+	"github.com/sesame/sesame/internal/sestest"
 )
 
 const (
@@ -336,7 +337,7 @@ func TestTemplateLimitV2(t *testing.T) {
 	wantAPIError(t, err, "LimitExceededException", http.StatusBadRequest)
 	// Templates are per region.
 	other := *e
-	other.v2 = sesv2.New(sesv2.Options{Region: "eu-west-1", Credentials: e.creds, BaseEndpoint: aws.String(e.url), Retryer: aws.NopRetryer{}})
+	other.v2 = sesv2.New(sesv2.Options{Region: "eu-west-1", Credentials: e.creds, BaseEndpoint: aws.String(e.url), Retryer: sestest.ClosedConnRetryer()})
 	_, err = other.v2.CreateCustomVerificationEmailTemplate(context.Background(), v2Template("t50"))
 	wantAPIError(t, err, "BadRequestException", http.StatusBadRequest) // its sender is verified in us-east-1 only
 }
