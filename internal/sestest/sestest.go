@@ -266,7 +266,8 @@ func (s *Server) V1(creds aws.Credentials, region string) *ses.Client {
 }
 
 // V2 returns an SES v2 client signing with any credentials. Retries are
-// off, so errors surface at once.
+// off, so errors surface at once (but for a connection closed under the
+// call: ClosedConnRetryer).
 func (s *Server) V2(creds aws.Credentials, region string) *sesv2.Client {
 	if region == "" {
 		region = DefaultRegion
