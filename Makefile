@@ -68,7 +68,7 @@ bench-send:
 	command -v smtp-sink >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix
 	$(GO) build -o /tmp/sendload ./bench/sendload
 	/tmp/sendload -runs 3 -duration 5s
-	/tmp/sendload -runs 3 -duration 5s -clients 4 -relay-concurrency 16
+	/tmp/sendload -runs 3 -duration 5s -relay-concurrency 64
 	$(GO) test ./internal/mail -run '^$$' -bench BenchmarkQueue -benchtime 2000x
 
 bench-doctor:

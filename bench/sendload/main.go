@@ -5,11 +5,13 @@
 //
 //   - sign: how many 10 KB messages Go signs a second with RSA-2048
 //     (github.com/emersion/go-msgauth/dkim, relaxed/relaxed), on every core;
-//   - smtp: Postfix's smtp-source → smtp-sink, 10 KB messages on 4 sessions
-//     (as many as Sesame's --relay-concurrency), the raw SMTP rate.
+//   - smtp: Postfix's smtp-source → smtp-sink, 10 KB messages on as many
+//     sessions as Sesame's --relay-concurrency, the raw SMTP rate.
 //
-// Then, per run: closed loop, -clients goroutines per core (2) calling SendRawEmail as
-// fast as they are answered: accepted/s, and relayed/s (every accepted
+// Then, per run: closed loop, -clients goroutines per core (8) calling
+// SendRawEmail as fast as they are answered (enough that both cores stay
+// busy while some calls wait for the disk's sync, as a server with many
+// callers is): accepted/s, and relayed/s (every accepted
 // message over the time until the queue has delivered the last); and open
 // loop, one call every 1/rate s whatever the earlier ones do: the latency
 // of each (p50, p99) and relayed/s. The calls go through the whole API
@@ -66,7 +68,7 @@ func main() {
 	dur := flag.Duration("duration", 5*time.Second, "length of each measure")
 	rate := flag.Float64("rate", 200, "offered rate of the open loop, calls a second")
 	conc := flag.Int("relay-concurrency", mail.DefaultConcurrency, "the queue's deliveries at once")
-	clients := flag.Int("clients", 2, "callers per core in the closed loop")
+	clients := flag.Int("clients", 8, "callers per core in the closed loop")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the closed loops to this file")
 	flag.Parse()
 	log.SetFlags(0)
@@ -88,7 +90,7 @@ func main() {
 	var signs, smtps, accepted, relayedClosed, p50s, p99s, relayedOpen, ratios, cpuRatios []float64
 	for run := 1; run <= *runs; run++ {
 		s, sCPU := signRate(key, msg, *dur)
-		m := smtpRate(*dur)
+		m := smtpRate(*dur, *conc)
 		if *profile != "" {
 			f, err := os.Create(*profile)
 			if err != nil {
@@ -173,15 +175,15 @@ func sink() (addr string, stop func()) {
 	return addr, func() { cmd.Process.Kill(); cmd.Wait() }
 }
 
-// smtpRate runs smtp-source against smtp-sink: 10 KB messages, 4
+// smtpRate runs smtp-source against smtp-sink: 10 KB messages, sessions
 // sessions each sending many messages (-d), for about d.
-func smtpRate(d time.Duration) float64 {
+func smtpRate(d time.Duration, sessions int) float64 {
 	addr, stop := sink()
 	defer stop()
 	// A first short run sizes the real one to last about d.
 	rate := func(n int) (float64, time.Duration) {
 		start := time.Now()
-		out, err := exec.Command("smtp-source", "-d", "-s", "4", "-l", "10240", "-m", strconv.Itoa(n),
+		out, err := exec.Command("smtp-source", "-d", "-s", strconv.Itoa(sessions), "-l", "10240", "-m", strconv.Itoa(n),
 			"-f", "app@example.com", "-t", "to@example.org", addr).CombinedOutput()
 		if err != nil {
 			log.Fatalf("smtp-source: %v\n%s", err, out)

@@ -68,11 +68,15 @@ type Queue struct {
 const Lease = 15 * time.Minute
 
 // DefaultConcurrency is how many messages a Queue sends at once by
-// default: enough to hide the round trips of one delivery behind the
-// others on a loopback or LAN relay, few enough not to look like a flood
-// to a smarthost that limits connections per client (Postfix's
-// smtpd_client_connection_count_limit is 50, many providers allow 10).
-const DefaultConcurrency = 4
+// default, Postfix's default_destination_concurrency_limit: a delivery is
+// four round trips (MAIL, RCPT, DATA, the message), and on a busy server
+// each waits for the CPU behind the calls' DKIM signatures, so with 4 the
+// queue relayed a fifth less than the API accepted on two cores and fell
+// behind (docs/benchmarks.md). It stays under Postfix's
+// smtpd_client_connection_count_limit (50); a smarthost that allows fewer
+// connections a client (many allow 10) wants --relay-concurrency set to its
+// limit.
+const DefaultConcurrency = 20
 
 // Poll bounds how long the queue sleeps without being woken, so that
 // messages queued by another process are seen.
