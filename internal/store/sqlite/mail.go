@@ -109,8 +109,10 @@ func (s *Store) GetMessage(ctx context.Context, id string) (*store.Message, erro
 
 // ListMessages implements store.Outbox.
 func (s *Store) ListMessages(ctx context.Context, q store.MessageQuery) ([]*store.Message, error) {
-	query := `SELECT ` + messageColumns + ` FROM mail_messages WHERE kind = ? AND hidden = 0`
-	args := []any{string(q.Kind)}
+	// The kind as SQL's literal: SQLite takes a partial index (WHERE kind
+	// = '') for a query that names the same value, not a parameter.
+	kind, args := kindIs(q.Kind)
+	query := `SELECT ` + messageColumns + ` FROM mail_messages WHERE ` + kind + ` AND hidden = 0`
 	if q.Account != "" {
 		query += ` AND account = ?`
 		args = append(args, q.Account)
@@ -130,6 +132,19 @@ func (s *Store) ListMessages(ctx context.Context, q store.MessageQuery) ([]*stor
 	query += ` ORDER BY created DESC, rowid DESC LIMIT ?`
 	args = append(args, q.Limit)
 	return s.messages(ctx, query, args...)
+}
+
+// kindIs is the condition on the kind: the store's kinds as SQL literals,
+// which SQLite's partial indexes need, any other as a parameter (it matches
+// nothing stored).
+func kindIs(k store.MessageKind) (string, []any) {
+	switch k {
+	case store.Verification:
+		return `kind = ''`, nil
+	case store.SentMail:
+		return `kind = 'sent'`, nil
+	}
+	return `kind = ?`, []any{string(k)}
 }
 
 // DueMessages implements store.Outbox.

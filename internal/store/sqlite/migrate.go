@@ -188,6 +188,15 @@ var migrations = []string{
 	CREATE TRIGGER dkim_keys_delete AFTER DELETE ON dkim_keys BEGIN
 		UPDATE meta SET value = value + 1 WHERE key = 'dkim_generation';
 	END;`,
+	// 9: the indexes for verification mail's limits (per account, per
+	// recipient) hold only verification mail: a sent message then writes
+	// two b-trees fewer (seven pages to the WAL rather than nine), and
+	// the sent mail's own reads have mail_messages_sent and
+	// mail_messages_created.
+	`DROP INDEX mail_messages_account;
+	CREATE INDEX mail_messages_account ON mail_messages(account, created) WHERE kind = '';
+	DROP INDEX mail_messages_recipient;
+	CREATE INDEX mail_messages_recipient ON mail_messages(recipient, created) WHERE kind = '';`,
 }
 
 // SchemaVersion is the version this binary writes.
