@@ -54,8 +54,10 @@ type Relay struct {
 	MaxIdle int
 
 	mu       sync.Mutex
-	idle     []*relayConn // most recently used last
-	startTLS atomic.Bool  // a loopback server offered STARTTLS: no plain probe
+	idle     []*relayConn  // most recently used last
+	freed    chan struct{} // closed (and replaced) when a connection is kept or closed
+	open     int           // connections open or opening, idle or sending; under mu
+	startTLS atomic.Bool   // a loopback server offered STARTTLS: no plain probe
 }
 
 // Secret is a relay password; it never appears in logs.
@@ -168,6 +170,9 @@ func (r *Relay) Send(ctx context.Context, from string, to []string, msg []byte) 
 		if !reused {
 			var err error
 			if pc, err = r.dial(ctx); err != nil {
+				if refusedForOurs(err) && r.waitFreed(ctx) {
+					continue // one of ours is free, or gone: try again
+				}
 				return &DeliveryError{Err: fmt.Errorf("relay %s: %w", r, err)}
 			}
 		}
@@ -198,6 +203,50 @@ func (r *Relay) Send(ctx context.Context, from string, to []string, msg []byte) 
 			continue // nothing was sent on it: another connection is as good
 		}
 		return &DeliveryError{Permanent: isReply && se.Code/100 == 5, Err: fmt.Errorf("relay %s: %w", r, err)}
+	}
+}
+
+// refusedForOurs says whether a new connection was refused with 421 at
+// its greeting: what a server that limits connections per client says
+// (Postfix's smtpd_client_connection_count_limit: "421 4.7.0 Error: too
+// many connections"), so the message waits for one of the connections this
+// relay holds rather than failing for a retry half a minute later.
+func refusedForOurs(err error) bool {
+	var se *smtp.SMTPError
+	return errors.As(err, &se) && se.Code == 421
+}
+
+// waitFreed waits, when this relay holds other connections (or is opening
+// them), until one of them is kept or closed (or ctx ends, or a step's timeout passes), and
+// says whether it waited; with no other connection there is nothing to
+// wait for, and the refusal is the relay's answer.
+func (r *Relay) waitFreed(ctx context.Context) bool {
+	r.mu.Lock()
+	if r.open == 0 {
+		r.mu.Unlock()
+		return false
+	}
+	if r.freed == nil {
+		r.freed = make(chan struct{})
+	}
+	freed := r.freed
+	r.mu.Unlock()
+	t := time.NewTimer(r.timeout())
+	defer t.Stop()
+	select {
+	case <-freed:
+		return true
+	case <-ctx.Done():
+	case <-t.C:
+	}
+	return false
+}
+
+// signalFreed wakes the deliveries waiting for a connection; under mu.
+func (r *Relay) signalFreed() {
+	if r.freed != nil {
+		close(r.freed)
+		r.freed = nil
 	}
 }
 
@@ -250,13 +299,28 @@ const MaxConnAge = 5 * time.Minute
 
 // relayConn is one open connection to the relay.
 type relayConn struct {
+	r      *Relay
 	c      *smtp.Client
 	conn   net.Conn // under c: closing it ends any step of c
 	opened time.Time
 	idle   time.Time // since when it waits in the pool
+	gone   sync.Once // its place in r.open given back
 }
 
-func (pc *relayConn) close() { pc.c.Close() }
+func (pc *relayConn) close() {
+	pc.c.Close()
+	pc.release()
+}
+
+// release gives the connection's place back, once.
+func (pc *relayConn) release() {
+	pc.gone.Do(func() {
+		pc.r.mu.Lock()
+		pc.r.open--
+		pc.r.signalFreed()
+		pc.r.mu.Unlock()
+	})
+}
 
 // idleConn takes the most recently used idle connection, closing the
 // ones too old to be reused.
@@ -285,6 +349,7 @@ func (r *Relay) keep(pc *relayConn) {
 	r.mu.Lock()
 	if len(r.idle) < max {
 		r.idle = append(r.idle, pc)
+		r.signalFreed()
 		pc = nil
 	}
 	r.mu.Unlock()
@@ -297,7 +362,7 @@ func (r *Relay) keep(pc *relayConn) {
 func (pc *relayConn) quit() {
 	pc.conn.SetDeadline(time.Now().Add(time.Second))
 	pc.c.Quit()
-	pc.c.Close()
+	pc.close()
 }
 
 // Close closes the idle connections (Queue.Run does as it returns); a
@@ -337,8 +402,24 @@ func (r *Relay) dial(ctx context.Context) (*relayConn, error) {
 }
 
 // connect connects and greets, securing the connection unless secure is
-// false (smtp:// on loopback only).
+// false (smtp:// on loopback only). The connection counts as the relay's
+// from the dial on, so that a delivery refused meanwhile waits for it.
 func (r *Relay) connect(ctx context.Context, secure bool) (*relayConn, error) {
+	r.mu.Lock()
+	r.open++
+	r.mu.Unlock()
+	pc, err := r.greet(ctx, secure)
+	if err != nil {
+		r.mu.Lock()
+		r.open--
+		r.signalFreed()
+		r.mu.Unlock()
+	}
+	return pc, err
+}
+
+// greet is connect's dial, TLS and EHLO.
+func (r *Relay) greet(ctx context.Context, secure bool) (*relayConn, error) {
 	timeout := r.timeout()
 	d := net.Dialer{Timeout: timeout}
 	conn, err := d.DialContext(ctx, "tcp", r.Addr)
@@ -379,7 +460,7 @@ func (r *Relay) connect(ctx context.Context, secure bool) (*relayConn, error) {
 	if ctx.Err() != nil {
 		return fail(ctx.Err())
 	}
-	return &relayConn{c: c, conn: conn, opened: time.Now()}, nil
+	return &relayConn{r: r, c: c, conn: conn, opened: time.Now()}, nil
 }
 
 // login authenticates, if the relay has a user; on failure it closes pc.

@@ -46,6 +46,10 @@ type Options struct {
 	// CountOnly keeps no message, only their number (Accepted), so that a
 	// benchmark's memory does not grow with its messages.
 	CountOnly bool
+	// MaxConnections, when set, refuses a connection beyond it at once with
+	// 421, as Postfix's smtpd_client_connection_count_limit does (not with
+	// Implicit: the reply is in plain text).
+	MaxConnections int
 }
 
 // Message is what a client sent in one transaction.
@@ -74,6 +78,8 @@ type Server struct {
 	accepted []Message
 	read     int           // accepted[:read] were returned by Next
 	more     chan struct{} // closed when a message is accepted
+	open     int           // connections open, with MaxConnections
+	refused  int           // connections refused beyond MaxConnections
 }
 
 // New starts a server; tb.Cleanup stops it.
@@ -98,6 +104,9 @@ func New(tb testing.TB, opts ...Options) *Server {
 	if err != nil {
 		tb.Fatalf("smtptest: %v", err)
 	}
+	if o.MaxConnections > 0 {
+		ln = &limitListener{Listener: ln, s: s}
+	}
 	scheme := "smtp"
 	if o.Implicit {
 		ln = tls.NewListener(ln, s.srv.TLSConfig)
@@ -114,6 +123,59 @@ func New(tb testing.TB, opts ...Options) *Server {
 	go s.srv.Serve(ln)
 	tb.Cleanup(func() { s.srv.Close() })
 	return s
+}
+
+// Refused is how many connections were refused beyond MaxConnections.
+func (s *Server) Refused() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refused
+}
+
+// limitListener refuses connections beyond Options.MaxConnections.
+type limitListener struct {
+	net.Listener
+	s *Server
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		s := l.s
+		s.mu.Lock()
+		full := s.open >= s.opts.MaxConnections
+		if full {
+			s.refused++
+		} else {
+			s.open++
+		}
+		s.mu.Unlock()
+		if !full {
+			return &countedConn{Conn: c, s: s}, nil
+		}
+		c.SetDeadline(time.Now().Add(time.Second))
+		io.WriteString(c, "421 4.7.0 smtptest.localhost Error: too many connections\r\n")
+		c.Close()
+	}
+}
+
+// countedConn gives its place back when closed.
+type countedConn struct {
+	net.Conn
+	s    *Server
+	once sync.Once
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(func() {
+		c.s.mu.Lock()
+		c.s.open--
+		c.s.mu.Unlock()
+	})
+	return c.Conn.Close()
 }
 
 // Messages returns the messages accepted so far.
