@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -43,6 +44,10 @@ type Queue struct {
 	// Concurrency is how many messages are sent at once; default
 	// DefaultConcurrency.
 	Concurrency int
+	// InFlowDelay is how long Reserve waits for a place when the queue
+	// holds as many messages as it takes; default DefaultInFlowDelay,
+	// negative for none.
+	InFlowDelay time.Duration
 	// Failed, if set, is told of each message that failed for good.
 	Failed func(ctx context.Context, m *store.Message)
 
@@ -56,6 +61,7 @@ type Queue struct {
 	flight   map[string]bool // IDs claimed (true) or handed (false) and not yet recorded
 	claimed  int             // of flight, the claimed ones
 	reserved int             // places taken by Reserve and not yet handed
+	room     chan struct{}   // closed (and replaced) when a place is freed, for Reserve's waits
 	running  bool            // Run is taking handed messages
 }
 
@@ -77,6 +83,16 @@ const Lease = 15 * time.Minute
 // connections a client (many allow 10) wants --relay-concurrency set to its
 // limit.
 const DefaultConcurrency = 20
+
+// DefaultInFlowDelay is how long a message waits for a place in a full
+// queue before it is stored for a later claim instead, Postfix's
+// in_flow_delay: when messages arrive faster than they are relayed, their
+// acceptance slows to the pace of the deliveries rather than piling them up
+// in the outbox, to be read back and leased again by claims that take the
+// CPU the deliveries need (on two busy cores the queue otherwise relayed a
+// sixth less than the API accepted: docs/benchmarks.md). A queue that keeps
+// up never waits.
+const DefaultInFlowDelay = time.Second
 
 // Poll bounds how long the queue sleeps without being woken, so that
 // messages queued by another process are seen.
@@ -123,18 +139,57 @@ func handAhead(concurrency int) int { return 2 * concurrency }
 // Reserve takes a place for a message this process is about to store
 // (SendRawEmail, say) so that the queue sends it without claiming it from
 // the store: a claim is a transaction that reads the message back and
-// writes its lease. ok is false when the queue is not running or holds
-// as many messages as it takes; otherwise store the message queued with
-// NextAttempt = until, a lease that is this queue's, then call Hand with
-// it, or Unreserve if it was not stored.
-func (q *Queue) Reserve(now time.Time) (until time.Time, ok bool) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if !q.running || len(q.flight)+q.reserved >= q.Concurrency+handAhead(q.Concurrency) {
-		return time.Time{}, false
+// writes its lease. When the queue holds as many messages as it takes,
+// Reserve waits up to InFlowDelay for a place (or until ctx ends). ok is
+// false when the queue is not running or no place came; otherwise store
+// the message queued with NextAttempt = until, a lease that is this
+// queue's, then call Hand with it, or Unreserve if it was not stored.
+func (q *Queue) Reserve(ctx context.Context, now time.Time) (until time.Time, ok bool) {
+	var timeout <-chan time.Time
+	for waited := false; ; waited = true {
+		q.mu.Lock()
+		if !q.running {
+			q.mu.Unlock()
+			return time.Time{}, false
+		}
+		if len(q.flight)+q.reserved < q.Concurrency+handAhead(q.Concurrency) {
+			q.reserved++
+			q.mu.Unlock()
+			if waited {
+				now = q.now()
+			}
+			return now.Add(Lease), true
+		}
+		if q.room == nil {
+			q.room = make(chan struct{})
+		}
+		room := q.room
+		q.mu.Unlock()
+		if timeout == nil {
+			d := cmp.Or(q.InFlowDelay, DefaultInFlowDelay)
+			if d < 0 {
+				return time.Time{}, false
+			}
+			t := time.NewTimer(d)
+			defer t.Stop()
+			timeout = t.C
+		}
+		select {
+		case <-room:
+		case <-timeout:
+			return time.Time{}, false
+		case <-ctx.Done():
+			return time.Time{}, false
+		}
 	}
-	q.reserved++
-	return now.Add(Lease), true
+}
+
+// freeRoom wakes the Reserves waiting for a place; under mu.
+func (q *Queue) freeRoom() {
+	if q.room != nil {
+		close(q.room)
+		q.room = nil
+	}
 }
 
 // Hand gives the queue m, stored under the lease Reserve gave: a worker
@@ -159,6 +214,7 @@ func (q *Queue) Hand(ctx context.Context, m *store.Message) {
 func (q *Queue) Unreserve() {
 	q.mu.Lock()
 	q.reserved--
+	q.freeRoom()
 	q.mu.Unlock()
 }
 
@@ -321,6 +377,7 @@ func (q *Queue) release(m *store.Message) {
 		q.claimed--
 	}
 	delete(q.flight, m.ID)
+	q.freeRoom()
 	q.mu.Unlock()
 	signal(q.freed)
 }

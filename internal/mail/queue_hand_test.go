@@ -16,12 +16,14 @@ import (
 func handMessage(t *testing.T, q *Queue, st store.Outbox, id string) bool {
 	t.Helper()
 	now := time.Now().UTC()
-	until, ok := q.Reserve(now)
+	until, ok := q.Reserve(context.Background(), now)
 	if !ok {
 		return false
 	}
-	if got := until.Sub(now); got != Lease {
-		t.Errorf("lease of %s, want %s", got, Lease)
+	// A whole lease from when the place was given (after an in-flow
+	// delay, later than now).
+	if got := until.Sub(now); got < Lease || got > Lease+DefaultInFlowDelay+time.Second {
+		t.Errorf("lease of %s, want %s from when the place was given", got, Lease)
 	}
 	m := &store.Message{ID: id, Kind: store.SentMail, Key: addrKey, From: "app@example.com", To: "to@example.org",
 		Recipients: []string{"to@example.org"}, Raw: []byte("Subject: handed\r\n\r\nbody\r\n"),
@@ -41,7 +43,7 @@ func TestQueueHanded(t *testing.T) {
 	st := openStore(t, t.TempDir())
 	srv := smtptest.New(t)
 	q := &Queue{Store: st, Relay: relayTo(t, srv)}
-	if _, ok := q.Reserve(time.Now()); ok {
+	if _, ok := q.Reserve(context.Background(), time.Now()); ok {
 		t.Fatal("Reserve gave a place before Run")
 	}
 	runQueue(t, q)
@@ -68,7 +70,7 @@ func TestQueueReserveBounded(t *testing.T) {
 	st := openStore(t, t.TempDir())
 	// A relay that does not answer the data holds every message in a
 	// worker, so the places fill up.
-	q := &Queue{Store: st, Relay: relayTo(t, stalling(t)), Concurrency: 2}
+	q := &Queue{Store: st, Relay: relayTo(t, stalling(t)), Concurrency: 2, InFlowDelay: -1}
 	runQueue(t, q)
 	waitFor(t, func() (bool, bool) {
 		q.mu.Lock()
@@ -88,7 +90,7 @@ func TestQueueReserveBounded(t *testing.T) {
 	q.mu.Lock()
 	delete(q.flight, "h0") // as if its outcome were written
 	q.mu.Unlock()
-	if _, ok := q.Reserve(time.Now()); !ok {
+	if _, ok := q.Reserve(context.Background(), time.Now()); !ok {
 		t.Fatal("no place once a message was released")
 	}
 	q.Unreserve()
@@ -116,7 +118,7 @@ func TestQueueHandedAtStop(t *testing.T) {
 			t.Fatalf("no place for %s", id)
 		}
 	}
-	until, ok := q.Reserve(time.Now()) // stored while the queue stops
+	until, ok := q.Reserve(context.Background(), time.Now()) // stored while the queue stops
 	if !ok {
 		t.Fatal("no place for d")
 	}
@@ -138,7 +140,7 @@ func TestQueueHandedAtStop(t *testing.T) {
 			t.Errorf("%s after the stop: status %s, next attempt in %s; want queued and due", id, m.Status, time.Until(m.NextAttempt).Round(time.Second))
 		}
 	}
-	if _, ok := q.Reserve(time.Now()); ok {
+	if _, ok := q.Reserve(context.Background(), time.Now()); ok {
 		t.Error("Reserve gave a place after Run stopped")
 	}
 }
@@ -210,4 +212,59 @@ func TestQueueClaimsUnderHandedLoad(t *testing.T) {
 	if handed == 0 {
 		t.Error("no message was handed: the test did not load the queue")
 	}
+}
+
+// TestQueueInFlowDelay: a message for a full queue waits for a place, up
+// to InFlowDelay (Postfix's in_flow_delay), and takes the first one freed;
+// past the delay it gets none, to be stored for a claim instead.
+func TestQueueInFlowDelay(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	q := &Queue{Store: st, Relay: relayTo(t, stalling(t)), Concurrency: 1, InFlowDelay: time.Minute}
+	runQueue(t, q)
+	waitFor(t, func() (bool, bool) {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		return q.running, q.running
+	})
+	places := 1 + handAhead(1)
+	q.InFlowDelay = -1 // to fill it without waiting
+	for i := range places {
+		if !handMessage(t, q, st, fmt.Sprintf("h%d", i)) {
+			t.Fatalf("no place for message %d of %d", i, places)
+		}
+	}
+	q.mu.Lock()
+	q.InFlowDelay = time.Minute
+	q.mu.Unlock()
+	got := make(chan bool, 1)
+	go func() {
+		_, ok := q.Reserve(context.Background(), time.Now())
+		got <- ok
+	}()
+	select {
+	case ok := <-got:
+		t.Fatalf("Reserve on a full queue returned %v at once, want it to wait", ok)
+	case <-time.After(200 * time.Millisecond):
+	}
+	q.release(&store.Message{ID: "h1"}) // its outcome written: a place is free
+	select {
+	case ok := <-got:
+		if !ok {
+			t.Fatal("Reserve got no place once one was freed")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Reserve still waits after a place was freed")
+	}
+	// Full again (the waiter took the place): a short delay runs out.
+	q.mu.Lock()
+	q.InFlowDelay = 50 * time.Millisecond
+	q.mu.Unlock()
+	start := time.Now()
+	if _, ok := q.Reserve(context.Background(), time.Now()); ok {
+		t.Fatal("Reserve gave a place in a full queue")
+	}
+	if el := time.Since(start); el < 50*time.Millisecond {
+		t.Errorf("Reserve gave up after %v, want the 50ms delay", el)
+	}
+	q.Unreserve() // the waiter's place, never stored
 }

@@ -40,7 +40,7 @@ type Queue interface {
 	// Reserve, Hand and Unreserve give the queue a message this process
 	// stores, under a lease that is the queue's, so that it does not read
 	// it back (see mail.Queue.Reserve).
-	Reserve(now time.Time) (until time.Time, ok bool)
+	Reserve(ctx context.Context, now time.Time) (until time.Time, ok bool)
 	Hand(ctx context.Context, m *store.Message)
 	Unreserve()
 }
@@ -164,7 +164,7 @@ func (s *Sender) Send(ctx context.Context, sc registry.Scope, m *Message) (strin
 	reserved := false
 	if s.Queue != nil && len(msg.Recipients) > 0 {
 		msg.Status, msg.NextAttempt = store.Queued, now
-		if until, ok := s.Queue.Reserve(now); ok {
+		if until, ok := s.Queue.Reserve(ctx, now); ok {
 			msg.NextAttempt, reserved = until, true
 			defer func() { // not stored (an error, a panic): the place is free again
 				if reserved {
