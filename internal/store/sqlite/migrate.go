@@ -197,6 +197,13 @@ var migrations = []string{
 	CREATE INDEX mail_messages_account ON mail_messages(account, created) WHERE kind = '';
 	DROP INDEX mail_messages_recipient;
 	CREATE INDEX mail_messages_recipient ON mail_messages(recipient, created) WHERE kind = '';`,
+	// 10: the sending quota's count (the recipients of an account's sent
+	// mail over 24 hours, read at every send) from the index alone: the
+	// recipients column comes after the raw message in the row, so reading
+	// it walked each message's overflow pages (20 ms for 20,000 messages,
+	// inside the writer's transaction; 1.3 ms from the index).
+	`DROP INDEX mail_messages_sent;
+	CREATE INDEX mail_messages_sent ON mail_messages(account, region, created, recipients) WHERE kind = 'sent';`,
 }
 
 // SchemaVersion is the version this binary writes.
