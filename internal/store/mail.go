@@ -119,6 +119,21 @@ type SentInfo struct {
 	Simulated []string `json:",omitempty"`
 }
 
+// SentMinute is the minute a sent message counts in for the sending
+// quota: both stores keep the recipients of each account's sent mail by
+// the minute (sent_minutes), so that the quota's count, read at every send,
+// sums at most a day of minutes rather than a day of messages.
+func SentMinute(t time.Time) int64 { return t.UnixNano() / int64(time.Minute) }
+
+// SentWindow splits the quota's window, the messages created after since:
+// the whole minutes after since's own (their counts), and since's minute
+// from since to before partialEnd (unix nanoseconds; its messages, at most
+// a minute of them), so that the count is exact to the nanosecond.
+func SentWindow(since time.Time) (minute, partialEnd int64) {
+	minute = SentMinute(since)
+	return minute, (minute + 1) * int64(time.Minute)
+}
+
 // Limit caps the messages of one kind an account sent after Since, to one
 // recipient or to all. For sent mail it counts recipients in one region,
 // as SES's quotas do.

@@ -77,8 +77,26 @@ func (s *Store) AddMessage(ctx context.Context, m *store.Message, l *store.Link,
 		if isUnique(err) {
 			return fmt.Errorf("message %q: %w", m.ID, store.ErrExists)
 		}
-		return err
+		if err != nil || m.Kind != store.SentMail {
+			return err
+		}
+		return countSent(ctx, tx, m)
 	})
+}
+
+// countSent adds m's recipients to its minute in sent_minutes, and drops
+// the account's minutes older than two days (no count reads them: the
+// quota's window is a day).
+func countSent(ctx context.Context, tx pgx.Tx, m *store.Message) error {
+	minute := store.SentMinute(m.Created)
+	if _, err := tx.Exec(ctx, `INSERT INTO sent_minutes (account, region, minute, recipients) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (account, region, minute) DO UPDATE SET recipients = sent_minutes.recipients + excluded.recipients`,
+		m.Key.Account, m.Key.Region, minute, m.Counted); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `DELETE FROM sent_minutes WHERE account = $1 AND region = $2 AND minute < $3`,
+		m.Key.Account, m.Key.Region, minute-2*24*60)
+	return err
 }
 
 // CountMessages implements store.Outbox.
@@ -89,9 +107,14 @@ func (s *Store) CountMessages(ctx context.Context, l store.Limit) (int, error) {
 func countMessages(ctx context.Context, q queryer, l store.Limit) (int, error) {
 	var n int
 	if l.Kind == store.SentMail {
-		// The quota counts recipients in one region (mail_messages_sent).
-		err := q.QueryRow(ctx, `SELECT COALESCE(SUM(recipients), 0) FROM mail_messages WHERE kind = 'sent' AND account = $1 AND region = $2 AND created > $3`,
-			l.Account, l.Region, l.Since.UnixNano()).Scan(&n)
+		// The quota counts recipients in one region: the whole minutes
+		// from sent_minutes, the first one's messages after Since from
+		// mail_messages_sent (store.SentWindow).
+		minute, partialEnd := store.SentWindow(l.Since)
+		err := q.QueryRow(ctx, `SELECT
+			(SELECT COALESCE(SUM(recipients), 0) FROM sent_minutes WHERE account = $1 AND region = $2 AND minute > $3) +
+			(SELECT COALESCE(SUM(recipients), 0) FROM mail_messages WHERE kind = 'sent' AND account = $1 AND region = $2 AND created > $4 AND created < $5)`,
+			l.Account, l.Region, minute, l.Since.UnixNano(), partialEnd).Scan(&n)
 		return n, err
 	}
 	query := `SELECT COUNT(*) FROM mail_messages WHERE account = $1 AND created > $2 AND kind = ''`

@@ -160,6 +160,18 @@ var migrations = []string{
 	END $$;
 	CREATE TRIGGER identities_delete_dkim_keys AFTER DELETE ON identities
 		FOR EACH ROW EXECUTE FUNCTION identities_delete_dkim_keys();`,
+	// 4: the recipients of sent mail by the minute, as the SQLite store's
+	// migration 11 (store.SentMinute): the quota's count sums at most a
+	// day of minutes rather than a day of messages.
+	`CREATE TABLE sent_minutes (
+		account    text COLLATE "C" NOT NULL,
+		region     text COLLATE "C" NOT NULL,
+		minute     bigint NOT NULL, -- unix nanoseconds / 60e9 of the messages' creation
+		recipients bigint NOT NULL,
+		PRIMARY KEY (account, region, minute)
+	);
+	INSERT INTO sent_minutes SELECT account, region, created / 60000000000, SUM(recipients)
+		FROM mail_messages WHERE kind = 'sent' GROUP BY account, region, created / 60000000000;`,
 }
 
 // SchemaVersion is the version this binary writes.

@@ -64,8 +64,26 @@ func (s *Store) AddMessage(ctx context.Context, m *store.Message, l *store.Link,
 		if isUnique(err) {
 			return fmt.Errorf("message %q: %w", m.ID, store.ErrExists)
 		}
-		return err
+		if err != nil || m.Kind != store.SentMail {
+			return err
+		}
+		return countSent(ctx, tx, m)
 	})
+}
+
+// countSent adds m's recipients to its minute in sent_minutes, and drops
+// the account's minutes older than two days (no count reads them: the
+// quota's window is a day).
+func countSent(ctx context.Context, tx *sql.Tx, m *store.Message) error {
+	minute := store.SentMinute(m.Created)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sent_minutes (account, region, minute, recipients) VALUES (?, ?, ?, ?)
+		ON CONFLICT (account, region, minute) DO UPDATE SET recipients = recipients + excluded.recipients`,
+		m.Key.Account, m.Key.Region, minute, m.Counted); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM sent_minutes WHERE account = ? AND region = ? AND minute < ?`,
+		m.Key.Account, m.Key.Region, minute-2*24*60)
+	return err
 }
 
 // CountMessages implements store.Outbox.
@@ -75,10 +93,15 @@ func (s *Store) CountMessages(ctx context.Context, l store.Limit) (int, error) {
 
 func countMessages(ctx context.Context, q queryer, l store.Limit) (int, error) {
 	if l.Kind == store.SentMail {
-		// The quota counts recipients in one region (mail_messages_sent).
+		// The quota counts recipients in one region: the whole minutes
+		// from sent_minutes, the first one's messages after Since from
+		// mail_messages_sent (store.SentWindow).
+		minute, partialEnd := store.SentWindow(l.Since)
 		var n int
-		err := q.QueryRowContext(ctx, `SELECT COALESCE(SUM(recipients), 0) FROM mail_messages WHERE kind = 'sent' AND account = ? AND region = ? AND created > ?`,
-			l.Account, l.Region, l.Since.UnixNano()).Scan(&n)
+		err := q.QueryRowContext(ctx, `SELECT
+			(SELECT COALESCE(SUM(recipients), 0) FROM sent_minutes WHERE account = ? AND region = ? AND minute > ?) +
+			(SELECT COALESCE(SUM(recipients), 0) FROM mail_messages WHERE kind = 'sent' AND account = ? AND region = ? AND created > ? AND created < ?)`,
+			l.Account, l.Region, minute, l.Account, l.Region, l.Since.UnixNano(), partialEnd).Scan(&n)
 		return n, err
 	}
 	query := `SELECT COUNT(*) FROM mail_messages WHERE account = ? AND created > ? AND kind = ''`

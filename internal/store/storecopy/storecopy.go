@@ -74,6 +74,7 @@ var tables = []table{
 	{name: "mail_messages", cols: []string{"seq", "id", "kind", "account", "region", "identity", "sender", "recipient", "recipients", "subject",
 		"link", "link_nonce", "raw", "sent", "created", "status", "attempts", "next_attempt", "last_error", "done", "hidden"},
 		from: map[string]string{"seq": "rowid"}, order: "rowid", serial: "seq"},
+	{name: "sent_minutes", cols: []string{"account", "region", "minute", "recipients"}, order: "account, region, minute"},
 	{name: "mail_templates", cols: []string{"account", "region", "name", "data"}, order: "account, region, name"},
 	{name: "email_templates", cols: []string{"account", "region", "name", "data"}, order: "account, region, name"},
 	{name: "config_sets", cols: []string{"account", "region", "name", "data"}, order: "account, region, name"},

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -16,6 +17,44 @@ func testSending(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("EmailTemplates", func(t *testing.T) { testEmailTemplates(t, newStore(t)) })
 	t.Run("SendingStates", func(t *testing.T) { testSendingStates(t, newStore(t)) })
 	t.Run("SentMail", func(t *testing.T) { testSentMail(t, newStore(t)) })
+	t.Run("SentQuotaWindow", func(t *testing.T) { testSentQuotaWindow(t, newStore(t)) })
+}
+
+// testSentQuotaWindow: the quota's count (kept by the minute) is exact to
+// the nanosecond whatever the window's start: every recipient of a message
+// created after Since, none before or at it, in the account's region only,
+// over messages spread across minutes and two days.
+func testSentQuotaWindow(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	start := t0.Add(-36 * time.Hour)
+	var all []*store.Message
+	for i := range 60 {
+		// Uneven gaps: several messages share a minute, some minutes none.
+		at := start.Add(time.Duration(i*i) * 37 * time.Second)
+		rcpts := []string{"a@example.net", "b@example.net", "c@example.net"}[:1+i%3]
+		region := "us-east-1"
+		if i%7 == 0 {
+			region = "eu-west-1"
+		}
+		m := sentMessage(fmt.Sprint("q", i), region, at, rcpts...)
+		if err := s.AddMessage(ctx, m, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, m)
+	}
+	for _, since := range []time.Time{start.Add(-time.Minute), start, all[10].Created, all[10].Created.Add(-time.Nanosecond),
+		all[20].Created.Add(time.Nanosecond), all[30].Created.Add(29 * time.Second), all[59].Created, all[59].Created.Add(time.Minute)} {
+		want := 0
+		for _, m := range all {
+			if m.Key.Region == "us-east-1" && m.Created.After(since) {
+				want += m.Counted
+			}
+		}
+		got, err := s.CountMessages(ctx, store.Limit{Kind: store.SentMail, Account: "111111111111", Region: "us-east-1", Since: since})
+		if err != nil || got != want {
+			t.Errorf("count since %s = %d, %v; want %d", since.Sub(start), got, err, want)
+		}
+	}
 }
 
 func sentMessage(id, region string, at time.Time, rcpts ...string) *store.Message {
