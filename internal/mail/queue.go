@@ -283,6 +283,7 @@ func (q *Queue) Run(ctx context.Context) {
 		workers.Wait()
 		q.mu.Lock()
 		q.running = false // Hand gives back from now on
+		q.freeRoom()      // and Reserve gives no place: its waiters return
 		q.mu.Unlock()
 		for len(q.handed) > 0 {
 			q.giveBack(ctx, <-q.handed)

@@ -53,10 +53,14 @@ type Relay struct {
 	// default DefaultMaxIdle. Set it to the number of deliveries at once.
 	MaxIdle int
 
-	mu       sync.Mutex
-	idle     []*relayConn  // most recently used last
-	freed    chan struct{} // closed (and replaced) when a connection is kept or closed
-	open     int           // connections open or opening, idle or sending; under mu
+	mu   sync.Mutex
+	idle []*relayConn // most recently used last
+	// Under mu, for the deliveries that wait for one of the relay's own
+	// connections (waitForOurs):
+	freed    chan struct{} // closed (and replaced) when a connection is kept, closed or fails to open
+	open     int           // connections open, idle or sending
+	dialing  int           // connections being opened
+	closes   uint64        // open connections closed so far
 	startTLS atomic.Bool   // a loopback server offered STARTTLS: no plain probe
 }
 
@@ -164,14 +168,20 @@ func (r *Relay) Send(ctx context.Context, from string, to []string, msg []byte) 
 	if !names.IsASCII(from) || slices.ContainsFunc(to, func(a string) bool { return !names.IsASCII(a) }) {
 		opts = &smtp.MailOptions{UTF8: true}
 	}
+	var waitUntil time.Time
 	for {
 		pc := r.idleConn()
 		reused := pc != nil
 		if !reused {
 			var err error
 			if pc, err = r.dial(ctx); err != nil {
-				if refusedForOurs(err) && r.waitFreed(ctx) {
-					continue // one of ours is free, or gone: try again
+				if refusedForOurs(err) {
+					if waitUntil.IsZero() { // one bound for all the waits of this attempt
+						waitUntil = time.Now().Add(r.timeout())
+					}
+					if r.waitForOurs(ctx, waitUntil) {
+						continue
+					}
 				}
 				return &DeliveryError{Err: fmt.Errorf("relay %s: %w", r, err)}
 			}
@@ -216,30 +226,42 @@ func refusedForOurs(err error) bool {
 	return errors.As(err, &se) && se.Code == 421
 }
 
-// waitFreed waits, when this relay holds other connections (or is opening
-// them), until one of them is kept or closed (or ctx ends, or a step's timeout passes), and
-// says whether it waited; with no other connection there is nothing to
-// wait for, and the refusal is the relay's answer.
-func (r *Relay) waitFreed(ctx context.Context) bool {
-	r.mu.Lock()
-	if r.open == 0 {
-		r.mu.Unlock()
-		return false
-	}
-	if r.freed == nil {
-		r.freed = make(chan struct{})
-	}
-	freed := r.freed
-	r.mu.Unlock()
-	t := time.NewTimer(r.timeout())
+// waitForOurs waits, after a refusal for our connections, until one of
+// the relay's own connections is idle (true: take it) or one closes (true:
+// its place on the server is free, dial again); false when the relay has
+// none open or being opened (the refusal is then the relay's answer, not
+// our number of connections), or ctx ends, or until passes. A refused dial
+// wakes the waiters only to count again, never to dial again, so that
+// refusals for another cause (other clients, a rate limit, maintenance) do
+// not turn into a loop of dials.
+func (r *Relay) waitForOurs(ctx context.Context, until time.Time) bool {
+	t := time.NewTimer(time.Until(until))
 	defer t.Stop()
-	select {
-	case <-freed:
-		return true
-	case <-ctx.Done():
-	case <-t.C:
+	r.mu.Lock()
+	closes := r.closes
+	for {
+		switch {
+		case len(r.idle) > 0 || r.closes != closes:
+			r.mu.Unlock()
+			return true
+		case r.open == 0 && r.dialing == 0:
+			r.mu.Unlock()
+			return false
+		}
+		if r.freed == nil {
+			r.freed = make(chan struct{})
+		}
+		freed := r.freed
+		r.mu.Unlock()
+		select {
+		case <-freed:
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+			return false
+		}
+		r.mu.Lock()
 	}
-	return false
 }
 
 // signalFreed wakes the deliveries waiting for a connection; under mu.
@@ -317,6 +339,7 @@ func (pc *relayConn) release() {
 	pc.gone.Do(func() {
 		pc.r.mu.Lock()
 		pc.r.open--
+		pc.r.closes++
 		pc.r.signalFreed()
 		pc.r.mu.Unlock()
 	})
@@ -402,19 +425,21 @@ func (r *Relay) dial(ctx context.Context) (*relayConn, error) {
 }
 
 // connect connects and greets, securing the connection unless secure is
-// false (smtp:// on loopback only). The connection counts as the relay's
-// from the dial on, so that a delivery refused meanwhile waits for it.
+// false (smtp:// on loopback only). It counts as being opened meanwhile,
+// so that a delivery refused as it opens waits for it (waitForOurs).
 func (r *Relay) connect(ctx context.Context, secure bool) (*relayConn, error) {
 	r.mu.Lock()
-	r.open++
+	r.dialing++
 	r.mu.Unlock()
 	pc, err := r.greet(ctx, secure)
-	if err != nil {
-		r.mu.Lock()
-		r.open--
-		r.signalFreed()
-		r.mu.Unlock()
+	r.mu.Lock()
+	r.dialing--
+	if err == nil {
+		r.open++
+	} else {
+		r.signalFreed() // the waiters count again: perhaps none of ours is left
 	}
+	r.mu.Unlock()
 	return pc, err
 }
 

@@ -46,8 +46,11 @@ func TestRelayConnectionLimit(t *testing.T) {
 	if n := srv.Accepted(); n != senders*each {
 		t.Errorf("%d messages delivered, want %d", n, senders*each)
 	}
-	if srv.Refused() == 0 {
-		t.Errorf("no connection refused: the test did not reach the limit")
+	// A refused delivery dials again only when one of ours closes, which
+	// none does here: at most one refusal a sender (its first dial), not a
+	// loop of dials.
+	if n := srv.Refused(); n == 0 || n > senders {
+		t.Errorf("%d connections refused, want 1 to %d: one at most for each sender's first dial", n, senders)
 	}
 	r.Close()
 }

@@ -2,7 +2,6 @@ package send
 
 import (
 	"context"
-	"runtime"
 
 	"github.com/sesame/sesame/internal/registry"
 )
@@ -25,24 +24,9 @@ func (f SignerFunc) Sign(ctx context.Context, sc registry.Scope, source string, 
 	return f(ctx, sc, source, msg)
 }
 
-// signing bounds the signatures under way to the cores: an RSA signature
-// is CPU alone, so more at once only interleave them (each call waits
-// longer for its own), and the queue's deliveries, each a few round trips
-// to the relay, wait behind all of them for a core. Calls beyond it wait
-// here, off the scheduler's run queues (docs/benchmarks.md: on two cores,
-// 56% of the signing rate by the clock rather than 51%, in five of five
-// alternating pairs).
-var signing = make(chan struct{}, runtime.GOMAXPROCS(0))
-
 func (s *Sender) sign(ctx context.Context, sc registry.Scope, p *parsed, raw []byte) ([]byte, error) {
 	if s.Signer == nil {
 		return raw, nil
 	}
-	select {
-	case signing <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	defer func() { <-signing }()
 	return s.Signer.Sign(ctx, sc, p.source, raw)
 }

@@ -123,12 +123,21 @@ type SentInfo struct {
 // quota: both stores keep the recipients of each account's sent mail by
 // the minute (sent_minutes), so that the quota's count, read at every send,
 // sums at most a day of minutes rather than a day of messages.
-func SentMinute(t time.Time) int64 { return t.UnixNano() / int64(time.Minute) }
+func SentMinute(t time.Time) int64 {
+	n := t.UnixNano()
+	m := n / int64(time.Minute)
+	if n%int64(time.Minute) < 0 { // down, not toward zero: before 1970 too, a minute starts at or before its times
+		m--
+	}
+	return m
+}
 
 // SentWindow splits the quota's window, the messages created after since:
 // the whole minutes after since's own (their counts), and since's minute
 // from since to before partialEnd (unix nanoseconds; its messages, at most
-// a minute of them), so that the count is exact to the nanosecond.
+// a minute of them), so that the count is exact to the nanosecond. since
+// must be at most two days before the newest message: the stores drop the
+// older minutes as they add one.
 func SentWindow(since time.Time) (minute, partialEnd int64) {
 	minute = SentMinute(since)
 	return minute, (minute + 1) * int64(time.Minute)
