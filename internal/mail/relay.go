@@ -168,21 +168,12 @@ func (r *Relay) Send(ctx context.Context, from string, to []string, msg []byte) 
 	if !names.IsASCII(from) || slices.ContainsFunc(to, func(a string) bool { return !names.IsASCII(a) }) {
 		opts = &smtp.MailOptions{UTF8: true}
 	}
-	var waitUntil time.Time
 	for {
 		pc := r.idleConn()
 		reused := pc != nil
 		if !reused {
 			var err error
-			if pc, err = r.dial(ctx); err != nil {
-				if refusedForOurs(err) {
-					if waitUntil.IsZero() { // one bound for all the waits of this attempt
-						waitUntil = time.Now().Add(r.timeout())
-					}
-					if r.waitForOurs(ctx, waitUntil) {
-						continue
-					}
-				}
+			if pc, reused, err = r.conn(ctx); err != nil {
 				return &DeliveryError{Err: fmt.Errorf("relay %s: %w", r, err)}
 			}
 		}
@@ -226,27 +217,56 @@ func refusedForOurs(err error) bool {
 	return errors.As(err, &se) && se.Code == 421
 }
 
+// conn is a new connection for a delivery that found none idle. Refused
+// with 421 at the greeting, it waits for one of the relay's own
+// (waitForOurs): an idle one (reused), or the place of one that closed,
+// and then dials again; all its waits within one step's timeout.
+func (r *Relay) conn(ctx context.Context) (pc *relayConn, reused bool, err error) {
+	var until time.Time
+	for {
+		pc, err := r.dial(ctx)
+		if err == nil || !refusedForOurs(err) {
+			return pc, false, err
+		}
+		if until.IsZero() {
+			until = time.Now().Add(r.timeout())
+		}
+		idle, again := r.waitForOurs(ctx, until)
+		if idle != nil {
+			return idle, true, nil
+		}
+		if !again {
+			return nil, false, err
+		}
+	}
+}
+
 // waitForOurs waits, after a refusal for our connections, until one of
-// the relay's own connections is idle (true: take it) or one closes (true:
-// its place on the server is free, dial again); false when the relay has
-// none open or being opened (the refusal is then the relay's answer, not
-// our number of connections), or ctx ends, or until passes. A refused dial
-// wakes the waiters only to count again, never to dial again, so that
-// refusals for another cause (other clients, a rate limit, maintenance) do
-// not turn into a loop of dials.
-func (r *Relay) waitForOurs(ctx context.Context, until time.Time) bool {
+// the relay's own connections is idle (it returns it, taken) or one closes
+// (again: its place on the server is free, dial again); neither when the
+// relay has none open or being opened (the refusal is then the relay's
+// answer, not our number of connections), or ctx ends, or until passes. A
+// refused dial, or an idle connection another delivery took first, wakes
+// the waiters only to look again, never to dial, so that refusals for
+// another cause (other clients, a rate limit, maintenance) do not turn
+// into a loop of dials.
+func (r *Relay) waitForOurs(ctx context.Context, until time.Time) (idle *relayConn, again bool) {
 	t := time.NewTimer(time.Until(until))
 	defer t.Stop()
 	r.mu.Lock()
 	closes := r.closes
 	for {
-		switch {
-		case len(r.idle) > 0 || r.closes != closes:
+		if pc := r.takeIdle(); pc != nil {
 			r.mu.Unlock()
-			return true
+			return pc, false
+		}
+		switch {
+		case r.closes != closes:
+			r.mu.Unlock()
+			return nil, true
 		case r.open == 0 && r.dialing == 0:
 			r.mu.Unlock()
-			return false
+			return nil, false
 		}
 		if r.freed == nil {
 			r.freed = make(chan struct{})
@@ -256,9 +276,9 @@ func (r *Relay) waitForOurs(ctx context.Context, until time.Time) bool {
 		select {
 		case <-freed:
 		case <-ctx.Done():
-			return false
+			return nil, false
 		case <-t.C:
-			return false
+			return nil, false
 		}
 		r.mu.Lock()
 	}
@@ -350,6 +370,11 @@ func (pc *relayConn) release() {
 func (r *Relay) idleConn() *relayConn {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.takeIdle()
+}
+
+// takeIdle is idleConn under mu.
+func (r *Relay) takeIdle() *relayConn {
 	now := time.Now()
 	for len(r.idle) > 0 {
 		pc := r.idle[len(r.idle)-1]
