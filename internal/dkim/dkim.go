@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	msgdkim "github.com/emersion/go-msgauth/dkim"
+
 	"github.com/sesame/sesame/internal/records"
 )
 
