@@ -59,7 +59,6 @@ type Queue struct {
 
 	mu       sync.Mutex
 	flight   map[string]bool // IDs claimed (true) or handed (false) and not yet recorded
-	claimed  int             // of flight, the claimed ones
 	reserved int             // places taken by Reserve and not yet handed
 	room     chan struct{}   // closed (and replaced) when a place is freed, for Reserve's waits
 	running  bool            // Run is taking handed messages
@@ -302,9 +301,7 @@ func (q *Queue) Run(ctx context.Context) {
 		// ones alike, so retries, verification mail and other replicas'
 		// messages still go out while this process's calls keep the
 		// handed places full.
-		q.mu.Lock()
-		free := q.Concurrency - q.claimed
-		q.mu.Unlock()
+		free := q.Concurrency - q.claimed()
 		var due []*store.Message
 		if free > 0 {
 			now := q.now()
@@ -360,23 +357,30 @@ func (q *Queue) take(m *store.Message) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.flight[m.ID] = true
-	q.claimed++
+}
+
+// claimed is how many of the messages in flight were claimed (not
+// handed), counted: flight holds a few times Concurrency at most, and Run
+// asks once a claim.
+func (q *Queue) claimed() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	n := 0
+	for _, c := range q.flight {
+		if c {
+			n++
+		}
+	}
+	return n
 }
 
 // full says whether the queue claims no more: it has Concurrency
 // claimed messages being delivered.
-func (q *Queue) full() bool {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.claimed >= q.Concurrency
-}
+func (q *Queue) full() bool { return q.claimed() >= q.Concurrency }
 
 // release ends the delivery of m, its outcome written: a worker is free.
 func (q *Queue) release(m *store.Message) {
 	q.mu.Lock()
-	if q.flight[m.ID] {
-		q.claimed--
-	}
 	delete(q.flight, m.ID)
 	q.freeRoom()
 	q.mu.Unlock()

@@ -132,12 +132,16 @@ func SentMinute(t time.Time) int64 {
 	return m
 }
 
+// SentMinutesKept is how many minutes before a message's own the stores
+// keep when they add it; older ones are dropped as a new minute begins.
+// Two days: the quota's window is one.
+const SentMinutesKept = 2 * 24 * 60
+
 // SentWindow splits the quota's window, the messages created after since:
 // the whole minutes after since's own (their counts), and since's minute
 // from since to before partialEnd (unix nanoseconds; its messages, at most
 // a minute of them), so that the count is exact to the nanosecond. since
-// must be at most two days before the newest message: the stores drop the
-// older minutes as they add one.
+// must be within SentMinutesKept of the newest message.
 func SentWindow(since time.Time) (minute, partialEnd int64) {
 	minute = SentMinute(since)
 	return minute, (minute + 1) * int64(time.Minute)

@@ -71,18 +71,22 @@ func (s *Store) AddMessage(ctx context.Context, m *store.Message, l *store.Link,
 	})
 }
 
-// countSent adds m's recipients to its minute in sent_minutes, and drops
-// the account's minutes older than two days (no count reads them: the
-// quota's window is a day).
+// countSent adds m's recipients to its minute in sent_minutes; the first
+// message of a minute also drops the account's minutes older than
+// store.SentMinutesKept, which no count reads.
 func countSent(ctx context.Context, tx *sql.Tx, m *store.Message) error {
+	if m.Counted == 0 { // the mailbox simulator's alone
+		return nil
+	}
 	minute := store.SentMinute(m.Created)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO sent_minutes (account, region, minute, recipients) VALUES (?, ?, ?, ?)
-		ON CONFLICT (account, region, minute) DO UPDATE SET recipients = recipients + excluded.recipients`,
-		m.Key.Account, m.Key.Region, minute, m.Counted); err != nil {
+	var total int
+	if err := tx.QueryRowContext(ctx, `INSERT INTO sent_minutes (account, region, minute, recipients) VALUES (?, ?, ?, ?)
+		ON CONFLICT (account, region, minute) DO UPDATE SET recipients = recipients + excluded.recipients RETURNING recipients`,
+		m.Key.Account, m.Key.Region, minute, m.Counted).Scan(&total); err != nil || total != m.Counted {
 		return err
 	}
 	_, err := tx.ExecContext(ctx, `DELETE FROM sent_minutes WHERE account = ? AND region = ? AND minute < ?`,
-		m.Key.Account, m.Key.Region, minute-2*24*60)
+		m.Key.Account, m.Key.Region, minute-store.SentMinutesKept)
 	return err
 }
 

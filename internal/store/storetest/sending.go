@@ -55,6 +55,17 @@ func testSentQuotaWindow(t *testing.T, s store.Store) {
 			t.Errorf("count since %s = %d, %v; want %d", since.Sub(start), got, err, want)
 		}
 	}
+	// A new minute drops the minutes older than store.SentMinutesKept: a
+	// window reaching back that far (none does: the quota's is a day) no
+	// longer sees them.
+	later := all[59].Created.Add(time.Duration(store.SentMinutesKept+1) * time.Minute)
+	if err := s.AddMessage(ctx, sentMessage("q-later", "us-east-1", later, "a@example.net"), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.CountMessages(ctx, store.Limit{Kind: store.SentMail, Account: "111111111111", Region: "us-east-1", Since: start.Add(-time.Minute)})
+	if err != nil || got != 1 {
+		t.Errorf("count over three days after the prune = %d, %v; want 1 (the new message alone)", got, err)
+	}
 }
 
 func sentMessage(id, region string, at time.Time, rcpts ...string) *store.Message {
