@@ -56,16 +56,22 @@ func (s *Store) AddMessage(ctx context.Context, m *store.Message, l *store.Link,
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO mail_messages (id, account, region, identity, sender, recipient, subject, link, link_nonce, raw,
-			created, status, attempts, next_attempt, last_error, done, kind, recipients, sent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			m.ID, m.Key.Account, m.Key.Region, m.Key.Name, m.From, m.To, m.Subject, m.Link, m.LinkNonce, m.Raw,
+		_, err = tx.ExecContext(ctx, `INSERT INTO mail_messages (id, account, region, identity, sender, recipient, subject, link, link_nonce,
+			created, status, attempts, next_attempt, last_error, done, kind, recipients, sent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			m.ID, m.Key.Account, m.Key.Region, m.Key.Name, m.From, m.To, m.Subject, m.Link, m.LinkNonce,
 			m.Created.UnixNano(), string(m.Status), m.Attempts, nanos(m.NextAttempt), m.LastError, nanos(m.Done),
 			string(m.Kind), m.Counted, sent)
 		if isUnique(err) {
 			return fmt.Errorf("message %q: %w", m.ID, store.ErrExists)
 		}
-		if err != nil || m.Kind != store.SentMail {
+		if err != nil {
 			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO mail_raw (id, raw) VALUES (?, ?)`, m.ID, m.Raw); err != nil {
+			return err
+		}
+		if m.Kind != store.SentMail {
+			return nil
 		}
 		return countSent(ctx, tx, m)
 	})
@@ -119,7 +125,9 @@ func countMessages(ctx context.Context, q queryer, l store.Limit) (int, error) {
 	return n, err
 }
 
-const messageColumns = `id, account, region, identity, sender, recipient, subject, link, link_nonce, raw,
+// messageColumns are a message's, the raw message from mail_raw.
+const messageColumns = `id, account, region, identity, sender, recipient, subject, link, link_nonce,
+	(SELECT raw FROM mail_raw WHERE mail_raw.id = mail_messages.id),
 	created, status, attempts, next_attempt, last_error, done, kind, sent, recipients`
 
 // GetMessage implements store.Outbox.

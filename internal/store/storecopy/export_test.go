@@ -7,4 +7,5 @@ var (
 	Tables       = tables
 	CheckSource  = checkSource
 	DestColumns  = destColumns
+	Joined       = joined
 )

@@ -73,7 +73,8 @@ var tables = []table{
 	{name: "mail_links", cols: []string{"nonce", "account", "region", "name", "created", "expires", "used", "replaced", "success_url", "failure_url"}, order: "nonce"},
 	{name: "mail_messages", cols: []string{"seq", "id", "kind", "account", "region", "identity", "sender", "recipient", "recipients", "subject",
 		"link", "link_nonce", "raw", "sent", "created", "status", "attempts", "next_attempt", "last_error", "done", "hidden"},
-		from: map[string]string{"seq": "rowid"}, order: "rowid", serial: "seq"},
+		from:  map[string]string{"seq": "rowid", "raw": "(SELECT raw FROM mail_raw WHERE mail_raw.id = mail_messages.id)"},
+		order: "rowid", serial: "seq"},
 	{name: "sent_minutes", cols: []string{"account", "region", "minute", "recipients"}, order: "account, region, minute"},
 	{name: "mail_templates", cols: []string{"account", "region", "name", "data"}, order: "account, region, name"},
 	{name: "email_templates", cols: []string{"account", "region", "name", "data"}, order: "account, region, name"},
@@ -82,6 +83,11 @@ var tables = []table{
 	{name: "dkim_keys", cols: []string{"token", "account", "region", "name", "data"}, order: "token",
 		check: (*copier).checkDKIMKey},
 }
+
+// joined are the SQLite tables read through another's columns (table.from)
+// rather than copied as tables: SQLite keeps a message's raw apart from its
+// row (sqlite's migration 12), PostgreSQL in it.
+var joined = map[string][]string{"mail_raw": {"id", "raw"}}
 
 // MetaTable (key, value) is copied by copyMeta: its counters are the
 // destination's own, its other rows are the console's sign-outs, which its
@@ -211,6 +217,9 @@ func checkSource(ctx context.Context, tx *sql.Tx) error {
 		return err
 	}
 	want := map[string][]string{MetaTable: {"key", "value"}}
+	for name, cols := range joined {
+		want[name] = cols
+	}
 	for _, t := range tables {
 		var cols []string
 		for _, col := range t.cols {
