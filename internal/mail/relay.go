@@ -472,10 +472,11 @@ func (r *Relay) connect(ctx context.Context, secure bool) (*relayConn, error) {
 func (r *Relay) greet(ctx context.Context, secure bool) (*relayConn, error) {
 	timeout := r.timeout()
 	d := net.Dialer{Timeout: timeout}
-	conn, err := d.DialContext(ctx, "tcp", r.Addr)
+	tcp, err := d.DialContext(ctx, "tcp", r.Addr)
 	if err != nil {
 		return nil, err
 	}
+	var conn net.Conn = &batchConn{Conn: tcp}
 	// go-smtp takes no context: closing the connection ends any step.
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
