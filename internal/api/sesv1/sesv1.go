@@ -142,7 +142,7 @@ func parseParams(r *http.Request, body []byte) (params, error) {
 		return nil, api.Errorf(http.StatusNotFound, "MalformedQueryString", "The query string could not be parsed: %v.", err)
 	}
 	if r.Method == http.MethodPost && len(body) > 0 {
-		b, err := url.ParseQuery(string(body))
+		b, err := parseForm(string(body))
 		if err != nil {
 			return nil, api.Errorf(http.StatusBadRequest, "MalformedQueryString", "The form body could not be parsed: %v. Send application/x-www-form-urlencoded parameters.", err)
 		}
