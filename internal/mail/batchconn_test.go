@@ -41,7 +41,7 @@ func TestBatchConn(t *testing.T) {
 		t.Fatal(err)
 	}
 	small := "Subject: s\r\n\r\n" + strings.Repeat(".a line that starts with a dot\r\n", 330) // 10 KB
-	large := "Subject: l\r\n\r\n" + strings.Repeat(strings.Repeat("y", 998)+"\r\n", 200)   // 200 KB
+	large := "Subject: l\r\n\r\n" + strings.Repeat(strings.Repeat("y", 998)+"\r\n", 200)      // 200 KB
 	for _, msg := range []string{small, large} {
 		if err := c.Mail("a@example.com", nil); err != nil {
 			t.Fatal(err)
