@@ -12,8 +12,9 @@
 // SendRawEmail as fast as they are answered: the server's capacity, with
 // callers enough that both cores stay busy while calls wait for the
 // disk's sync (a call waits longer for its commit than for its
-// signature; docs/benchmarks.md measured 8, 16, 32 and 64 a core:
-// relayed/s grew from 8 to 16 and 32, and fell at 64): accepted/s, and
+// signature; docs/benchmarks.md measured 8, 16, 32 and 64 a core, three
+// runs each: 57-61%, 60%, 60-62% and 57-59% of the ceiling, differences
+// within the noise but for 64): accepted/s, and
 // relayed/s (every accepted message over the time until the queue has
 // delivered the last); and open loop, one call every 1/rate s whatever
 // the earlier ones do: the latency of each (p50, p99) and relayed/s. The

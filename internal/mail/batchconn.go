@@ -1,6 +1,9 @@
 package mail
 
-import "net"
+import (
+	"net"
+	"time"
+)
 
 // batchConn holds what is written to a relay until the client reads its
 // answer, and sends it then in one write: go-smtp writes a message through
@@ -8,7 +11,8 @@ import "net"
 // call, a segment and a wake-up of the server), and now in one with its
 // final dot. SMTP without PIPELINING always reads after what it wrote, so
 // nothing waits longer than the client's next read; maxBatch bounds the
-// memory held for a large message.
+// memory held for a large message. Unlike a net.Conn, not for a Read
+// and a Write at once (the relay never does both).
 type batchConn struct {
 	net.Conn
 	buf []byte
@@ -44,4 +48,14 @@ func (c *batchConn) flush() error {
 	_, err := c.Conn.Write(c.buf)
 	c.buf = c.buf[:0]
 	return err
+}
+
+// Close sends what is held first (TLS's close_notify, written as a
+// tls.Conn closes), within a second.
+func (c *batchConn) Close() error {
+	if len(c.buf) > 0 {
+		c.Conn.SetWriteDeadline(time.Now().Add(time.Second))
+		c.flush()
+	}
+	return c.Conn.Close()
 }

@@ -406,9 +406,10 @@ func (r *Relay) keep(pc *relayConn) {
 	}
 }
 
-// quit ends the session politely, within a second.
+// quit ends the session politely, within a second: go-smtp sets each
+// command's deadline from CommandTimeout, over any set on the connection.
 func (pc *relayConn) quit() {
-	pc.conn.SetDeadline(time.Now().Add(time.Second))
+	pc.c.CommandTimeout = time.Second
 	pc.c.Quit()
 	pc.close()
 }

@@ -2,6 +2,7 @@ package sesv1
 
 import (
 	"net/url"
+	"os"
 	"strings"
 )
 
@@ -13,9 +14,11 @@ import (
 // between escapes whole. A body it does not parse as url.ParseQuery would
 // (a bad escape, a semicolon, many pairs, near the standard library's
 // limit) goes to url.ParseQuery, whose values and error are then the
-// answer, so the two never differ (FuzzParseForm).
+// answer, so the two never differ (FuzzParseForm); so does a process
+// whose GODEBUG sets urlmaxqueryparams, a limit this does not know.
 func parseForm(body string) (url.Values, error) {
-	if strings.Contains(body, ";") || strings.Count(body, "&") >= maxFormPairs {
+	if strings.Contains(body, ";") || strings.Count(body, "&") >= maxFormPairs ||
+		strings.Contains(os.Getenv("GODEBUG"), "urlmaxqueryparams") {
 		return url.ParseQuery(body)
 	}
 	m := url.Values{}

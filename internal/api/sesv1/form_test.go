@@ -31,6 +31,19 @@ func FuzzParseForm(f *testing.F) {
 	})
 }
 
+// TestParseFormGODEBUG: an operator's urlmaxqueryparams holds for
+// parseForm as for url.ParseQuery, below parseForm's own limit of pairs.
+func TestParseFormGODEBUG(t *testing.T) {
+	t.Setenv("GODEBUG", "urlmaxqueryparams=10")
+	body := strings.Repeat("a=1&", 50)
+	if _, err := url.ParseQuery(body); err == nil {
+		t.Fatal("url.ParseQuery took 50 pairs under urlmaxqueryparams=10: the setting is not read")
+	}
+	if got, err := parseForm(body); err == nil {
+		t.Errorf("parseForm took 50 pairs under urlmaxqueryparams=10: %d values", len(got["a"]))
+	}
+}
+
 // BenchmarkParseForm: a SendRawEmail body of a 10 KB message of text,
 // whose base64 has the '+' and '/' that the body percent-encodes.
 func BenchmarkParseForm(b *testing.B) {

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,9 +11,9 @@ import (
 )
 
 // TestMigrateRaw opens a database of schema version 11, whose messages
-// keep their raw in their row, in this version: each message reads back
-// whole, its raw now in mail_raw alone, and an outcome written after
-// keeps it.
+// keep their raw in their row, in this version (migrations 12 and 13):
+// each message reads back whole, its raw now in mail_raw alone, and an
+// outcome written after keeps it.
 func TestMigrateRaw(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -42,6 +43,17 @@ func TestMigrateRaw(t *testing.T) {
 	var cols int
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('mail_messages') WHERE name = 'raw'`).Scan(&cols); err != nil || cols != 0 {
 		t.Errorf("mail_messages still has a raw column (%d, %v)", cols, err)
+	}
+	// Migration 13: a table with a rowid, and no foreign key (a rebuild of
+	// mail_messages would cascade to it).
+	var sqlText string
+	var fks int
+	if err := s.db.QueryRowContext(ctx, `SELECT sql FROM sqlite_schema WHERE name = 'mail_raw'`).Scan(&sqlText); err != nil ||
+		strings.Contains(strings.ToUpper(sqlText), "WITHOUT ROWID") {
+		t.Errorf("mail_raw: %q, %v; want a table with a rowid", sqlText, err)
+	}
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_foreign_key_list('mail_raw')`).Scan(&fks); err != nil || fks != 0 {
+		t.Errorf("mail_raw has %d foreign keys (%v), want none", fks, err)
 	}
 	for id, raw := range raws {
 		m, err := s.GetMessage(ctx, id)

@@ -17,7 +17,9 @@
 // go through them. What differs between the two
 // schemas is converted here, and only here: the rows of checks (SQLite's
 // own encoding of a check's records, sqlite.CheckRecords; PostgreSQL's JSON
-// array), SQLite's integers for booleans, its rowid for a serial column.
+// array), SQLite's integers for booleans, its rowid for a serial column,
+// and the raw messages, which SQLite keeps in a table of their own
+// (mail_raw) and PostgreSQL in mail_messages' raw column.
 //
 // tables names every table of the SQLite schema and every column of each:
 // Copy refuses a source with a table or column it does not name and a
