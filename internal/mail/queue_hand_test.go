@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -195,7 +196,7 @@ func TestQueueClaimsUnderHandedLoad(t *testing.T) {
 	waitFor(t, func() (int, bool) { // the places taken
 		q.mu.Lock()
 		defer q.mu.Unlock()
-		n := len(q.flight) + q.reserved
+		n := q.places()
 		return n, n >= 2
 	})
 	queueMessage(t, st, "claimed")
@@ -246,7 +247,7 @@ func TestQueueInFlowDelay(t *testing.T) {
 		t.Fatalf("Reserve on a full queue returned %v at once, want it to wait", ok)
 	case <-time.After(200 * time.Millisecond):
 	}
-	q.release(&store.Message{ID: "h1"}) // its outcome written: a place is free
+	q.release(&store.Message{ID: "h1"}, false) // given back: a place is free
 	select {
 	case ok := <-got:
 		if !ok {
@@ -267,4 +268,69 @@ func TestQueueInFlowDelay(t *testing.T) {
 		t.Errorf("Reserve gave up after %v, want the 50ms delay", el)
 	}
 	q.Unreserve() // the waiter's place, never stored
+}
+
+// slowOutcomes is a store whose outcomes wait until written is closed, as
+// they wait for the writer behind long durable commits.
+type slowOutcomes struct {
+	store.Outbox
+	written chan struct{}
+}
+
+func (s slowOutcomes) UpdateMessages(ctx context.Context, ms []*store.Message) error {
+	<-s.written
+	return store.UpdateMessages(ctx, s.Outbox, ms)
+}
+
+func (s slowOutcomes) UpdateMessage(ctx context.Context, m *store.Message) error {
+	<-s.written
+	return s.Outbox.UpdateMessage(ctx, m)
+}
+
+// TestQueueSentFreesPlace: a message sent frees its place at once, before
+// its outcome is written: calls do not wait for the store's writer to take
+// a place the workers have free. Its outcome is still written, and the
+// message is not claimed again meanwhile.
+func TestQueueSentFreesPlace(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	srv := smtptest.New(t, smtptest.Options{})
+	slow := slowOutcomes{Outbox: st, written: make(chan struct{})}
+	q := &Queue{Store: slow, Relay: relayTo(t, srv), Concurrency: 1, InFlowDelay: -1}
+	runQueue(t, q)
+	var once sync.Once
+	write := func() { once.Do(func() { close(slow.written) }) }
+	t.Cleanup(write) // before runQueue's, which waits for the outcomes
+	waitFor(t, func() (bool, bool) {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		return q.running, q.running
+	})
+	places := 1 + handAhead(1)
+	for i := range places {
+		if !handMessage(t, q, st, fmt.Sprintf("h%d", i)) {
+			t.Fatalf("no place for message %d of %d", i, places)
+		}
+	}
+	for range places {
+		srv.Next(t)
+	}
+	// Every message sent, no outcome written: every place is free.
+	waitFor(t, func() (int, bool) {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		return q.places(), q.places() == 0
+	})
+	for i := range places {
+		if !handMessage(t, q, st, fmt.Sprintf("again%d", i)) {
+			t.Fatalf("no place for message %d of %d while the first outcomes wait", i, places)
+		}
+	}
+	write()
+	for i := range places {
+		for _, id := range []string{fmt.Sprintf("h%d", i), fmt.Sprintf("again%d", i)} {
+			if m := waitStatus(t, st, id, store.Sent); m.Attempts != 1 {
+				t.Errorf("%s: %d attempts, want 1", id, m.Attempts)
+			}
+		}
+	}
 }
