@@ -74,15 +74,19 @@ type Queue struct {
 const Lease = 15 * time.Minute
 
 // DefaultConcurrency is how many messages a Queue sends at once by
-// default, Postfix's default_destination_concurrency_limit: a delivery is
-// four round trips (MAIL, RCPT, DATA, the message), and on a busy server
-// each waits for the CPU behind the calls' DKIM signatures, so with 4 the
-// queue relayed a fifth less than the API accepted on two cores and fell
-// behind (docs/benchmarks.md). It stays under Postfix's
-// smtpd_client_connection_count_limit (50); a smarthost that allows fewer
-// connections a client (many allow 10) wants --relay-concurrency set to its
-// limit.
-const DefaultConcurrency = 20
+// default: a delivery is four round trips (MAIL, RCPT, DATA, the message),
+// and on a busy server each waits for the CPU behind the calls' DKIM
+// signatures, so with 4 the queue relayed a fifth less than the API
+// accepted on two cores and fell behind; with Postfix's
+// default_destination_concurrency_limit (20) its workers were busy nine
+// tenths of the time and the calls waited for places, and 32 relayed about
+// a twentieth more in alternating runs, where 64 did not (docs/benchmarks.md).
+// It stays under Postfix's smtpd_client_connection_count_limit (50); a
+// smarthost that allows fewer connections a client (many allow 10) refuses
+// the others with 421 at the greeting, and a delivery then waits for one
+// of the relay's own connections (Relay.conn); --relay-concurrency set to
+// its limit spares those dials.
+const DefaultConcurrency = 32
 
 // DefaultInFlowDelay is how long a message waits for a place in a full
 // queue before it is stored for a later claim instead, Postfix's
