@@ -1,9 +1,6 @@
 package mail
 
-import (
-	"net"
-	"time"
-)
+import "net"
 
 // batchConn holds what is written to a relay until the client reads its
 // answer, and sends it then in one write: go-smtp writes a message through
@@ -12,7 +9,10 @@ import (
 // final dot. SMTP without PIPELINING always reads after what it wrote, so
 // nothing waits longer than the client's next read; maxBatch bounds the
 // memory held for a large message. Unlike a net.Conn, not for a Read
-// and a Write at once (the relay never does both).
+// and a Write at once (the relay never does both). Close, which may come
+// from another goroutine (a delivery's context ending), closes without
+// sending what is held: at most TLS's close_notify, written as a
+// tls.Conn closes, which SMTP does not need once QUIT is answered.
 type batchConn struct {
 	net.Conn
 	buf []byte
@@ -48,14 +48,4 @@ func (c *batchConn) flush() error {
 	_, err := c.Conn.Write(c.buf)
 	c.buf = c.buf[:0]
 	return err
-}
-
-// Close sends what is held first (TLS's close_notify, written as a
-// tls.Conn closes), within a second.
-func (c *batchConn) Close() error {
-	if len(c.buf) > 0 {
-		c.Conn.SetWriteDeadline(time.Now().Add(time.Second))
-		c.flush()
-	}
-	return c.Conn.Close()
 }

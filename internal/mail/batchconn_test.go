@@ -2,7 +2,6 @@ package mail
 
 import (
 	"bytes"
-	"io"
 	"net"
 	"strings"
 	"testing"
@@ -77,40 +76,5 @@ func TestBatchConn(t *testing.T) {
 	// MAIL, RCPT and DATA: one write each, and the greeting's EHLO one.
 	if len(wc.writes) > 1+2*(3+1)+4 {
 		t.Errorf("%d writes in all: %v", len(wc.writes), wc.writes)
-	}
-}
-
-// TestBatchConnClose: what is held when the connection closes (TLS's
-// close_notify, say) is sent before it closes, not dropped.
-func TestBatchConnClose(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	got := make(chan string, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			got <- err.Error()
-			return
-		}
-		defer c.Close()
-		b, _ := io.ReadAll(c)
-		got <- string(b)
-	}()
-	tcp, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &batchConn{Conn: tcp}
-	if _, err := c.Write([]byte("held until closed")); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if s := <-got; s != "held until closed" {
-		t.Errorf("the server read %q before the close", s)
 	}
 }

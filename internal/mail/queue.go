@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -61,7 +62,7 @@ type Queue struct {
 	flight    map[string]bool // IDs claimed (true) or handed (false) and not yet recorded
 	reserved  int             // places taken by Reserve and not yet handed
 	recording int             // of flight, those sent and waiting for their outcome's write
-	room      chan struct{}   // closed (and replaced) when a place is freed, for Reserve's waits
+	waiting   []chan struct{} // Reserves waiting for a place, first come first
 	running   bool            // Run is taking handed messages
 }
 
@@ -150,13 +151,14 @@ func handAhead(concurrency int) int { return 2 * concurrency }
 // queue's, then call Hand with it, or Unreserve if it was not stored.
 func (q *Queue) Reserve(ctx context.Context, now time.Time) (until time.Time, ok bool) {
 	var timeout <-chan time.Time
+	var woken chan struct{}
 	for waited := false; ; waited = true {
 		q.mu.Lock()
 		if !q.running {
 			q.mu.Unlock()
 			return time.Time{}, false
 		}
-		if q.places() < q.Concurrency+handAhead(q.Concurrency) {
+		if q.places() < q.capacity() {
 			q.reserved++
 			q.mu.Unlock()
 			if waited {
@@ -164,25 +166,32 @@ func (q *Queue) Reserve(ctx context.Context, now time.Time) (until time.Time, ok
 			}
 			return now.Add(Lease), true
 		}
-		if q.room == nil {
-			q.room = make(chan struct{})
-		}
-		room := q.room
-		q.mu.Unlock()
 		if timeout == nil {
 			d := cmp.Or(q.InFlowDelay, DefaultInFlowDelay)
 			if d < 0 {
+				q.mu.Unlock()
 				return time.Time{}, false
 			}
 			t := time.NewTimer(d)
 			defer t.Stop()
 			timeout = t.C
 		}
+		if woken == nil {
+			woken = make(chan struct{}, 1)
+			q.waiting = append(q.waiting, woken)
+		} else {
+			// Woken, and the place taken by a Reserve that did not wait:
+			// first in line again.
+			q.waiting = slices.Insert(q.waiting, 0, woken)
+		}
+		q.mu.Unlock()
 		select {
-		case <-room:
+		case <-woken:
 		case <-timeout:
+			q.giveUpWaiting(woken)
 			return time.Time{}, false
 		case <-ctx.Done():
+			q.giveUpWaiting(woken)
 			return time.Time{}, false
 		}
 	}
@@ -199,11 +208,39 @@ func (q *Queue) Reserve(ctx context.Context, now time.Time) (until time.Time, ok
 // anyway, by the recorder's channel and batch.
 func (q *Queue) places() int { return len(q.flight) - q.recording + q.reserved }
 
-// freeRoom wakes the Reserves waiting for a place; under mu.
+// capacity is how many places the queue has: its workers', and
+// handAhead's beyond them.
+func (q *Queue) capacity() int { return q.Concurrency + handAhead(q.Concurrency) }
+
+// giveUpWaiting takes a Reserve that returns without a place out of line;
+// if it was woken meanwhile, the place it was woken for goes to the next.
+func (q *Queue) giveUpWaiting(woken chan struct{}) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if i := slices.Index(q.waiting, woken); i >= 0 {
+		q.waiting = slices.Delete(q.waiting, i, i+1)
+		return
+	}
+	q.freeRoom()
+}
+
+// freeRoom wakes as many waiting Reserves as there are places free (all
+// of them once the queue stops); under mu. Only those: waking every
+// waiter for each place freed, most of them to wait again, kept the
+// cores' run queues full, so that the relay's connections, whose answers
+// only a core without work polls for, waited milliseconds for each
+// (docs/benchmarks.md).
 func (q *Queue) freeRoom() {
-	if q.room != nil {
-		close(q.room)
-		q.room = nil
+	free := q.capacity() - q.places()
+	if !q.running {
+		free = len(q.waiting)
+	}
+	for ; free > 0 && len(q.waiting) > 0; free-- {
+		select {
+		case q.waiting[0] <- struct{}{}:
+		default: // woken already
+		}
+		q.waiting = q.waiting[1:]
 	}
 }
 

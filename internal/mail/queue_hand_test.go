@@ -334,3 +334,54 @@ func TestQueueSentFreesPlace(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueReserveInTurn: Reserves waiting for a place get them in the
+// order they came, and a place freed wakes one of them, not all.
+func TestQueueReserveInTurn(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	q := &Queue{Store: st, Relay: relayTo(t, stalling(t)), Concurrency: 1, InFlowDelay: time.Minute}
+	runQueue(t, q)
+	waitFor(t, func() (bool, bool) {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		return q.running, q.running
+	})
+	places := 1 + handAhead(1)
+	for i := range places {
+		if !handMessage(t, q, st, fmt.Sprintf("h%d", i)) {
+			t.Fatalf("no place for message %d of %d", i, places)
+		}
+	}
+	waiters := func() int {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		return len(q.waiting)
+	}
+	got := make(chan string, 3)
+	for i, name := range []string{"first", "second", "third"} {
+		go func() {
+			if _, ok := q.Reserve(context.Background(), time.Now()); ok {
+				got <- name
+			}
+		}()
+		waitFor(t, func() (int, bool) { return waiters(), waiters() == i+1 })
+	}
+	for i, want := range []string{"first", "second", "third"} {
+		q.release(&store.Message{ID: fmt.Sprintf("h%d", i)}, false) // given back: one place free
+		left := waiters()
+		if left != 2-i {
+			t.Errorf("a place freed woke %d waiters, want 1", 3-i-left)
+		}
+		select {
+		case name := <-got:
+			if name != want {
+				t.Errorf("place %d went to the %s waiter, want the %s", i+1, name, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no waiter took place %d", i+1)
+		}
+	}
+	for range 3 {
+		q.Unreserve() // the waiters' places, never stored
+	}
+}

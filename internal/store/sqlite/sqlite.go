@@ -43,8 +43,9 @@ type Store struct {
 	lazy *sql.Conn
 	wmu  sync.Mutex // one writer at a time in this process
 
-	qmu    sync.Mutex
-	queued []*pendingWrite // waiting for wmu: the next holder commits them
+	qmu     sync.Mutex
+	queued  []*pendingWrite // waiting for a commit: the leader's next batch
+	leading bool            // a write leads (commits batches) or is made leader
 }
 
 // Open opens (creating if needed) the database in dir and migrates its
@@ -142,16 +143,35 @@ func (s *Store) writeLazy(ctx context.Context, fn func(tx *sql.Tx) error) error 
 	return s.enqueue(&pendingWrite{ctx: ctx, fn: fn, done: make(chan error, 1)})
 }
 
+// enqueue queues w and returns once it is committed: by the leader, the
+// one write at a time that commits what is queued; w leads when none does,
+// or when the last leader hands it the lead. A write that waits is woken
+// once, for its outcome or for the lead: not, as when each waited for the
+// writer's mutex to find its outcome there, once per write ahead of it in
+// the mutex's queue, each handing the mutex to the next (a convoy of
+// wake-ups that kept the cores' run queues full, so that the relay's
+// connections, whose answers only a core without work polls for, waited
+// milliseconds for each: docs/benchmarks.md).
 func (s *Store) enqueue(w *pendingWrite) error {
 	s.qmu.Lock()
 	s.queued = append(s.queued, w)
+	lead := !s.leading
+	s.leading = true
 	s.qmu.Unlock()
-	err := s.lead(w)
+	var err error
+	if lead {
+		err = s.lead(w)
+	} else if err = <-w.done; err == errLead {
+		err = s.lead(w)
+	}
 	if p, ok := err.(panicked); ok {
 		panic(p.v) // in the goroutine whose fn it was
 	}
 	return err
 }
+
+// errLead, sent to a queued write, makes it the leader.
+var errLead = errors.New("sqlite: lead the next commit")
 
 // panicked is the panic of a fn run in another caller's batch.
 type panicked struct{ v any }
@@ -168,22 +188,31 @@ func run(fn func(tx *sql.Tx) error, tx *sql.Tx) (err error) {
 	return fn(tx)
 }
 
-// lead waits for the writer's mutex; then w is either committed already, by
-// the writer before, or committed now with those waiting behind it.
+// lead commits what is queued, w among it (a leader is still queued), then
+// hands the lead to the first write queued meanwhile, or ends it.
 func (s *Store) lead(w *pendingWrite) error {
+	defer s.handOff()
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	select {
-	case err := <-w.done:
-		return err
-	default:
-	}
 	s.qmu.Lock()
 	batch := s.queued
 	s.queued = nil
 	s.qmu.Unlock()
 	s.commit(batch)
 	return <-w.done
+}
+
+// handOff passes the lead on, once the leader's batch is committed (or its
+// commit panicked: the writes queued must not wait for a leader that
+// never comes).
+func (s *Store) handOff() {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	if len(s.queued) == 0 {
+		s.leading = false
+		return
+	}
+	s.queued[0].done <- errLead // it waits on done, which has room: it has no outcome yet
 }
 
 // pendingWrite is a write waiting for its commit.
