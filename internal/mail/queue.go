@@ -62,7 +62,7 @@ type Queue struct {
 	flight    map[string]bool // IDs claimed (true) or handed (false) and not yet recorded
 	reserved  int             // places taken by Reserve and not yet handed
 	recording int             // of flight, those sent and waiting for their outcome's write
-	waiting   []chan struct{} // Reserves waiting for a place, first come first
+	waiting   []chan bool     // Reserves waiting for a place, first come first: told whether they got one
 	running   bool            // Run is taking handed messages
 }
 
@@ -150,51 +150,39 @@ func handAhead(concurrency int) int { return 2 * concurrency }
 // the message queued with NextAttempt = until, a lease that is this
 // queue's, then call Hand with it, or Unreserve if it was not stored.
 func (q *Queue) Reserve(ctx context.Context, now time.Time) (until time.Time, ok bool) {
-	var timeout <-chan time.Time
-	var woken chan struct{}
-	for waited := false; ; waited = true {
-		q.mu.Lock()
-		if !q.running {
-			q.mu.Unlock()
-			return time.Time{}, false
-		}
-		if q.places() < q.capacity() {
-			q.reserved++
-			q.mu.Unlock()
-			if waited {
-				now = q.now()
-			}
-			return now.Add(Lease), true
-		}
-		if timeout == nil {
-			d := cmp.Or(q.InFlowDelay, DefaultInFlowDelay)
-			if d < 0 {
-				q.mu.Unlock()
-				return time.Time{}, false
-			}
-			t := time.NewTimer(d)
-			defer t.Stop()
-			timeout = t.C
-		}
-		if woken == nil {
-			woken = make(chan struct{}, 1)
-			q.waiting = append(q.waiting, woken)
-		} else {
-			// Woken, and the place taken by a Reserve that did not wait:
-			// first in line again.
-			q.waiting = slices.Insert(q.waiting, 0, woken)
-		}
+	q.mu.Lock()
+	if !q.running {
 		q.mu.Unlock()
-		select {
-		case <-woken:
-		case <-timeout:
-			q.giveUpWaiting(woken)
-			return time.Time{}, false
-		case <-ctx.Done():
-			q.giveUpWaiting(woken)
+		return time.Time{}, false
+	}
+	// In turn: a place free while others wait is theirs (freeRoom gives
+	// it as it frees it, so none is free then but for a moment).
+	if q.places() < q.capacity() && len(q.waiting) == 0 {
+		q.reserved++
+		q.mu.Unlock()
+		return now.Add(Lease), true
+	}
+	d := cmp.Or(q.InFlowDelay, DefaultInFlowDelay)
+	if d < 0 {
+		q.mu.Unlock()
+		return time.Time{}, false
+	}
+	woken := make(chan bool, 1)
+	q.waiting = append(q.waiting, woken)
+	q.mu.Unlock()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case given := <-woken:
+		if !given { // the queue stopped
 			return time.Time{}, false
 		}
+		return q.now().Add(Lease), true
+	case <-t.C:
+	case <-ctx.Done():
 	}
+	q.giveUpWaiting(woken)
+	return time.Time{}, false
 }
 
 // places is how many places are taken: messages reserved, handed or
@@ -213,33 +201,38 @@ func (q *Queue) places() int { return len(q.flight) - q.recording + q.reserved }
 func (q *Queue) capacity() int { return q.Concurrency + handAhead(q.Concurrency) }
 
 // giveUpWaiting takes a Reserve that returns without a place out of line;
-// if it was woken meanwhile, the place it was woken for goes to the next.
-func (q *Queue) giveUpWaiting(woken chan struct{}) {
+// if it was given one meanwhile, that place goes to the next in line.
+func (q *Queue) giveUpWaiting(woken chan bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if i := slices.Index(q.waiting, woken); i >= 0 {
 		q.waiting = slices.Delete(q.waiting, i, i+1)
 		return
 	}
-	q.freeRoom()
+	if <-woken { // sent under mu as it left the line: there already
+		q.reserved--
+		q.freeRoom()
+	}
 }
 
-// freeRoom wakes as many waiting Reserves as there are places free (all
-// of them once the queue stops); under mu. Only those: waking every
-// waiter for each place freed, most of them to wait again, kept the
-// cores' run queues full, so that the relay's connections, whose answers
-// only a core without work polls for, waited milliseconds for each
-// (docs/benchmarks.md).
+// freeRoom gives the places free to the waiting Reserves, in turn, each
+// reserved for its waiter as it is woken (none once the queue stops: all
+// are woken, to return without); under mu. One wake-up a place: waking
+// every waiter for each place freed, most of them to wait again, kept
+// the cores' run queues full, so that the relay's connections, whose
+// answers only a core without work polls for, waited milliseconds for
+// each (docs/benchmarks.md); and a place given as it is freed cannot go
+// to a Reserve that did not wait.
 func (q *Queue) freeRoom() {
-	free := q.capacity() - q.places()
-	if !q.running {
-		free = len(q.waiting)
-	}
-	for ; free > 0 && len(q.waiting) > 0; free-- {
-		select {
-		case q.waiting[0] <- struct{}{}:
-		default: // woken already
+	for len(q.waiting) > 0 {
+		given := q.running && q.places() < q.capacity()
+		if q.running && !given {
+			return
 		}
+		if given {
+			q.reserved++
+		}
+		q.waiting[0] <- given // room: each waiter is woken once
 		q.waiting = q.waiting[1:]
 	}
 }

@@ -421,9 +421,13 @@ func (r *Relay) Close() error {
 	idle := r.idle
 	r.idle = nil
 	r.mu.Unlock()
+	// All at once: each may take its second against a server that does
+	// not answer QUIT, and a relay keeps up to MaxIdle of them.
+	var wg sync.WaitGroup
 	for _, pc := range idle {
-		pc.quit()
+		wg.Go(pc.quit)
 	}
+	wg.Wait()
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -125,6 +126,85 @@ func TestGroupCommitPanic(t *testing.T) {
 		if err := s.db.QueryRow(`SELECT COUNT(*) FROM mail_templates WHERE name = ?`, fmt.Sprint(i)).Scan(&n); err != nil || n != 1 {
 			t.Errorf("write %d: %d rows, %v", i, n, err)
 		}
+	}
+}
+
+// TestGroupCommitGoexit: a write whose fn ends its goroutine
+// (runtime.Goexit, as t.FailNow does) while it leads a batch leaves no
+// other write of the batch waiting for ever, and no transaction open:
+// the batch's other write gets an error, and the next writes commit.
+func TestGroupCommitGoexit(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	insert := func(name string) func(tx *sql.Tx) error {
+		return func(tx *sql.Tx) error {
+			_, err := tx.Exec(`INSERT INTO mail_templates (account, region, name, data) VALUES ('a', 'r', ?, '{}')`, name)
+			return err
+		}
+	}
+	queued := func() int {
+		s.qmu.Lock()
+		defer s.qmu.Unlock()
+		return len(s.queued)
+	}
+	// A leader held in its fn, so that the next two queue behind it and
+	// form the next batch, led by the first of them, which exits.
+	hold, held := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- s.write(ctx, func(tx *sql.Tx) error {
+			close(held)
+			<-hold
+			return insert("first")(tx)
+		})
+	}()
+	<-held
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		s.write(ctx, func(*sql.Tx) error { runtime.Goexit(); return nil })
+	}()
+	for queued() != 1 {
+		time.Sleep(time.Millisecond)
+	}
+	other := make(chan error, 1)
+	go func() { other <- s.write(ctx, insert("other")) }()
+	for queued() != 2 {
+		time.Sleep(time.Millisecond)
+	}
+	close(hold)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	<-exited
+	select {
+	case err := <-other:
+		if !errors.Is(err, errAbandoned) {
+			t.Errorf("the write batched with the one that exited: %v, want errAbandoned", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the write batched with the one that exited still waits")
+	}
+	if err := s.write(ctx, insert("after")); err != nil {
+		t.Fatalf("a write after the abandoned batch: %v", err)
+	}
+	var names []string
+	rows, err := s.db.Query(`SELECT name FROM mail_templates ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		names = append(names, n)
+	}
+	rows.Close()
+	if fmt.Sprint(names) != "[after first]" {
+		t.Errorf("stored %v, want [after first] (the abandoned batch rolled back)", names)
 	}
 }
 

@@ -198,9 +198,29 @@ func (s *Store) lead(w *pendingWrite) error {
 	batch := s.queued
 	s.queued = nil
 	s.qmu.Unlock()
+	committed := false
+	defer func() {
+		if !committed {
+			// commit did not return (a panic outside the fns, which run
+			// turns into errors, or a runtime.Goexit in one): the writes
+			// of the batch not answered yet must not wait for ever. An
+			// answered one has its outcome in done's room already, or has
+			// taken it and gone.
+			for _, b := range batch {
+				select {
+				case b.done <- errAbandoned:
+				default:
+				}
+			}
+		}
+	}()
 	s.commit(batch)
+	committed = true
 	return <-w.done
 }
+
+// errAbandoned answers the writes of a batch whose commit never ended.
+var errAbandoned = errors.New("sqlite: the write's transaction was abandoned (its batch's commit did not end)")
 
 // handOff passes the lead on, once the leader's batch is committed (or its
 // commit panicked: the writes queued must not wait for a leader that
@@ -263,6 +283,7 @@ func (s *Store) commit(batch []*pendingWrite) {
 		}
 		return
 	}
+	defer tx.Rollback() // once committed, a no-op; otherwise the write lock is given back
 	errs := make([]error, len(batch))
 	for i, w := range batch {
 		if errs[i] = w.ctx.Err(); errs[i] != nil {
@@ -304,8 +325,8 @@ func writeOne(ctx context.Context, db beginner, fn func(tx *sql.Tx) error) error
 	if err != nil {
 		return err
 	}
-	if err := run(fn, tx); err != nil { // a panic too: the transaction must not stay open
-		tx.Rollback()
+	defer tx.Rollback() // a panic or a runtime.Goexit too: the transaction must not stay open
+	if err := run(fn, tx); err != nil {
 		return err
 	}
 	return tx.Commit()
