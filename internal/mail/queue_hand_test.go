@@ -215,6 +215,24 @@ func TestQueueClaimsUnderHandedLoad(t *testing.T) {
 	}
 }
 
+// fill waits until q runs, then hands it messages h0, h1, ... until every
+// place is taken; it returns their number.
+func fill(t *testing.T, q *Queue, st store.Outbox) int {
+	t.Helper()
+	waitFor(t, func() (bool, bool) {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		return q.running, q.running
+	})
+	places := q.capacity()
+	for i := range places {
+		if !handMessage(t, q, st, fmt.Sprintf("h%d", i)) {
+			t.Fatalf("no place for message %d of %d", i, places)
+		}
+	}
+	return places
+}
+
 // TestQueueInFlowDelay: a message for a full queue waits for a place, up
 // to InFlowDelay (Postfix's in_flow_delay), and takes the first one freed;
 // past the delay it gets none, to be stored for a claim instead.
@@ -222,21 +240,7 @@ func TestQueueInFlowDelay(t *testing.T) {
 	st := openStore(t, t.TempDir())
 	q := &Queue{Store: st, Relay: relayTo(t, stalling(t)), Concurrency: 1, InFlowDelay: time.Minute}
 	runQueue(t, q)
-	waitFor(t, func() (bool, bool) {
-		q.mu.Lock()
-		defer q.mu.Unlock()
-		return q.running, q.running
-	})
-	places := 1 + handAhead(1)
-	q.InFlowDelay = -1 // to fill it without waiting
-	for i := range places {
-		if !handMessage(t, q, st, fmt.Sprintf("h%d", i)) {
-			t.Fatalf("no place for message %d of %d", i, places)
-		}
-	}
-	q.mu.Lock()
-	q.InFlowDelay = time.Minute
-	q.mu.Unlock()
+	fill(t, q, st)
 	got := make(chan bool, 1)
 	go func() {
 		_, ok := q.Reserve(context.Background(), time.Now())
@@ -300,17 +304,7 @@ func TestQueueSentFreesPlace(t *testing.T) {
 	var once sync.Once
 	write := func() { once.Do(func() { close(slow.written) }) }
 	t.Cleanup(write) // before runQueue's, which waits for the outcomes
-	waitFor(t, func() (bool, bool) {
-		q.mu.Lock()
-		defer q.mu.Unlock()
-		return q.running, q.running
-	})
-	places := 1 + handAhead(1)
-	for i := range places {
-		if !handMessage(t, q, st, fmt.Sprintf("h%d", i)) {
-			t.Fatalf("no place for message %d of %d", i, places)
-		}
-	}
+	places := fill(t, q, st)
 	for range places {
 		srv.Next(t)
 	}
@@ -342,17 +336,7 @@ func TestQueueReserveInTurn(t *testing.T) {
 	st := openStore(t, t.TempDir())
 	q := &Queue{Store: st, Relay: relayTo(t, stalling(t)), Concurrency: 1, InFlowDelay: time.Minute}
 	runQueue(t, q)
-	waitFor(t, func() (bool, bool) {
-		q.mu.Lock()
-		defer q.mu.Unlock()
-		return q.running, q.running
-	})
-	places := 1 + handAhead(1)
-	for i := range places {
-		if !handMessage(t, q, st, fmt.Sprintf("h%d", i)) {
-			t.Fatalf("no place for message %d of %d", i, places)
-		}
-	}
+	fill(t, q, st)
 	waiters := func() int {
 		q.mu.Lock()
 		defer q.mu.Unlock()
