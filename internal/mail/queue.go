@@ -225,11 +225,11 @@ func (q *Queue) giveUpWaiting(woken chan bool) {
 // to a Reserve that did not wait.
 func (q *Queue) freeRoom() {
 	for len(q.waiting) > 0 {
-		given := q.running && q.places() < q.capacity()
-		if q.running && !given {
-			return
-		}
+		given := q.running
 		if given {
+			if q.places() >= q.capacity() {
+				return
+			}
 			q.reserved++
 		}
 		q.waiting[0] <- given // room: each waiter is woken once

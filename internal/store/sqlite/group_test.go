@@ -146,10 +146,18 @@ func TestGroupCommitGoexit(t *testing.T) {
 			return err
 		}
 	}
-	queued := func() int {
-		s.qmu.Lock()
-		defer s.qmu.Unlock()
-		return len(s.queued)
+	waitQueued := func(n int) {
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+			s.qmu.Lock()
+			got := len(s.queued)
+			s.qmu.Unlock()
+			if got == n {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d writes queued after 10s, want %d", got, n)
+			}
+		}
 	}
 	// A leader held in its fn, so that the next two queue behind it and
 	// form the next batch, led by the first of them, which exits.
@@ -168,14 +176,10 @@ func TestGroupCommitGoexit(t *testing.T) {
 		defer close(exited)
 		s.write(ctx, func(*sql.Tx) error { runtime.Goexit(); return nil })
 	}()
-	for queued() != 1 {
-		time.Sleep(time.Millisecond)
-	}
+	waitQueued(1)
 	other := make(chan error, 1)
 	go func() { other <- s.write(ctx, insert("other")) }()
-	for queued() != 2 {
-		time.Sleep(time.Millisecond)
-	}
+	waitQueued(2)
 	close(hold)
 	if err := <-first; err != nil {
 		t.Fatal(err)

@@ -297,8 +297,7 @@ func (s *Store) commit(batch []*pendingWrite) {
 			if _, err := tx.Exec(`ROLLBACK TO w`); err != nil {
 				// The savepoint is gone with its transaction (SQLite
 				// rolls back the whole of it on some errors): nothing of
-				// the batch can be committed.
-				tx.Rollback()
+				// the batch can be committed (the deferred Rollback).
 				for _, w := range batch {
 					w.done <- fmt.Errorf("group commit: %w", err)
 				}
